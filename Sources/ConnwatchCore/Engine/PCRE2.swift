@@ -1,0 +1,124 @@
+import CPCRE2
+import Foundation
+
+/// A compile error of one pattern, with PCRE2's offset and message.
+public struct PatternError: Error, Sendable, CustomStringConvertible {
+    public var offset: Int
+    public var message: String
+    public var description: String { "at offset \(offset): \(message)" }
+}
+
+/// A compiled PCRE2 pattern. Immutable after init, so it is shared across tasks;
+/// match data (the mutable part) lives in `PCRE2MatchData`, one per task.
+public final class PCRE2Pattern: @unchecked Sendable {
+    let code: OpaquePointer
+    /// False where the kernel refuses writable+executable memory (MemoryDenyWriteExecute): interpreter then.
+    public let usesJIT: Bool
+    /// Named groups as (group number, name), in group order.
+    public let names: [(index: Int, name: String)]
+    public let source: String
+
+    /// Set by tests (and operators debugging) to force the interpreter path.
+    static let jitDisabled = ProcessInfo.processInfo.environment["CONNWATCH_PCRE2_JIT"] == "0"
+
+    public init(_ pattern: String, caseless: Bool = false) throws(PatternError) {
+        source = pattern
+        var errorCode: Int32 = 0
+        var errorOffset = 0
+        let options: UInt32 = caseless ? PCRE2_CASELESS : 0
+        let compiled = pattern.utf8CString.withUnsafeBufferPointer { buf in
+            buf.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: buf.count) {
+                pcre2_compile_8($0, buf.count - 1, options, &errorCode, &errorOffset, nil)
+            }
+        }
+        guard let compiled else {
+            throw PatternError(offset: errorOffset, message: Self.message(for: errorCode))
+        }
+        code = compiled
+        usesJIT = !Self.jitDisabled && pcre2_jit_compile_8(compiled, PCRE2_JIT_COMPLETE) == 0
+
+        var count: UInt32 = 0, entrySize: UInt32 = 0
+        var table: UnsafePointer<UInt8>?
+        pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_NAMECOUNT), &count)
+        pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_NAMEENTRYSIZE), &entrySize)
+        pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_NAMETABLE), &table)
+        var names: [(Int, String)] = []
+        if let table {
+            for i in 0..<Int(count) {
+                let entry = table + i * Int(entrySize)
+                let index = Int(entry[0]) << 8 | Int(entry[1])
+                names.append((index, String(cString: entry + 2)))
+            }
+        }
+        self.names = names.sorted { $0.0 < $1.0 }
+    }
+
+    deinit { pcre2_code_free_8(code) }
+
+    static func message(for errorCode: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = pcre2_get_error_message_8(errorCode, &buffer, buffer.count)
+        return n > 0 ? String(decoding: buffer[0..<Int(n)], as: UTF8.self) : "PCRE2 error \(errorCode)"
+    }
+
+    /// The first match at or after `start`; nil when none (or when the match limit is hit: a pathological
+    /// line must not stall the scanner, and no match is the safe answer for a prefilter confirm).
+    public func match(_ subject: UnsafeRawBufferPointer, from start: Int = 0, _ data: PCRE2MatchData) -> PCRE2Match? {
+        // PCRE2 wants a non-null subject even when it is empty.
+        let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(data.emptySubject)
+        let rc = usesJIT
+            ? pcre2_jit_match_8(code, base, subject.count, start, 0, data.data, data.context)
+            : pcre2_match_8(code, base, subject.count, start, PCRE2_NO_UTF_CHECK, data.data, data.context)
+        guard rc > 0 else { return nil }
+        return PCRE2Match(ovector: pcre2_get_ovector_pointer_8(data.data), pairs: Int(rc))
+    }
+
+    /// True when the pattern matches anywhere in `subject`.
+    public func matches(_ subject: UnsafeRawBufferPointer, _ data: PCRE2MatchData) -> Bool {
+        match(subject, data) != nil
+    }
+
+    /// Named groups that took part in `m`, as (name, byte range).
+    public func namedGroups(_ m: PCRE2Match) -> [(String, Range<Int>)] {
+        names.compactMap { entry in m.range(entry.index).map { (entry.name, $0) } }
+    }
+}
+
+/// A view of the ovector right after a match; valid until the next match with the same data.
+public struct PCRE2Match {
+    let ovector: UnsafeMutablePointer<Int>
+    let pairs: Int
+
+    public var range: Range<Int> { ovector[0]..<ovector[1] }
+
+    public func range(_ group: Int) -> Range<Int>? {
+        guard group < pairs else { return nil }
+        let start = ovector[2 * group], end = ovector[2 * group + 1]
+        // PCRE2_UNSET is ~0 (size_t), which Swift sees as -1.
+        guard start != PCRE2MatchData.unset, end != PCRE2MatchData.unset else { return nil }
+        return start..<end
+    }
+}
+
+/// Per-task mutable state for PCRE2 matching: match data and a match context with a match limit.
+public final class PCRE2MatchData {
+    static let unset = Int(bitPattern: UInt.max)
+    /// Backtracking budget per match: bounds the time one pathological line can cost.
+    public static let matchLimit: UInt32 = 200_000
+
+    let data: OpaquePointer
+    let context: OpaquePointer
+    let emptySubject = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+
+    public init(pairs: Int = 64) {
+        data = pcre2_match_data_create_8(UInt32(pairs), nil)
+        context = pcre2_match_context_create_8(nil)
+        pcre2_set_match_limit_8(context, Self.matchLimit)
+    }
+
+    deinit {
+        pcre2_match_data_free_8(data)
+        pcre2_match_context_free_8(context)
+        emptySubject.deallocate()
+    }
+}

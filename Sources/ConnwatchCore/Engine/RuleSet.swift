@@ -1,0 +1,128 @@
+import Foundation
+
+/// Finding keys a named group may not take (they would shadow the finding's own fields).
+public let reservedFieldNames: Set<String> = [
+    "schema", "time", "host", "rule", "kind", "app", "candidates", "severity", "title", "remediation", "category",
+    "code_name", "reference", "origin", "line", "truncated", "count", "related", "lang",
+]
+
+struct CompiledRule: @unchecked Sendable {
+    let rule: Rule
+    let patterns: [PCRE2Pattern]
+    let requires: [PCRE2Pattern]
+    let excludes: [PCRE2Pattern]
+    let extract: [PCRE2Pattern]
+    let catalog: Catalog?
+    /// Indexes (into RuleSet.rules) of the rules this one supersedes.
+    var supersedes: [Int] = []
+}
+
+/// The compiled form of a `RuleCatalog`: one Vectorscan database over every pattern of every rule, and the
+/// PCRE2 patterns that confirm and extract. Immutable; share it across tasks, give each task a `Scanner`.
+public final class RuleSet: @unchecked Sendable {
+    public let catalog: RuleCatalog
+    let rules: [CompiledRule]
+    let database: VectorscanDatabase
+    /// Vectorscan expression id → (rule index, pattern index).
+    let owners: [(rule: Int, pattern: Int)]
+    let appDetectors: [String: [PCRE2Pattern]]
+    let redactor = Redactor()
+    public let maxLineBytes: Int
+    /// Wall time of the whole compile step, for `rules lint --timing` and the benchmark.
+    public let compileSeconds: Double
+    public var patternCount: Int { owners.count }
+    public var ruleCount: Int { rules.count }
+    /// How many patterns Vectorscan took only as a prefilter (PCRE2 decides alone for them).
+    public var prefilteredCount: Int { database.prefiltered.filter { $0 }.count }
+
+    public static let defaultMaxLineBytes = 64 * 1024
+
+    public init(_ catalog: RuleCatalog, maxLineBytes: Int = RuleSet.defaultMaxLineBytes) throws(RuleErrors) {
+        let started = DispatchTime.now()
+        self.catalog = catalog
+        self.maxLineBytes = maxLineBytes
+        var errors: [RuleError] = []
+        var compiled: [CompiledRule] = []
+        var owners: [(Int, Int)] = []
+        var expressions: [VectorscanDatabase.Expression] = []
+
+        func pcre(_ pattern: String, caseless: Bool, at: SourceLocation, rule: String?, what: String) -> PCRE2Pattern? {
+            do { return try PCRE2Pattern(pattern, caseless: caseless) } catch {
+                errors.append(RuleError(at, ruleID: rule, "\(what) does not compile: PCRE2 error \(error.description)"))
+                return nil
+            }
+        }
+        let probe = PCRE2MatchData()
+        for rule in catalog.rules {
+            var patterns: [PCRE2Pattern] = []
+            for (i, source) in rule.patterns.enumerated() {
+                let at = rule.patternSources.indices.contains(i) ? rule.patternSources[i] : rule.source
+                guard let p = pcre(source, caseless: rule.caseless, at: at, rule: rule.id, what: "pattern \(i + 1)") else { continue }
+                if p.matches(UnsafeRawBufferPointer(start: nil, count: 0), probe) {
+                    errors.append(RuleError(at, ruleID: rule.id, "pattern \(i + 1) matches an empty line, so it would match every line"))
+                    continue
+                }
+                for (_, name) in p.names where reservedFieldNames.contains(name) {
+                    errors.append(RuleError(at, ruleID: rule.id, "pattern \(i + 1): group name '\(name)' is reserved for the finding itself"))
+                }
+                if rule.catalog != nil, !p.names.contains(where: { $0.name == "code" }) {
+                    errors.append(RuleError(at, ruleID: rule.id, "pattern \(i + 1) has no 'code' group, but the rule looks codes up in catalog '\(rule.catalog!)'"))
+                }
+                owners.append((compiled.count, patterns.count))
+                expressions.append(.init(pattern: source, caseless: rule.caseless))
+                patterns.append(p)
+            }
+            let requires = rule.requires.enumerated().compactMap { i, s in
+                pcre(s, caseless: rule.caseless, at: rule.source, rule: rule.id, what: "requires pattern \(i + 1)")
+            }
+            let excludes = rule.excludes.enumerated().compactMap { i, s in
+                pcre(s, caseless: rule.caseless, at: rule.source, rule: rule.id, what: "excludes pattern \(i + 1)")
+            }
+            let extract = rule.extract.enumerated().compactMap { i, s in
+                pcre(s, caseless: rule.caseless, at: rule.source, rule: rule.id, what: "extract pattern \(i + 1)")
+            }
+            for p in extract { for (_, name) in p.names where reservedFieldNames.contains(name) {
+                errors.append(RuleError(rule.source, ruleID: rule.id, "extract pattern: group name '\(name)' is reserved for the finding itself"))
+            } }
+            compiled.append(CompiledRule(rule: rule, patterns: patterns, requires: requires, excludes: excludes, extract: extract,
+                                         catalog: rule.catalog.flatMap { catalog.catalogs[$0] }))
+        }
+        let index = Dictionary(uniqueKeysWithValues: compiled.enumerated().map { ($1.rule.id, $0) })
+        for i in compiled.indices { compiled[i].supersedes = compiled[i].rule.supersedes.compactMap { index[$0] } }
+
+        var detectors: [String: [PCRE2Pattern]] = [:]
+        for (id, app) in catalog.apps {
+            detectors[id] = app.detect.enumerated().compactMap { i, s in
+                pcre(s, caseless: false, at: app.source, rule: nil, what: "app '\(id)' detect pattern \(i + 1)")
+            }
+        }
+        guard errors.isEmpty else { throw RuleErrors(errors) }
+        guard !expressions.isEmpty else {
+            throw RuleErrors([RuleError(file: catalog.files.first ?? "(no rule files)", line: 0, message: "no rules loaded")])
+        }
+        do {
+            database = try VectorscanDatabase(expressions)
+        } catch {
+            let (r, p) = error.expression >= 0 ? owners[error.expression] : (0, 0)
+            let rule = compiled[r].rule
+            let at = rule.patternSources.indices.contains(p) ? rule.patternSources[p] : rule.source
+            throw RuleErrors([RuleError(at, ruleID: rule.id, "pattern \(p + 1): Vectorscan cannot compile it, not even as a prefilter: \(error.message)")])
+        }
+        self.rules = compiled
+        self.owners = owners
+        self.appDetectors = detectors
+        compileSeconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+    }
+
+    /// Loads rule directories and compiles them in one step.
+    public static func load(directories: [String], maxLineBytes: Int = RuleSet.defaultMaxLineBytes) throws(RuleErrors) -> RuleSet {
+        try RuleSet(try RuleLoader.load(directories: directories), maxLineBytes: maxLineBytes)
+    }
+
+    public func rule(id: String) -> Rule? { rules.first { $0.rule.id == id }?.rule }
+
+    /// Patterns in Vectorscan id order, for `rules export --format patterns`.
+    public var exportedPatterns: [(rule: Rule, pattern: String, caseless: Bool)] {
+        owners.map { o in (rules[o.rule].rule, rules[o.rule].rule.patterns[o.pattern], rules[o.rule].rule.caseless) }
+    }
+}

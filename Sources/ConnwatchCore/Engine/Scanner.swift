@@ -1,0 +1,267 @@
+import Foundation
+
+/// What happened to one line, step by step, for `connwatch explain`.
+public struct Trace: Sendable {
+    public struct Step: Sendable {
+        public var rule: String
+        /// 1-based pattern numbers that Vectorscan reported (prefilter hits).
+        public var prefilterPatterns: [Int] = []
+        public var confirmedPattern: Int?
+        public var fields: [(name: String, value: String)] = []
+        /// Why the rule did or did not produce a finding.
+        public var verdict: String = ""
+    }
+    public var steps: [Step] = []
+    public var policy: [String] = []
+    public init() {}
+}
+
+/// Per-task scanning state over a shared `RuleSet`: Vectorscan scratch, PCRE2 match data.
+/// Not Sendable on purpose: create one per task.
+public final class Scanner {
+    public let ruleSet: RuleSet
+    let scratch: VectorscanScratch
+    let data = PCRE2MatchData()
+    /// Reused per line: rules hit on the current line, as (rule index, pattern index).
+    var lineHits: [(rule: Int, pattern: Int)] = []
+
+    public init(_ ruleSet: RuleSet) {
+        self.ruleSet = ruleSet
+        scratch = VectorscanScratch(ruleSet.database, patternCount: ruleSet.patternCount)
+    }
+
+    // MARK: buffers
+
+    /// Scans a buffer of whole lines (the last one may lack its newline) in one Vectorscan call, then
+    /// evaluates only the lines that hold hits. `bufferOffset` is the stream offset of `buffer`'s first byte.
+    /// `lastLineTruncated` marks the buffer's last line as cut (the reader dropped the rest of a huge line).
+    public func scan(_ buffer: UnsafeRawBufferPointer, bufferOffset: UInt64, origin: Origin, context: String?,
+                     lastLineTruncated: Bool = false, emit: (Finding) -> Void) {
+        scratch.scan(buffer)
+        let hits = scratch.hits
+        guard !hits.ids.isEmpty, let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        var order = Array(hits.ids.indices)
+        if !zip(hits.ends, hits.ends.dropFirst()).allSatisfy({ $0 <= $1 }) {
+            order.sort { hits.ends[$0] < hits.ends[$1] }
+        }
+        var currentStart = -1, currentEnd = -1
+        var trace: Trace? = nil
+        func flush() {
+            guard currentStart >= 0 else { return }
+            var length = currentEnd - currentStart
+            var truncated = lastLineTruncated && currentEnd == buffer.count
+            if length > 0 && base[currentStart + length - 1] == 0x0D { length -= 1 }
+            if length > ruleSet.maxLineBytes { length = ruleSet.maxLineBytes; truncated = true }
+            var lineOrigin = origin
+            lineOrigin.offset = bufferOffset + UInt64(currentStart)
+            let line = UnsafeRawBufferPointer(start: base + currentStart, count: length)
+            for finding in evaluate(line: line, hits: lineHits, context: context, origin: lineOrigin,
+                                    truncated: truncated, trace: &trace) {
+                emit(finding)
+            }
+            lineHits.removeAll(keepingCapacity: true)
+        }
+        for i in order {
+            let end = hits.ends[i]
+            let last = end - 1 // a hit belongs to the line of its last byte
+            if last < currentStart || last >= currentEnd {
+                flush()
+                currentStart = Self.lineStart(base, before: last)
+                currentEnd = Self.lineEnd(base, from: last, count: buffer.count)
+            }
+            lineHits.append(ruleSet.owners[hits.ids[i]])
+        }
+        flush()
+    }
+
+    static func lineStart(_ base: UnsafePointer<UInt8>, before index: Int) -> Int {
+        // Only hit lines come here, so a plain backwards walk is cheap enough (glibc's memrchr is not imported).
+        var i = index - 1
+        while i >= 0 && base[i] != 0x0A { i -= 1 }
+        return i + 1
+    }
+
+    static func lineEnd(_ base: UnsafePointer<UInt8>, from index: Int, count: Int) -> Int {
+        guard let p = memchr(base + index, 0x0A, count - index) else { return count }
+        return UnsafeRawPointer(p) - UnsafeRawPointer(base)
+    }
+
+    // MARK: one line
+
+    /// Runs one line through the whole rule set (prefilter included) and records every step.
+    public func explain(line: [UInt8], context: String?, origin: Origin = Origin(input: "argument")) -> (Trace, [Finding]) {
+        var trace: Trace? = Trace()
+        var findings: [Finding] = []
+        var bytes = line
+        if bytes.last == 0x0D { bytes.removeLast() }
+        let truncated = bytes.count > ruleSet.maxLineBytes
+        if truncated { bytes.removeLast(bytes.count - ruleSet.maxLineBytes) }
+        bytes.withUnsafeBytes { buf in
+            scratch.scan(buf)
+            let hits = zip(scratch.hits.ids, scratch.hits.ends).map { ruleSet.owners[$0.0] }
+            findings = evaluate(line: buf, hits: hits, context: context, origin: origin, truncated: truncated, trace: &trace)
+        }
+        return (trace!, findings)
+    }
+
+    /// Findings for one line, given the Vectorscan hits on it. See docs/rule-format.md for the policy.
+    func evaluate(line: UnsafeRawBufferPointer, hits: [(rule: Int, pattern: Int)], context: String?,
+                  origin: Origin, truncated: Bool, trace: inout Trace?) -> [Finding] {
+        var findings: [Finding] = []
+        var ruleOrder: [Int] = []
+        for hit in hits where !ruleOrder.contains(hit.rule) { ruleOrder.append(hit.rule) }
+        var redactedLine: String?
+        func redacted() -> String {
+            if let redactedLine { return redactedLine }
+            let text = String(decoding: ruleSet.redactor.redact(line, data), as: UTF8.self)
+            redactedLine = text
+            return text
+        }
+        for r in ruleOrder {
+            let compiled = ruleSet.rules[r]
+            let rule = compiled.rule
+            let hitPatterns = hits.filter { $0.rule == r }.map(\.pattern)
+            var step = Trace.Step(rule: rule.id, prefilterPatterns: hitPatterns.map { $0 + 1 })
+            defer { trace?.steps.append(step) }
+
+            // Confirm with PCRE2 on this line only; collect one match per finding.
+            var matches: [[(name: String, value: String)]] = []
+            var seenKeys: Set<String> = []
+            for p in hitPatterns {
+                let pattern = compiled.patterns[p]
+                var position = 0
+                while position <= line.count, let m = pattern.match(line, from: position, data) {
+                    if step.confirmedPattern == nil { step.confirmedPattern = p + 1 }
+                    let groups = pattern.namedGroups(m).map { (name: $0.0, value: Self.text(line, $0.1)) }
+                    let key = groups.first { $0.name == "code" }?.value ?? Self.text(line, m.range)
+                    if seenKeys.insert(key).inserted { matches.append(groups) }
+                    guard rule.perMatch else { break }
+                    position = max(m.range.upperBound, m.range.lowerBound + 1)
+                }
+                if !matches.isEmpty && !rule.perMatch { break }
+            }
+            guard !matches.isEmpty else { step.verdict = "not confirmed by PCRE2 on this line"; continue }
+            step.fields = matches[0]
+            if let i = compiled.requires.firstIndex(where: { !$0.matches(line, data) }) {
+                step.verdict = "confirmed, but 'requires' pattern \(i + 1) does not match"; continue
+            }
+            if let i = compiled.excludes.firstIndex(where: { $0.matches(line, data) }) {
+                step.verdict = "confirmed, but 'excludes' pattern \(i + 1) matches"; continue
+            }
+            guard let decision = decideApp(rule, line: line, context: context) else {
+                step.verdict = "confirmed, but the rule needs connector context (a declared or detected app among \(rule.appIDs.joined(separator: ", "))) and there is none"
+                continue
+            }
+            var extracted: [(name: String, value: String)] = []
+            for pattern in compiled.extract {
+                guard let m = pattern.match(line, data) else { continue }
+                for (name, range) in pattern.namedGroups(m) where !extracted.contains(where: { $0.name == name }) {
+                    extracted.append((name, Self.text(line, range)))
+                }
+            }
+            if !extracted.isEmpty { step.fields += extracted }
+            for groups in matches {
+                let groups = groups + extracted.filter { e in !groups.contains { $0.name == e.name } }
+                findings.append(makeFinding(compiled, r, groups, decision, origin, redacted(), truncated))
+            }
+            step.verdict = "finding" + (decision.app.map { " for app \($0)" } ?? "")
+                + (decision.candidates.isEmpty ? "" : " (app unknown; candidates: \(decision.candidates.joined(separator: ", ")))")
+        }
+        return applyLinePolicy(findings, trace: &trace)
+    }
+
+    /// Supersedes first, then AADSTS folding: one line tells one story.
+    func applyLinePolicy(_ input: [Finding], trace: inout Trace?) -> [Finding] {
+        guard input.count > 1 else { return input }
+        var findings = input
+        var dropped: Set<String> = []
+        for f in findings {
+            guard let r = ruleSet.rules.firstIndex(where: { $0.rule.id == f.rule }) else { continue }
+            for s in ruleSet.rules[r].supersedes { dropped.insert(ruleSet.rules[s].rule.id) }
+        }
+        if !dropped.isEmpty {
+            findings.removeAll { dropped.contains($0.rule) }
+            trace?.policy.append("superseded on this line: \(dropped.sorted().joined(separator: ", "))")
+        }
+        let primaries = findings.indices.filter { findings[$0].kind != .aadsts }
+        let codes = findings.filter { $0.kind == .aadsts }
+        if !primaries.isEmpty && !codes.isEmpty {
+            let related = codes.map {
+                Related(rule: $0.rule, code: $0.field("code"), codeName: $0.codeName, severity: $0.severity,
+                        title: $0.title, reference: $0.reference)
+            }
+            for i in primaries { findings[i].related += related }
+            findings.removeAll { $0.kind == .aadsts }
+            trace?.policy.append("AADSTS \(related.compactMap(\.code).joined(separator: ", ")) folded into \(primaries.count) finding(s) as 'related'")
+        }
+        return findings
+    }
+
+    struct AppDecision {
+        var app: String?
+        var candidates: [String]
+    }
+
+    /// nil: the rule needs connector context and the line has none.
+    func decideApp(_ rule: Rule, line: UnsafeRawBufferPointer, context: String?) -> AppDecision? {
+        if let app = rule.app {
+            if rule.contextRequired && context != app && !detects(app, line) { return nil }
+            return AppDecision(app: app, candidates: [])
+        }
+        let ids = rule.apps.map(\.app)
+        guard !ids.isEmpty else { return AppDecision(app: nil, candidates: []) }
+        if let context, ids.contains(context) { return AppDecision(app: context, candidates: []) }
+        let detected = ids.filter { detects($0, line) }
+        if detected.count == 1 { return AppDecision(app: detected[0], candidates: []) }
+        if rule.contextRequired && detected.isEmpty { return nil }
+        return AppDecision(app: nil, candidates: detected.count > 1 ? detected : ids)
+    }
+
+    func detects(_ app: String, _ line: UnsafeRawBufferPointer) -> Bool {
+        ruleSet.appDetectors[app]?.contains { $0.matches(line, data) } ?? false
+    }
+
+    func makeFinding(_ compiled: CompiledRule, _ index: Int, _ groups: [(name: String, value: String)],
+                     _ decision: AppDecision, _ origin: Origin, _ line: String, _ truncated: Bool) -> Finding {
+        let rule = compiled.rule
+        var severity = rule.severity
+        var title = rule.title
+        var remediation = rule.remediation
+        var candidates: [Candidate] = []
+        if let app = decision.app, let variant = rule.apps.first(where: { $0.app == app }) {
+            severity = variant.severity ?? severity
+            title = variant.title ?? title
+            remediation = variant.remediation
+        }
+        for app in decision.candidates {
+            guard let v = rule.apps.first(where: { $0.app == app }) else { continue }
+            candidates.append(Candidate(app: app, appName: ruleSet.catalog.apps[app]?.name ?? app,
+                                        severity: v.severity ?? rule.severity, title: v.title ?? rule.title,
+                                        remediation: v.remediation))
+        }
+        if let worst = candidates.map(\.severity).max() { severity = worst }
+        var fields: [(name: String, value: String)] = []
+        for g in groups where !fields.contains(where: { $0.name == g.name }) {
+            fields.append((g.name, ruleSet.redactor.redact(g.value, data)))
+        }
+        var finding = Finding(rule: rule.id, kind: rule.kind, app: decision.app, candidates: candidates,
+                              severity: severity, title: title, remediation: remediation, fields: fields,
+                              origin: origin, line: line, truncated: truncated)
+        if let catalog = compiled.catalog, let code = finding.field("code") {
+            finding.reference = catalog.lookupAddress(for: code)
+            if let entry = catalog.entries[code] {
+                finding.severity = entry.severity
+                finding.title = entry.title
+                finding.remediation = entry.remediation
+                finding.category = entry.category
+                finding.codeName = entry.name
+            }
+        }
+        if finding.reference == nil { finding.reference = rule.references.first }
+        return finding
+    }
+
+    static func text(_ line: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: line[range]), as: UTF8.self)
+    }
+}

@@ -1,0 +1,144 @@
+import CVectorscan
+import Foundation
+
+/// A pattern Vectorscan could not take, even in prefilter mode.
+public struct VectorscanError: Error, Sendable, CustomStringConvertible {
+    public var expression: Int
+    public var message: String
+    public var description: String { message }
+}
+
+/// A compiled block-mode Vectorscan database. Read-only after compile, hence shareable; scratch space is
+/// per task (`VectorscanScratch`).
+public final class VectorscanDatabase: @unchecked Sendable {
+    let database: OpaquePointer
+    /// Which expressions had to be compiled with HS_FLAG_PREFILTER (PCRE2 decides for them).
+    public let prefiltered: [Bool]
+
+    public struct Expression: Sendable {
+        public var pattern: String
+        public var caseless: Bool
+        public init(pattern: String, caseless: Bool) { self.pattern = pattern; self.caseless = caseless }
+    }
+
+    /// Compiles every expression into one database; expression i reports id i.
+    public init(_ expressions: [Expression]) throws(VectorscanError) {
+        var prefilter = [Bool](repeating: false, count: expressions.count)
+        // Ask the parser first, so one unsupported construct does not cost a whole failed compile.
+        for (i, e) in expressions.enumerated() where Self.info(e.pattern, flags: Self.baseFlags(e)) != nil {
+            if let message = Self.info(e.pattern, flags: Self.baseFlags(e) | UInt32(HS_FLAG_PREFILTER)) {
+                throw VectorscanError(expression: i, message: message)
+            }
+            prefilter[i] = true
+        }
+        while true {
+            switch Self.compile(expressions, prefilter) {
+            case .success(let db):
+                database = db
+                prefiltered = prefilter
+                return
+            case .failure(let error):
+                // Some constructs only fail at full compile: retry that one expression as a prefilter.
+                guard error.expression >= 0, !prefilter[error.expression] else { throw error }
+                prefilter[error.expression] = true
+            }
+        }
+    }
+
+    deinit { hs_free_database(database) }
+
+    static func baseFlags(_ e: Expression) -> UInt32 {
+        // MULTILINE: ^ and $ must mean line boundaries inside a many-line buffer.
+        var flags = UInt32(HS_FLAG_MULTILINE)
+        if e.caseless { flags |= UInt32(HS_FLAG_CASELESS) }
+        return flags
+    }
+
+    static func info(_ pattern: String, flags: UInt32) -> String? {
+        var info: UnsafeMutablePointer<hs_expr_info_t>?
+        var error: UnsafeMutablePointer<hs_compile_error_t>?
+        let rc = hs_expression_info(pattern, flags, &info, &error)
+        if let info { free(info) }
+        guard rc != HS_SUCCESS else { return nil }
+        let message = error.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "compile error \(rc)"
+        if let error { hs_free_compile_error(error) }
+        return message
+    }
+
+    static func compile(_ expressions: [Expression], _ prefilter: [Bool]) -> Result<OpaquePointer, VectorscanError> {
+        let flags = expressions.indices.map { i in
+            baseFlags(expressions[i]) | (prefilter[i] ? UInt32(HS_FLAG_PREFILTER) : 0)
+        }
+        let ids = (0..<UInt32(expressions.count)).map { $0 }
+        let cStrings: [UnsafePointer<CChar>?] = expressions.map { UnsafePointer(strdup($0.pattern)) }
+        defer { cStrings.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
+        var db: OpaquePointer?
+        var error: UnsafeMutablePointer<hs_compile_error_t>?
+        let rc = cStrings.withUnsafeBufferPointer { exprs in
+            hs_compile_multi(exprs.baseAddress, flags, ids, UInt32(expressions.count), UInt32(HS_MODE_BLOCK), nil, &db, &error)
+        }
+        guard rc == HS_SUCCESS, let db else {
+            let message = error.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "compile error \(rc)"
+            let index = error.map { Int($0.pointee.expression) } ?? -1
+            if let error { hs_free_compile_error(error) }
+            return .failure(VectorscanError(expression: index, message: message))
+        }
+        return .success(db)
+    }
+}
+
+/// Per-task scratch space and hit collection for `VectorscanDatabase`.
+public final class VectorscanScratch {
+    var scratch: OpaquePointer?
+    let database: VectorscanDatabase
+    /// Hits of the current scan as (pattern id, end offset), in report order.
+    public private(set) var hits = HitBuffer()
+
+    public init(_ database: VectorscanDatabase, patternCount: Int) {
+        self.database = database
+        hs_alloc_scratch(database.database, &scratch)
+        hits.lastEnd = [Int](repeating: -1, count: patternCount)
+    }
+
+    deinit { hs_free_scratch(scratch) }
+
+    /// Scans `buffer` in one call; afterwards `hits` holds every (pattern, end) with at most one hit per
+    /// pattern per line (later ends on the same line add nothing: PCRE2 re-finds the match on the line).
+    public func scan(_ buffer: UnsafeRawBufferPointer) {
+        hits.reset(buffer)
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        withUnsafeMutablePointer(to: &hits) { context in
+            _ = hs_scan(database.database, base.assumingMemoryBound(to: CChar.self), UInt32(buffer.count), 0, scratch,
+                        { id, _, to, _, context in
+                            context!.assumingMemoryBound(to: HitBuffer.self).pointee.add(Int(id), Int(to))
+                            return 0
+                        }, context)
+        }
+    }
+}
+
+public struct HitBuffer {
+    public var ids: [Int] = []
+    public var ends: [Int] = []
+    var lastEnd: [Int] = []
+    var base: UnsafePointer<UInt8>?
+
+    mutating func reset(_ buffer: UnsafeRawBufferPointer) {
+        ids.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        for i in lastEnd.indices { lastEnd[i] = -1 }
+        base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)
+    }
+
+    @inline(__always)
+    mutating func add(_ id: Int, _ end: Int) {
+        let previous = lastEnd[id]
+        lastEnd[id] = end
+        if previous > 0, let base, end > previous,
+           memchr(base + previous - 1, 0x0A, end - previous) == nil {
+            return // same pattern, same line (the line of a hit is the line of its last byte)
+        }
+        ids.append(id)
+        ends.append(end)
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Where a line came from. Inputs fill what they know; encoders write the fields that are set.
+public struct Origin: Sendable, Equatable {
+    public var input: String?          // "file", "stdin", "argument", "journal"
+    public var path: String?
+    public var inode: UInt64?
+    public var offset: UInt64?         // byte offset of the line's first byte (decompressed stream for .gz)
+    public var cursor: String?
+    public var unit: String?
+    public var identifier: String?
+    public var pid: String?
+    public var hostname: String?
+    public var realtimeMicros: UInt64?
+
+    public init(input: String? = nil, path: String? = nil, inode: UInt64? = nil, offset: UInt64? = nil) {
+        self.input = input; self.path = path; self.inode = inode; self.offset = offset
+    }
+}
+
+/// One possible reading of an ambiguous connector error (the app stayed unknown).
+public struct Candidate: Sendable, Equatable {
+    public var app: String
+    public var appName: String
+    public var severity: Severity
+    public var title: Localized
+    public var remediation: Localized
+}
+
+/// An AADSTS code that appeared on the same line as a connector or graph finding, folded into it.
+public struct Related: Sendable, Equatable {
+    public var rule: String
+    public var code: String?
+    public var codeName: String?
+    public var severity: Severity
+    public var title: Localized
+    public var reference: String?
+}
+
+/// One finding. JSON form and its versioning: docs/findings.md and schema/finding.schema.json.
+public struct Finding: Sendable, Equatable {
+    public static let schemaVersion = 1
+
+    public var time: Date?
+    public var host: String?
+    public var rule: String
+    public var kind: RuleKind
+    public var app: String?
+    public var candidates: [Candidate] = []
+    public var severity: Severity
+    public var title: Localized
+    public var remediation: Localized
+    public var category: Category?
+    public var codeName: String?
+    public var reference: String?
+    /// Named-group values in pattern order (redacted), e.g. code, http_status, trace_id.
+    public var fields: [(name: String, value: String)] = []
+    public var origin: Origin
+    /// The matched line, redacted.
+    public var line: String
+    public var truncated: Bool = false
+    public var count: Int = 1
+    public var related: [Related] = []
+
+    public func field(_ name: String) -> String? { fields.first { $0.name == name }?.value }
+
+    public static func == (a: Finding, b: Finding) -> Bool {
+        a.rule == b.rule && a.kind == b.kind && a.app == b.app && a.candidates == b.candidates
+            && a.severity == b.severity && a.title == b.title && a.remediation == b.remediation
+            && a.category == b.category && a.codeName == b.codeName && a.reference == b.reference
+            && a.fields.elementsEqual(b.fields, by: { $0.name == $1.name && $0.value == $1.value })
+            && a.origin == b.origin && a.line == b.line && a.truncated == b.truncated && a.count == b.count
+            && a.related == b.related && a.time == b.time && a.host == b.host
+    }
+}

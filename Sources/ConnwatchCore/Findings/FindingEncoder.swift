@@ -1,0 +1,179 @@
+import Foundation
+
+/// Turns findings into bytes for an output.
+public protocol FindingEncoder {
+    func encode(_ finding: Finding, into out: inout [UInt8])
+}
+
+/// One JSON object per line, keys in schema order (docs/findings.md, schema/finding.schema.json).
+public struct JSONLinesEncoder: FindingEncoder {
+    public var lang: Language
+    public init(lang: Language) { self.lang = lang }
+
+    public func encode(_ f: Finding, into out: inout [UInt8]) {
+        var w = JSONWriter(out: out)
+        w.open()
+        w.key("schema"); w.number(Finding.schemaVersion)
+        if let time = f.time { w.key("time"); w.string(Timestamp.iso8601(time)) }
+        if let host = f.host { w.key("host"); w.string(host) }
+        w.key("rule"); w.string(f.rule)
+        w.key("kind"); w.string(f.kind.rawValue)
+        w.key("app"); if let app = f.app { w.string(app) } else { w.null() }
+        if !f.candidates.isEmpty {
+            w.key("candidates"); w.openArray()
+            for c in f.candidates {
+                w.open()
+                w.key("app"); w.string(c.app)
+                w.key("app_name"); w.string(c.appName)
+                w.key("severity"); w.string(c.severity.rawValue)
+                w.key("title"); w.string(c.title[lang])
+                w.key("remediation"); w.string(c.remediation[lang])
+                w.close()
+            }
+            w.closeArray()
+        }
+        w.key("severity"); w.string(f.severity.rawValue)
+        w.key("title"); w.string(f.title[lang])
+        if let codeName = f.codeName { w.key("code_name"); w.string(codeName) }
+        if let category = f.category { w.key("category"); w.string(category.rawValue) }
+        for field in f.fields {
+            w.key(field.name)
+            if field.name == "http_status", let n = Int(field.value) { w.number(n) } else { w.string(field.value) }
+        }
+        w.key("remediation"); w.string(f.remediation[lang])
+        if let reference = f.reference { w.key("reference"); w.string(reference) }
+        if !f.related.isEmpty {
+            w.key("related"); w.openArray()
+            for r in f.related {
+                w.open()
+                w.key("rule"); w.string(r.rule)
+                if let code = r.code { w.key("code"); w.string(code) }
+                if let name = r.codeName { w.key("code_name"); w.string(name) }
+                w.key("severity"); w.string(r.severity.rawValue)
+                w.key("title"); w.string(r.title[lang])
+                if let reference = r.reference { w.key("reference"); w.string(reference) }
+                w.close()
+            }
+            w.closeArray()
+        }
+        w.key("origin"); w.open()
+        let o = f.origin
+        if let v = o.input { w.key("input"); w.string(v) }
+        if let v = o.path { w.key("path"); w.string(v) }
+        if let v = o.inode { w.key("inode"); w.number(v) }
+        if let v = o.offset { w.key("offset"); w.number(v) }
+        if let v = o.cursor { w.key("cursor"); w.string(v) }
+        if let v = o.unit { w.key("unit"); w.string(v) }
+        if let v = o.identifier { w.key("identifier"); w.string(v) }
+        if let v = o.pid { w.key("pid"); w.string(v) }
+        if let v = o.hostname { w.key("hostname"); w.string(v) }
+        if let v = o.realtimeMicros { w.key("realtime_usec"); w.number(v) }
+        w.close()
+        w.key("line"); w.string(f.line)
+        if f.truncated { w.key("truncated"); w.bool(true) }
+        w.key("count"); w.number(f.count)
+        w.key("lang"); w.string(lang.rawValue)
+        w.close()
+        w.out.append(0x0A)
+        out = w.out
+    }
+}
+
+/// Minimal streaming JSON writer: strings escaped per RFC 8259 (control characters, NUL included).
+struct JSONWriter {
+    var out: [UInt8]
+    var needComma = false
+
+    mutating func open() { comma(); out.append(UInt8(ascii: "{")); needComma = false }
+    mutating func close() { out.append(UInt8(ascii: "}")); needComma = true }
+    mutating func openArray() { out.append(UInt8(ascii: "[")); needComma = false }
+    mutating func closeArray() { out.append(UInt8(ascii: "]")); needComma = true }
+    mutating func comma() { if needComma { out.append(UInt8(ascii: ",")) } }
+    mutating func key(_ k: String) { comma(); raw(k); out.append(UInt8(ascii: ":")); needComma = false }
+    mutating func null() { comma(); out.append(contentsOf: "null".utf8); needComma = true }
+    mutating func bool(_ b: Bool) { comma(); out.append(contentsOf: (b ? "true" : "false").utf8); needComma = true }
+    mutating func number<N: BinaryInteger>(_ n: N) { comma(); out.append(contentsOf: String(n).utf8); needComma = true }
+    mutating func string(_ s: String) { comma(); raw(s); needComma = true }
+
+    mutating func raw(_ s: String) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20, 0x7F:
+                out.append(contentsOf: "\\u00".utf8)
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+public enum Timestamp {
+    /// RFC 3339 UTC with milliseconds.
+    public static func iso8601(_ date: Date) -> String {
+        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        let ms = Int((date.timeIntervalSince1970 - Double(t)) * 1000)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), ms)
+    }
+}
+
+/// Readable text for a terminal; ANSI colour only when asked for.
+public struct TextEncoder: FindingEncoder {
+    public var lang: Language
+    public var color: Bool
+    public init(lang: Language, color: Bool) { self.lang = lang; self.color = color }
+
+    func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    func severityColor(_ s: Severity) -> String {
+        switch s {
+        case .critical: return "1;35"
+        case .high: return "1;31"
+        case .medium: return "1;33"
+        case .low: return "1;36"
+        case .info: return "1;37"
+        }
+    }
+
+    public func encode(_ f: Finding, into out: inout [UInt8]) {
+        var text = paint(f.severity.rawValue.uppercased(), severityColor(f.severity)) + "  " + paint(f.rule, "1")
+        if let app = f.app { text += "  app=\(app)" }
+        for field in f.fields { text += "  \(field.name)=\(field.value)" }
+        if f.count > 1 { text += "  ×\(f.count)" }
+        text += "\n  " + f.title[lang]
+        if let codeName = f.codeName { text += " (\(codeName))" }
+        text += "\n  " + paint(location(f.origin), "2") + "\n"
+        text += "  " + paint("line:", "2") + " " + f.line + (f.truncated ? " …[truncated]" : "") + "\n"
+        if f.candidates.isEmpty {
+            text += "  " + paint(lang == .ko ? "조치:" : "fix:", "32") + " " + f.remediation[lang] + "\n"
+        } else {
+            text += "  " + paint(lang == .ko ? "앱을 특정할 수 없습니다. 가능한 앱별 조치:" : "app unknown; possible apps and fixes:", "33") + "\n"
+            for c in f.candidates {
+                text += "    - \(c.appName) [\(c.severity.rawValue)]: \(c.title[lang]) — \(c.remediation[lang])\n"
+            }
+        }
+        for r in f.related {
+            text += "  " + paint(lang == .ko ? "관련:" : "related:", "2") + " AADSTS\(r.code ?? "?")"
+                + (r.codeName.map { " \($0)" } ?? "") + " — \(r.title[lang])\n"
+        }
+        if let reference = f.reference { text += "  " + paint("see:", "2") + " \(reference)\n" }
+        text += "\n"
+        out.append(contentsOf: text.utf8)
+    }
+
+    func location(_ o: Origin) -> String {
+        var s = o.path ?? o.unit ?? o.identifier ?? o.input ?? "?"
+        if let offset = o.offset { s += " @\(offset)" }
+        return s
+    }
+}

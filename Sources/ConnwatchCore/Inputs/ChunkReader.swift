@@ -1,0 +1,88 @@
+import Foundation
+
+/// Cuts a byte stream into buffers of whole lines for `Scanner.scan`, carrying a partial last line over to
+/// the next read, and bounding memory: a line longer than `maxLineBytes` is scanned as its first
+/// `maxLineBytes` bytes (marked truncated) and the rest of it is skipped.
+public struct ChunkReader {
+    public let chunkBytes: Int
+    public let maxLineBytes: Int
+    let buffer: UnsafeMutableRawBufferPointer
+    /// Bytes held in `buffer` (a partial line carried over plus new data).
+    var fill = 0
+    /// Stream offset of `buffer[0]`.
+    var offset: UInt64 = 0
+    /// Inside the remainder of an over-long line, already scanned.
+    var skipping = false
+
+    public static let defaultChunkBytes = 1 << 20
+
+    public init(chunkBytes: Int = ChunkReader.defaultChunkBytes, maxLineBytes: Int) {
+        self.chunkBytes = max(chunkBytes, 4096)
+        self.maxLineBytes = maxLineBytes
+        // Room for a carried line of up to maxLineBytes plus a full chunk.
+        buffer = .allocate(byteCount: self.chunkBytes + maxLineBytes + 1, alignment: 64)
+    }
+
+    public func deallocate() { buffer.deallocate() }
+
+    /// Reads `source` to its end, handing each buffer of whole lines to `body(buffer, streamOffset, lastLineTruncated)`.
+    public mutating func run<S: ByteSource>(
+        _ source: inout S,
+        _ body: (UnsafeRawBufferPointer, UInt64, Bool) -> Void
+    ) throws(InputError) {
+        while true {
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[fill..<buffer.count]))
+            if n == 0 {
+                if fill > 0 && !skipping { body(UnsafeRawBufferPointer(rebasing: buffer[0..<fill]), offset, false) }
+                offset += UInt64(fill)
+                fill = 0
+                return
+            }
+            var start = fill
+            fill += n
+            if skipping {
+                // Drop the rest of an over-long line up to and including its newline.
+                guard let nl = Self.firstNewline(buffer, from: start, to: fill) else {
+                    offset += UInt64(fill); fill = 0; continue
+                }
+                let drop = nl + 1
+                offset += UInt64(drop)
+                move(from: drop)
+                skipping = false
+                start = 0
+            }
+            if let last = Self.lastNewline(buffer, from: start, to: fill) {
+                body(UnsafeRawBufferPointer(rebasing: buffer[0...last]), offset, false)
+                offset += UInt64(last + 1)
+                move(from: last + 1)
+            }
+            if fill > maxLineBytes {
+                // An over-long line with no end in sight: scan its head now, skip its tail.
+                body(UnsafeRawBufferPointer(rebasing: buffer[0..<maxLineBytes]), offset, true)
+                offset += UInt64(fill)
+                fill = 0
+                skipping = true
+            }
+        }
+    }
+
+    mutating func move(from index: Int) {
+        let rest = fill - index
+        if rest > 0, let base = buffer.baseAddress { base.copyMemory(from: base + index, byteCount: rest) }
+        fill = rest
+    }
+
+    static func firstNewline(_ b: UnsafeMutableRawBufferPointer, from: Int, to: Int) -> Int? {
+        guard to > from, let base = b.baseAddress, let p = memchr(base + from, 0x0A, to - from) else { return nil }
+        return UnsafeRawPointer(p) - UnsafeRawPointer(base)
+    }
+
+    static func lastNewline(_ b: UnsafeMutableRawBufferPointer, from: Int, to: Int) -> Int? {
+        var i = to - 1
+        while i >= from {
+            if b[i] == 0x0A { return i }
+            i -= 1
+        }
+        return nil
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import ConnwatchCore
+import Foundation
+
+struct RulesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "Work with the rule catalog.",
+        subcommands: [Lint.self, List.self, Test.self, Export.self]
+    )
+
+    struct Lint: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate every rule file; errors name the file, line and rule id.")
+        @OptionGroup var ruleOptions: RuleOptions
+        @Flag(help: "Print the compile time on the last line.")
+        var timing = false
+
+        func run() throws {
+            let dirs = ruleOptions.directories
+            do {
+                let ruleSet = try RuleSet.load(directories: dirs, maxLineBytes: ruleOptions.maxLineBytes)
+                let files = ruleSet.catalog.files.count
+                print("ok: \(files) file(s) in \(dirs.joined(separator: ", "))")
+                if ruleSet.prefilteredCount > 0 {
+                    print("note: \(ruleSet.prefilteredCount) pattern(s) use Vectorscan's prefilter mode (PCRE2 decides)")
+                }
+                if timing {
+                    // Compile again, timed alone: the figure the benchmark reports.
+                    let again = try RuleSet(ruleSet.catalog, maxLineBytes: ruleOptions.maxLineBytes)
+                    print(String(format: "compiled %d rules (%d patterns) in %.1f ms",
+                                 again.ruleCount, again.patternCount, again.compileSeconds * 1000))
+                }
+            } catch {
+                for e in error.errors { writeError(e.description) }
+                writeError("\(error.errors.count) error(s)")
+                throw ExitCode(Status.error)
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the rules (a table, or the Markdown catalog document).")
+        @OptionGroup var ruleOptions: RuleOptions
+        @Option(help: "table or markdown")
+        var format: ListFormat = .table
+
+        enum ListFormat: String, ExpressibleByArgument { case table, markdown }
+
+        func run() throws {
+            let ruleSet = try ruleOptions.load()
+            switch format {
+            case .markdown:
+                print(CatalogDocument.markdown(ruleSet), terminator: "")
+            case .table:
+                let rows = ruleSet.catalog.rules.map { r in
+                    [r.id, r.kind.rawValue, r.app ?? r.apps.map(\.app).joined(separator: ","), r.severity.rawValue,
+                     String(r.patterns.count), r.title.en]
+                }
+                let header = ["ID", "KIND", "APP", "SEVERITY", "PATTERNS", "TITLE"]
+                let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max()! }
+                for row in [header] + rows {
+                    print(row.indices.map { i in i == row.count - 1 ? row[i] : row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                        .joined(separator: "  "))
+                }
+                for c in ruleSet.catalog.catalogs.values.sorted(by: { $0.name < $1.name }) {
+                    print("catalog \(c.name): \(c.entries.count) entries")
+                }
+            }
+        }
+    }
+
+    struct Test: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run every rule's examples.match and examples.no_match.")
+        @OptionGroup var ruleOptions: RuleOptions
+
+        func run() throws {
+            let ruleSet = try ruleOptions.load()
+            let report = RuleTester(ruleSet).run()
+            for failure in report.failures { print("FAIL \(failure)") }
+            let passed = report.examples - report.failures.count
+            print("rules test: \(ruleSet.ruleCount) rules, \(passed) passed, \(report.failures.count) failed")
+            if !report.failures.isEmpty { throw ExitCode(Status.error) }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export the patterns, one per line, in the form `rg -f` / `grep -P -f` accept.")
+        @OptionGroup var ruleOptions: RuleOptions
+        @Option(help: "patterns")
+        var format: ExportFormat = .patterns
+
+        enum ExportFormat: String, ExpressibleByArgument { case patterns }
+
+        func run() throws {
+            let ruleSet = try ruleOptions.load()
+            var out = ""
+            for (_, pattern, caseless) in ruleSet.exportedPatterns {
+                // (?P<name>…) is the named-group spelling both PCRE2 and Rust's regex accept.
+                let portable = pattern.replacingOccurrences(of: "(?<", with: "(?P<")
+                    .replacingOccurrences(of: "(?P<=", with: "(?<=").replacingOccurrences(of: "(?P<!", with: "(?<!")
+                out += (caseless ? "(?i)" : "") + portable + "\n"
+            }
+            print(out, terminator: "")
+        }
+    }
+}

@@ -1,0 +1,4 @@
+import ConnwatchCore
+import Foundation
+
+ConnwatchCommand.main()

@@ -28,7 +28,7 @@ let package = Package(
             dependencies: ["ConnwatchCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "ConnwatchCoreTests", dependencies: ["ConnwatchCore"]),
-        .testTarget(name: "ConnwatchCLITests", dependencies: ["ConnwatchCore"]),
+        .testTarget(name: "ConnwatchCLITests", dependencies: ["ConnwatchCore", "connwatch"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -133,12 +133,17 @@ public final class Scanner {
                 while position <= line.count, let m = pattern.match(line, from: position, data) {
                     if step.confirmedPattern == nil { step.confirmedPattern = p + 1 }
                     let groups = pattern.namedGroups(m).map { (name: $0.0, value: Self.text(line, $0.1)) }
+                    guard rule.perMatch else {
+                        // One finding per line: later matching patterns only add fields the first lacked.
+                        if matches.isEmpty { matches.append(groups) } else {
+                            matches[0] += groups.filter { g in !matches[0].contains { $0.name == g.name } }
+                        }
+                        break
+                    }
                     let key = groups.first { $0.name == "code" }?.value ?? Self.text(line, m.range)
                     if seenKeys.insert(key).inserted { matches.append(groups) }
-                    guard rule.perMatch else { break }
                     position = max(m.range.upperBound, m.range.lowerBound + 1)
                 }
-                if !matches.isEmpty && !rule.perMatch { break }
             }
             guard !matches.isEmpty else { step.verdict = "not confirmed by PCRE2 on this line"; continue }
             step.fields = matches[0]

@@ -88,15 +88,16 @@ struct RulesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Export the patterns, one per line, in the form `rg -f` / `grep -P -f` accept.")
         @OptionGroup var ruleOptions: RuleOptions
-        @Option(help: "patterns")
+        @Option(help: "patterns (as written), or prefilter (the reduced forms Vectorscan compiles)")
         var format: ExportFormat = .patterns
 
-        enum ExportFormat: String, ExpressibleByArgument { case patterns }
+        enum ExportFormat: String, ExpressibleByArgument { case patterns, prefilter }
 
         func run() throws {
             let ruleSet = try ruleOptions.load()
             var out = ""
-            for (_, pattern, caseless) in ruleSet.exportedPatterns {
+            for (_, written, caseless) in ruleSet.exportedPatterns {
+                let pattern = format == .prefilter ? RuleSet.prefilterForm(of: written) : written
                 // (?P<name>…) is the named-group spelling both PCRE2 and Rust's regex accept.
                 let portable = pattern.replacingOccurrences(of: "(?<", with: "(?P<")
                     .replacingOccurrences(of: "(?P<=", with: "(?<=").replacingOccurrences(of: "(?P<!", with: "(?<!")

@@ -69,7 +69,7 @@ public final class RuleSet: @unchecked Sendable {
                     errors.append(RuleError(at, ruleID: rule.id, "pattern \(i + 1) has no 'code' group, but the rule looks codes up in catalog '\(rule.catalog!)'"))
                 }
                 owners.append((compiled.count, patterns.count))
-                expressions.append(.init(pattern: source, caseless: rule.caseless))
+                expressions.append(.init(pattern: Self.prefilterForm(of: source), caseless: rule.caseless))
                 patterns.append(p)
             }
             let requires = rule.requires.enumerated().compactMap { i, s in
@@ -118,6 +118,9 @@ public final class RuleSet: @unchecked Sendable {
     public static func load(directories: [String], maxLineBytes: Int = RuleSet.defaultMaxLineBytes) throws(RuleErrors) -> RuleSet {
         try RuleSet(try RuleLoader.load(directories: directories), maxLineBytes: maxLineBytes)
     }
+
+    /// What Vectorscan compiles for a pattern (see PrefilterReducer).
+    public static func prefilterForm(of pattern: String) -> String { PrefilterReducer.reduce(pattern) }
 
     public func rule(id: String) -> Rule? { rules.first { $0.rule.id == id }?.rule }
 

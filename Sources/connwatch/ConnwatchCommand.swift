@@ -57,7 +57,9 @@ struct RuleOptions: ParsableArguments {
         guard !dirs.isEmpty else {
             throw CLIError("no rule directory found: pass --rules DIR, install the catalog, or run from the repository")
         }
-        do { return try RuleSet.load(directories: dirs, maxLineBytes: maxLineBytes) } catch {
+        do {
+            return try RuleSet.load(directories: dirs, maxLineBytes: maxLineBytes, cacheDirectory: RuleSet.defaultCacheDirectory())
+        } catch {
             throw CLIError("invalid rules:\n" + error.description)
         }
     }

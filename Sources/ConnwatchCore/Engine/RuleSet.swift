@@ -37,7 +37,12 @@ public final class RuleSet: @unchecked Sendable {
 
     public static let defaultMaxLineBytes = 64 * 1024
 
-    public init(_ catalog: RuleCatalog, maxLineBytes: Int = RuleSet.defaultMaxLineBytes) throws(RuleErrors) {
+    /// Whether the Vectorscan database was loaded from the compile cache.
+    public var fromCache: Bool { database.fromCache }
+
+    /// `cacheDirectory`: where compiled databases are kept between runs (see `RuleSet.defaultCacheDirectory`).
+    public init(_ catalog: RuleCatalog, maxLineBytes: Int = RuleSet.defaultMaxLineBytes,
+                cacheDirectory: String? = nil) throws(RuleErrors) {
         let started = DispatchTime.now()
         self.catalog = catalog
         self.maxLineBytes = maxLineBytes
@@ -101,7 +106,7 @@ public final class RuleSet: @unchecked Sendable {
             throw RuleErrors([RuleError(file: catalog.files.first ?? "(no rule files)", line: 0, message: "no rules loaded")])
         }
         do {
-            database = try VectorscanDatabase(expressions)
+            database = try VectorscanDatabase(expressions, cacheDirectory: cacheDirectory)
         } catch {
             let (r, p) = error.expression >= 0 ? owners[error.expression] : (0, 0)
             let rule = compiled[r].rule
@@ -115,8 +120,19 @@ public final class RuleSet: @unchecked Sendable {
     }
 
     /// Loads rule directories and compiles them in one step.
-    public static func load(directories: [String], maxLineBytes: Int = RuleSet.defaultMaxLineBytes) throws(RuleErrors) -> RuleSet {
-        try RuleSet(try RuleLoader.load(directories: directories), maxLineBytes: maxLineBytes)
+    public static func load(directories: [String], maxLineBytes: Int = RuleSet.defaultMaxLineBytes,
+                            cacheDirectory: String? = nil) throws(RuleErrors) -> RuleSet {
+        try RuleSet(try RuleLoader.load(directories: directories), maxLineBytes: maxLineBytes, cacheDirectory: cacheDirectory)
+    }
+
+    /// `CONNWATCH_CACHE_DIR`, systemd's `CACHE_DIRECTORY`, else `$XDG_CACHE_HOME/connwatch` or
+    /// `~/.cache/connwatch`; nil (no cache) when `CONNWATCH_CACHE_DIR` is empty.
+    public static func defaultCacheDirectory(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let dir = env["CONNWATCH_CACHE_DIR"] { return dir.isEmpty ? nil : dir }
+        if let dir = env["CACHE_DIRECTORY"], !dir.isEmpty { return dir.split(separator: ":").first.map(String.init) }
+        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/connwatch" }
+        if let home = env["HOME"], !home.isEmpty { return home + "/.cache/connwatch" }
+        return nil
     }
 
     /// What Vectorscan compiles for a pattern (see PrefilterReducer).

@@ -86,22 +86,32 @@ struct RulesCommand: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Export the patterns, one per line, in the form `rg -f` / `grep -P -f` accept.")
+            abstract: "Export the patterns, one per line, for comparisons with other tools.",
+            discussion: """
+            patterns:  as written, group names removed (for `grep -P -f`; rg needs -P for lookarounds)
+            prefilter: the reduced forms connwatch's Vectorscan database compiles
+            rg:        a form ripgrep's default engine accepts (`rg -f`): lookarounds dropped, so it may match
+                       a few more lines than connwatch confirms
+            """)
         @OptionGroup var ruleOptions: RuleOptions
-        @Option(help: "patterns (as written), or prefilter (the reduced forms Vectorscan compiles)")
+        @Option(help: "patterns, prefilter or rg")
         var format: ExportFormat = .patterns
 
-        enum ExportFormat: String, ExpressibleByArgument { case patterns, prefilter }
+        enum ExportFormat: String, ExpressibleByArgument { case patterns, prefilter, rg }
 
         func run() throws {
             let ruleSet = try ruleOptions.load()
             var out = ""
-            for (_, written, caseless) in ruleSet.exportedPatterns {
-                let pattern = format == .prefilter ? RuleSet.prefilterForm(of: written) : written
-                // (?P<name>…) is the named-group spelling both PCRE2 and Rust's regex accept.
-                let portable = pattern.replacingOccurrences(of: "(?<", with: "(?P<")
-                    .replacingOccurrences(of: "(?P<=", with: "(?<=").replacingOccurrences(of: "(?P<!", with: "(?<!")
-                out += (caseless ? "(?i)" : "") + portable + "\n"
+            for (rule, written, caseless) in ruleSet.exportedPatterns {
+                switch format {
+                case .patterns: out += (caseless ? "(?i)" : "") + RuleSet.withoutGroupNames(written) + "\n"
+                case .prefilter: out += (caseless ? "(?i)" : "") + RuleSet.prefilterForm(of: written) + "\n"
+                case .rg:
+                    guard let form = RuleSet.ripgrepForm(of: written, caseless: caseless) else {
+                        throw CLIError("rule '\(rule.id)': a pattern has no ripgrep form: \(written)")
+                    }
+                    out += form + "\n"
+                }
             }
             print(out, terminator: "")
         }

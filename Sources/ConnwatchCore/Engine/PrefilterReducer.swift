@@ -12,14 +12,16 @@ enum PrefilterReducer {
     /// Bounded repeats wider than this are widened.
     static let repeatSpan = 16
 
-    static func reduce(_ pattern: String) -> String {
+    /// `dropAllLookarounds`: also drop lookarounds inside the pattern (still a superset: an assertion only
+    /// ever narrows); for engines without lookaround, such as ripgrep's default one.
+    static func reduce(_ pattern: String, dropAllLookarounds: Bool = false) -> String {
         let bytes = Array(pattern.utf8)
         guard var atoms = parseSequence(bytes, 0, bytes.count), !atoms.isEmpty else { return pattern }
         while let first = atoms.first, first.droppable { atoms.removeFirst() }
         while let last = atoms.last, last.droppable { atoms.removeLast() }
         if atoms.isEmpty { return pattern }
         // Rendered as bytes: an atom may be one byte of a multi-byte UTF-8 character.
-        let out = atoms.flatMap { render(bytes, $0) }
+        let out = atoms.flatMap { render(bytes, $0, dropAllLookarounds) }
         return out.isEmpty ? pattern : String(decoding: out, as: UTF8.self)
     }
 
@@ -36,11 +38,12 @@ enum PrefilterReducer {
         var droppable: Bool { lookaround || (minimum == 0 && !optionSetting) }
     }
 
-    static func render(_ p: [UInt8], _ a: Atom) -> [UInt8] {
+    static func render(_ p: [UInt8], _ a: Atom, _ dropLookarounds: Bool) -> [UInt8] {
+        if dropLookarounds && a.lookaround { return [] }
         var atom: [UInt8]
         if let body = a.groupBody {
             // Keep the group's opening (`(?:`, `(?<name>`, `(`) and rewrite its inside.
-            atom = Array(p[a.range.lowerBound..<body.lowerBound]) + reduceInside(p, body) + [UInt8(ascii: ")")]
+            atom = Array(p[a.range.lowerBound..<body.lowerBound]) + reduceInside(p, body, dropLookarounds) + [UInt8(ascii: ")")]
         } else {
             atom = Array(p[a.range])
         }
@@ -52,12 +55,12 @@ enum PrefilterReducer {
     }
 
     /// Inside a group only widening applies (dropping needs the group's own context).
-    static func reduceInside(_ p: [UInt8], _ r: Range<Int>) -> [UInt8] {
+    static func reduceInside(_ p: [UInt8], _ r: Range<Int>, _ dropLookarounds: Bool) -> [UInt8] {
         guard let branches = splitBranches(p, r) else { return Array(p[r]) }
         var parts: [[UInt8]] = []
         for b in branches {
             guard let atoms = parseSequence(p, b.lowerBound, b.upperBound) else { return Array(p[r]) }
-            parts.append(atoms.flatMap { render(p, $0) })
+            parts.append(atoms.flatMap { render(p, $0, dropLookarounds) })
         }
         return Array(parts.joined(separator: [UInt8(ascii: "|")]))
     }

@@ -138,6 +138,21 @@ public final class RuleSet: @unchecked Sendable {
     /// What Vectorscan compiles for a pattern (see PrefilterReducer).
     public static func prefilterForm(of pattern: String) -> String { PrefilterReducer.reduce(pattern) }
 
+    /// A form ripgrep's default engine accepts: the prefilter form without any lookaround and without group
+    /// names (rg joins all patterns into one regex, where a repeated name is an error). It matches every
+    /// line the pattern matches, possibly more; nil when dropping lookarounds would match empty lines.
+    public static func ripgrepForm(of pattern: String, caseless: Bool) -> String? {
+        let reduced = withoutGroupNames(PrefilterReducer.reduce(pattern, dropAllLookarounds: true))
+        guard let check = try? PCRE2Pattern(reduced, caseless: caseless),
+              !check.matches(UnsafeRawBufferPointer(start: nil, count: 0), PCRE2MatchData()) else { return nil }
+        return (caseless ? "(?i)" : "") + reduced
+    }
+
+    /// Named groups turned into plain groups, for other tools (a line count needs no names).
+    public static func withoutGroupNames(_ pattern: String) -> String {
+        pattern.replacingOccurrences(of: #"\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>"#, with: "(?:", options: .regularExpression)
+    }
+
     public func rule(id: String) -> Rule? { rules.first { $0.rule.id == id }?.rule }
 
     /// Patterns in Vectorscan id order, for `rules export --format patterns`.

@@ -26,4 +26,5 @@ bench: deps
 	Benchmarks/scan-throughput.sh
 
 docs: build
+	# docs/RULES.md is checked by a test: regenerate it whenever Rules/ changes.
 	$$($(SWIFT) build -c release --show-bin-path)/connwatch rules list --format markdown > docs/RULES.md

@@ -22,6 +22,8 @@ struct RulesCommand: ParsableCommand {
                 let ruleSet = try RuleSet.load(directories: dirs, maxLineBytes: ruleOptions.maxLineBytes)
                 let files = ruleSet.catalog.files.count
                 print("ok: \(files) file(s) in \(dirs.joined(separator: ", "))")
+                // Under MemoryDenyWriteExecute the kernel refuses JIT memory; say which path PCRE2 takes.
+                print("PCRE2: " + (ruleSet.usesJIT ? "JIT" : "interpreter (JIT unavailable)"))
                 if ruleSet.prefilteredCount > 0 {
                     print("note: \(ruleSet.prefilteredCount) pattern(s) use Vectorscan's prefilter mode (PCRE2 decides)")
                 }

@@ -18,9 +18,9 @@ func binary() -> String {
 }
 
 @discardableResult
-func connwatch(_ args: [String], stdin: Data? = nil, env: [String: String] = [:]) throws -> Run {
+func connwatch(_ args: [String], stdin: Data? = nil, env: [String: String] = [:], executable: String? = nil) throws -> Run {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: binary())
+    p.executableURL = URL(fileURLWithPath: executable ?? binary())
     p.arguments = args
     var environment = ProcessInfo.processInfo.environment
     environment["CONNWATCH_RULES_DIR"] = root + "/Rules"
@@ -277,5 +277,31 @@ let quietLine = "Nov 21 07:49:01 web01 sshd[2]: Accepted publickey for deploy fr
         let objects = try jsonLines(run.stdout)
         #expect(objects.first?["severity"] as? String == "critical")
         #expect(objects.first?["title"] as? String == "Local timeout rule")
+    }
+}
+
+/// systemd's MemoryDenyWriteExecute=yes, for real: the kernel's PR_SET_MDWE (Linux ≥ 6.3), kept across exec.
+@Suite struct MemoryDenyWriteExecuteTests {
+    @Test func scansWithTheInterpreterWhenJITMemoryIsRefused() throws {
+        let log = try tempFile("a.log", quietLine + "\n" + errorLine + "\n")
+        let wrapper = """
+            import ctypes, os, sys
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(65, 1, 0, 0, 0) != 0:   # PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN
+                print("SKIPPED: this kernel has no PR_SET_MDWE", file=sys.stderr); sys.exit(77)
+            os.execv(sys.argv[1], sys.argv[1:])
+            """
+        func underMDWE(_ args: [String]) throws -> Run {
+            try connwatch(["-c", wrapper, binary()] + args, executable: "/usr/bin/python3")
+        }
+        let lint = try underMDWE(["rules", "lint"])
+        if lint.status == 77 { print(lint.stderr); return }
+        #expect(lint.status == 0)
+        #expect(lint.stdout.contains("PCRE2: interpreter (JIT unavailable)"))
+        let scan = try underMDWE(["scan", log])
+        #expect(scan.status == 0)
+        #expect(try jsonLines(scan.stdout).map { $0["code"] as? String } == ["50126"])
+        // And without the restriction the same binary uses the JIT.
+        #expect(try connwatch(["rules", "lint"]).stdout.contains("PCRE2: JIT"))
     }
 }

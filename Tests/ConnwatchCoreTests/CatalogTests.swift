@@ -44,3 +44,15 @@ import Testing
         #expect(lines == logs.count)
     }
 }
+
+@Suite struct CatalogDocumentTests {
+    /// docs/RULES.md is generated (`make docs`); a stale copy fails here.
+    @Test func rulesDocumentIsCurrent() throws {
+        let path = repositoryRoot + "/docs/RULES.md"
+        let onDisk = try String(contentsOfFile: path, encoding: .utf8)
+        let current = CatalogDocument.markdown(ShippedCatalogTests.ruleSet)
+        #expect(onDisk == current, "docs/RULES.md is stale: run `make docs`")
+        #expect(current.contains("`aadsts.code`"))
+        #expect(current.contains("| 70008 | ExpiredOrRevokedGrant |"))
+    }
+}

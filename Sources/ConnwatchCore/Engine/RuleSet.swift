@@ -37,6 +37,9 @@ public final class RuleSet: @unchecked Sendable {
 
     public static let defaultMaxLineBytes = 64 * 1024
 
+    /// False when PCRE2 runs interpreted (JIT memory refused, e.g. under MemoryDenyWriteExecute=yes).
+    public var usesJIT: Bool { rules.allSatisfy { $0.patterns.allSatisfy(\.usesJIT) } }
+
     /// Whether the Vectorscan database was loaded from the compile cache.
     public var fromCache: Bool { database.fromCache }
 

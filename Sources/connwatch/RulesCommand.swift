@@ -81,7 +81,8 @@ struct RulesCommand: ParsableCommand {
             let report = RuleTester(ruleSet).run()
             for failure in report.failures { print("FAIL \(failure)") }
             let passed = report.examples - report.failures.count
-            print("rules test: \(ruleSet.ruleCount) rules, \(passed) passed, \(report.failures.count) failed")
+            print("rules test: \(ruleSet.ruleCount) rules, \(report.examples) examples")
+            print("examples: \(passed) passed, \(report.failures.count) failed")
             if !report.failures.isEmpty { throw ExitCode(Status.error) }
         }
     }

@@ -17,11 +17,13 @@ let package = Package(
                        providers: [.apt(["libvectorscan-dev"])]),
         .systemLibrary(name: "CPCRE2", pkgConfig: "libpcre2-8",
                        providers: [.apt(["libpcre2-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
+                       providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "ConnwatchCore",
-            dependencies: ["CVectorscan", "CPCRE2", "CZlib", "Yams"]
+            dependencies: ["CVectorscan", "CPCRE2", "CZlib", "CSystemd", "Yams"]
         ),
         .executableTarget(
             name: "connwatch",

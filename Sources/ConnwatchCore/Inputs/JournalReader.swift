@@ -1,0 +1,119 @@
+import CSystemd
+import Foundation
+
+/// Which journal to read.
+public enum JournalSource: Sendable, Equatable {
+    case system
+    case directory(String)
+    case files([String])
+}
+
+public struct JournalError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A thin owner of one `sd_journal` handle (libsystemd's sd-journal API, not a journalctl subprocess).
+/// Not Sendable: a handle belongs to the task that opened it.
+public final class JournalReader {
+    let journal: OpaquePointer
+
+    public init(_ source: JournalSource) throws(JournalError) {
+        var j: OpaquePointer?
+        let rc: Int32
+        switch source {
+        case .system:
+            rc = sd_journal_open(&j, Int32(SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM))
+        case .directory(let path):
+            rc = sd_journal_open_directory(&j, path, 0)
+        case .files(let paths):
+            var cPaths: [UnsafePointer<CChar>?] = paths.map { UnsafePointer(strdup($0)) }
+            cPaths.append(nil)
+            defer { cPaths.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
+            rc = sd_journal_open_files(&j, &cPaths, 0)
+        }
+        guard rc >= 0, let j else { throw JournalError("cannot open journal \(source): \(Self.errno(rc))") }
+        journal = j
+        // Messages longer than this are cut by libsystemd itself; our own line limit applies after.
+        sd_journal_set_data_threshold(journal, 0)
+    }
+
+    deinit { sd_journal_close(journal) }
+
+    static func errno(_ rc: Int32) -> String { String(cString: strerror(-rc)) }
+
+    /// `FIELD=value` expressions, OR-ed together (a disjunction between each).
+    public func addMatches(_ matches: [String]) throws(JournalError) {
+        for (i, m) in matches.enumerated() {
+            guard let eq = m.firstIndex(of: "="), eq != m.startIndex,
+                  m[..<eq].allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) else {
+                throw JournalError("invalid journal match '\(m)': expected FIELD=value with an upper-case field name")
+            }
+            if i > 0 { sd_journal_add_disjunction(journal) }
+            let rc = m.withCString { sd_journal_add_match(journal, $0, 0) }
+            if rc < 0 { throw JournalError("invalid journal match '\(m)': \(Self.errno(rc))") }
+        }
+    }
+
+    public func seekHead() { sd_journal_seek_head(journal) }
+    public func seekTail() {
+        // seek_tail + previous: the next `next()` returns only entries written from now on.
+        sd_journal_seek_tail(journal)
+        sd_journal_previous(journal)
+    }
+
+    /// Positions on the entry of `cursor` so that `next()` returns the one after it. False when that entry
+    /// is gone (vacuumed or rotated away); the position is then unspecified: seek somewhere else.
+    public func seekAfter(cursor: String) -> Bool {
+        guard cursor.withCString({ sd_journal_seek_cursor(journal, $0) }) >= 0 else { return false }
+        guard sd_journal_next(journal) > 0 else { return false }
+        return cursor.withCString { sd_journal_test_cursor(journal, $0) } > 0
+    }
+
+    /// Moves to the next entry; false at the end.
+    public func next() -> Bool { sd_journal_next(journal) > 0 }
+    public func previous(_ count: Int) -> Int { Int(sd_journal_previous_skip(journal, UInt64(count))) }
+    public func next(_ count: Int) -> Int { Int(sd_journal_next_skip(journal, UInt64(count))) }
+
+    /// The current entry's value of `field` as raw bytes (valid until the next move), without `FIELD=`.
+    public func data(_ field: String) -> UnsafeRawBufferPointer? {
+        var pointer: UnsafeRawPointer?
+        var length = 0
+        let rc = field.withCString { sd_journal_get_data(journal, $0, &pointer, &length) }
+        guard rc >= 0, let pointer else { return nil }
+        let skip = field.utf8.count + 1
+        guard length >= skip else { return nil }
+        return UnsafeRawBufferPointer(start: pointer + skip, count: length - skip)
+    }
+
+    public func string(_ field: String) -> String? {
+        data(field).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    public func cursor() -> String? {
+        var c: UnsafeMutablePointer<CChar>?
+        guard sd_journal_get_cursor(journal, &c) >= 0, let c else { return nil }
+        defer { free(c) }
+        return String(cString: c)
+    }
+
+    public func realtimeMicros() -> UInt64 {
+        var usec: UInt64 = 0
+        sd_journal_get_realtime_usec(journal, &usec)
+        return usec
+    }
+
+    /// The descriptor to poll for new entries (inotify on the journal directory, inside libsystemd).
+    public func descriptor() throws(JournalError) -> Int32 {
+        let fd = sd_journal_get_fd(journal)
+        guard fd >= 0 else { throw JournalError("journal has no pollable descriptor: \(Self.errno(fd))") }
+        return fd
+    }
+
+    /// After the descriptor polled readable: lets libsystemd pick up appended entries and new files.
+    @discardableResult
+    public func process() -> Int32 { sd_journal_process(journal) }
+
+    public func events() -> Int16 { Int16(truncatingIfNeeded: sd_journal_get_events(journal)) }
+}

@@ -16,26 +16,34 @@ public struct ChunkReader {
 
     public static let defaultChunkBytes = 1 << 20
 
-    public init(chunkBytes: Int = ChunkReader.defaultChunkBytes, maxLineBytes: Int) {
+    public init(chunkBytes: Int = ChunkReader.defaultChunkBytes, maxLineBytes: Int, startOffset: UInt64 = 0) {
         self.chunkBytes = max(chunkBytes, 4096)
         self.maxLineBytes = maxLineBytes
+        offset = startOffset
         // Room for a carried line of up to maxLineBytes plus a full chunk.
         buffer = .allocate(byteCount: self.chunkBytes + maxLineBytes + 1, alignment: 64)
     }
 
     public func deallocate() { buffer.deallocate() }
 
+    /// Stream offset of the first byte not yet handed over (the start of a held partial line): where a
+    /// follower resumes after a restart.
+    public var committedOffset: UInt64 { offset }
+    /// Bytes of a partial last line held back.
+    public var heldBytes: Int { skipping ? 0 : fill }
+
     /// Reads `source` to its end, handing each buffer of whole lines to `body(buffer, streamOffset, lastLineTruncated)`.
+    /// `holdPartialLine`: at the end, keep an unterminated last line for the next call (following a file
+    /// that is still being written) instead of handing it over.
     public mutating func run<S: ByteSource>(
-        _ source: inout S,
+        _ source: inout S, holdPartialLine: Bool = false,
         _ body: (UnsafeRawBufferPointer, UInt64, Bool) -> Void
     ) throws(InputError) {
         while true {
             let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[fill..<buffer.count]))
             if n == 0 {
-                if fill > 0 && !skipping { body(UnsafeRawBufferPointer(rebasing: buffer[0..<fill]), offset, false) }
-                offset += UInt64(fill)
-                fill = 0
+                if holdPartialLine { return }
+                flushPartialLine(body)
                 return
             }
             var start = fill
@@ -64,6 +72,20 @@ public struct ChunkReader {
                 skipping = true
             }
         }
+    }
+
+    /// Hands over a held partial line as a line of its own (end of input, or a follower's timeout).
+    public mutating func flushPartialLine(_ body: (UnsafeRawBufferPointer, UInt64, Bool) -> Void) {
+        if fill > 0 && !skipping { body(UnsafeRawBufferPointer(rebasing: buffer[0..<fill]), offset, false) }
+        offset += UInt64(fill)
+        fill = 0
+    }
+
+    /// Forgets everything held and restarts at `offset` (a truncated file starts again at 0).
+    public mutating func reset(to newOffset: UInt64) {
+        fill = 0
+        skipping = false
+        offset = newOffset
     }
 
     mutating func move(from index: Int) {

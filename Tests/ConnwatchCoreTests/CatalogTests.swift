@@ -12,6 +12,21 @@ import Testing
         #expect(report.failures.isEmpty, "\(report.failures.map(\.description).joined(separator: "\n"))")
     }
 
+    /// fail2ban's bar: every shipped rule proves itself on at least two lines that must match and two
+    /// look-alikes that must not.
+    @Test func everyShippedRuleHasTwoExamplesEachWay() {
+        for rule in Self.ruleSet.catalog.rules {
+            #expect(rule.matchExamples.count >= 2, "\(rule.id): \(rule.matchExamples.count) match examples")
+            #expect(rule.noMatchExamples.count >= 2, "\(rule.id): \(rule.noMatchExamples.count) no_match examples")
+        }
+        // Every AADSTS code of the reference (350 on 2025-02-03) has an entry in both languages.
+        let entries = Self.ruleSet.catalog.catalogs["aadsts"]?.entries ?? [:]
+        #expect(entries.count >= 350)
+        for code in ["50020", "500208", "70002", "70008", "7000215", "50126", "53003", "65001"] {
+            #expect(entries[code] != nil, "AADSTS\(code) missing")
+        }
+    }
+
     @Test func everyKindIsPresent() {
         let kinds = Set(Self.ruleSet.catalog.rules.map(\.kind))
         #expect(kinds == Set(RuleKind.allCases))

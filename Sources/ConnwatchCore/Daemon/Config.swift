@@ -1,0 +1,163 @@
+import Foundation
+import Yams
+
+/// `connwatch.yaml`: inputs, outputs, rules and state (see docs/configuration.md).
+public struct Config: Sendable, Equatable {
+    public enum Start: String, Sendable, CaseIterable { case end, beginning }
+
+    public struct JournalInputConfig: Sendable, Equatable {
+        public var name = "journal"
+        public var source: JournalSource = .system
+        public var matches: [String] = []
+        public var start: Start = .end
+        public var app: String?
+    }
+
+    public struct FileInputConfig: Sendable, Equatable {
+        public var name: String
+        public var paths: [String]
+        public var start: Start = .end
+        public var app: String?
+        /// A last line without newline is scanned after this long without growth.
+        public var partialLineTimeout: Double = 5
+    }
+
+    public enum Input: Sendable, Equatable {
+        case journal(JournalInputConfig)
+        case file(FileInputConfig)
+        public var name: String {
+            switch self { case .journal(let j): return j.name; case .file(let f): return f.name }
+        }
+    }
+
+    public struct StdoutOutputConfig: Sendable, Equatable {
+        public var format: String = "json"
+    }
+
+    public var path: String?
+    public var stateDirectory: String
+    public var ruleDirectories: [String] = []
+    public var addRuleDirectories: [String] = []
+    public var maxLineBytes = RuleSet.defaultMaxLineBytes
+    public var lang: Language = .en
+    public var inputs: [Input] = []
+    public var stdout = StdoutOutputConfig()
+
+    public static let defaultPath = "/etc/connwatch/connwatch.yaml"
+
+    public static func defaultStateDirectory(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        // systemd's StateDirectory= sets STATE_DIRECTORY.
+        if let dir = env["STATE_DIRECTORY"], !dir.isEmpty { return String(dir.split(separator: ":")[0]) }
+        return "/var/lib/connwatch"
+    }
+
+    /// The built-in configuration used when no file exists: the system journal and the usual log files,
+    /// from their current end, shipped rules, findings to stdout.
+    public static func builtIn(_ env: [String: String] = ProcessInfo.processInfo.environment) -> Config {
+        var c = Config(stateDirectory: defaultStateDirectory(env))
+        c.inputs = [
+            .journal(JournalInputConfig()),
+            .file(FileInputConfig(name: "var-log", paths: ["/var/log/*.log", "/var/log/*/*.log"])),
+        ]
+        c.lang = Language.fromEnvironment(env)
+        return c
+    }
+
+    /// Reads `path`; a missing file at the default path means the built-in configuration.
+    public static func load(path: String?, env: [String: String] = ProcessInfo.processInfo.environment) throws(RuleErrors) -> Config {
+        let file = path ?? defaultPath
+        guard FileManager.default.fileExists(atPath: file) else {
+            if path == nil { return builtIn(env) }
+            throw RuleErrors([RuleError(file: file, line: 0, message: "no such configuration file")])
+        }
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw RuleErrors([RuleError(file: file, line: 0, message: "cannot read (or not UTF-8)")])
+        }
+        return try parse(text, file: file, env: env)
+    }
+
+    public static func parse(_ text: String, file: String, env: [String: String] = [:]) throws(RuleErrors) -> Config {
+        var config = Config(path: file, stateDirectory: defaultStateDirectory(env))
+        var r = NodeReader(file: file)
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
+            throw RuleErrors([NodeReader.locate(error, file: file)])
+        } catch { throw RuleErrors([RuleError(file: file, line: 0, message: "\(error)")]) }
+        guard let root else { return config }
+        let keys = ["state_directory", "rules", "max_line_bytes", "lang", "inputs", "outputs"]
+        guard let top = r.mapping(root, "the configuration", allowed: keys) else { throw RuleErrors(r.errors) }
+        if let n = top["state_directory"], let s = r.nonEmptyString(n, "state_directory") { config.stateDirectory = s }
+        if let n = top["lang"], let l = r.enumValue(n, "lang", Language.self) { config.lang = l }
+        if let n = top["max_line_bytes"], let s = r.string(n, "max_line_bytes") {
+            if let v = Int(s), v >= 256 { config.maxLineBytes = v } else { r.fail(n, "'max_line_bytes' must be a number ≥ 256") }
+        }
+        if let n = top["rules"], let f = r.mapping(n, "'rules'", allowed: ["directories", "add"]) {
+            config.ruleDirectories = f["directories"].flatMap { r.strings($0, "rules.directories") }?.map(\.0) ?? []
+            config.addRuleDirectories = f["add"].flatMap { r.strings($0, "rules.add") }?.map(\.0) ?? []
+        }
+        if let n = top["inputs"] {
+            if case .sequence(let seq) = n {
+                for item in seq { if let input = parseInput(item, &r) { config.inputs.append(input) } }
+                var names = Set<String>()
+                for input in config.inputs where !names.insert(input.name).inserted {
+                    r.fail(n, "two inputs are named '\(input.name)' (names key the checkpoints: make them unique)")
+                }
+            } else { r.fail(n, "'inputs' must be a list") }
+        }
+        if let n = top["outputs"], let f = r.mapping(n, "'outputs'", allowed: ["stdout"]) {
+            if let s = f["stdout"], let so = r.mapping(s, "'outputs.stdout'", allowed: ["format"]) {
+                if let fmt = so["format"], let v = r.string(fmt, "outputs.stdout.format") {
+                    if ["json", "text"].contains(v) { config.stdout.format = v } else { r.fail(fmt, "'outputs.stdout.format' is '\(v)', expected json or text") }
+                }
+            }
+        }
+        guard r.errors.isEmpty else { throw RuleErrors(r.errors) }
+        return config
+    }
+
+    static func parseInput(_ node: Node, _ r: inout NodeReader) -> Input? {
+        guard case .mapping(let m) = node, let typeNode = m["type"], case .scalar(let t) = typeNode else {
+            r.fail(node, "each input needs 'type: journal' or 'type: file'"); return nil
+        }
+        switch t.string {
+        case "journal":
+            guard let f = r.mapping(node, "a journal input", allowed: ["type", "name", "directory", "files", "matches", "start", "app"]) else { return nil }
+            var j = JournalInputConfig()
+            if let n = f["name"], let s = r.nonEmptyString(n, "name") { j.name = s }
+            if let n = f["directory"], let s = r.nonEmptyString(n, "directory") { j.source = .directory(s) }
+            if let n = f["files"], let s = r.strings(n, "files") {
+                if f["directory"] != nil { r.fail(n, "use either 'directory' or 'files', not both") }
+                j.source = .files(s.map(\.0))
+            }
+            if let n = f["matches"], let s = r.strings(n, "matches") {
+                for (m, loc) in s where !(m.contains("=") && m.first != "=") {
+                    r.errors.append(RuleError(loc, "'matches' entry '\(m)' must be FIELD=value"))
+                }
+                j.matches = s.map(\.0)
+            }
+            if let n = f["start"], let v = r.enumValue(n, "start", Start.self) { j.start = v }
+            if let n = f["app"] { j.app = r.nonEmptyString(n, "app") }
+            return .journal(j)
+        case "file":
+            guard let f = r.mapping(node, "a file input", allowed: ["type", "name", "paths", "start", "app", "partial_line_timeout"]) else { return nil }
+            guard let pn = f["paths"], let paths = r.strings(pn, "paths"), !paths.isEmpty else {
+                if f["paths"] == nil { r.fail(node, "a file input needs 'paths' (globs)") }
+                return nil
+            }
+            for (p, loc) in paths where !p.hasPrefix("/") {
+                r.errors.append(RuleError(loc, "'paths' entry '\(p)' must be absolute"))
+            }
+            var c = FileInputConfig(name: "files", paths: paths.map(\.0))
+            if let n = f["name"], let s = r.nonEmptyString(n, "name") { c.name = s }
+            if let n = f["start"], let v = r.enumValue(n, "start", Start.self) { c.start = v }
+            if let n = f["app"] { c.app = r.nonEmptyString(n, "app") }
+            if let n = f["partial_line_timeout"], let s = r.string(n, "partial_line_timeout") {
+                if let v = Double(s), v >= 0 { c.partialLineTimeout = v } else { r.fail(n, "'partial_line_timeout' must be seconds ≥ 0") }
+            }
+            return .file(c)
+        default:
+            r.fail(typeNode, "input type '\(t.string)' is not one of: journal, file")
+            return nil
+        }
+    }
+}

@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CVectorscan", pkgConfig: "libhs",
@@ -23,11 +25,15 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "ConnwatchCore",
-            dependencies: ["CVectorscan", "CPCRE2", "CZlib", "CSystemd", "Yams"]
+            dependencies: ["CVectorscan", "CPCRE2", "CZlib", "CSystemd", "Yams",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "connwatch",
-            dependencies: ["ConnwatchCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["ConnwatchCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle")]
         ),
         .testTarget(name: "ConnwatchCoreTests", dependencies: ["ConnwatchCore"]),
         .testTarget(name: "ConnwatchCLITests", dependencies: ["ConnwatchCore", "connwatch"]),

@@ -9,18 +9,22 @@ enum Status {
     static let error: Int32 = 2
 }
 
-struct ConnwatchCommand: ParsableCommand {
+struct ConnwatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connwatch",
         abstract: "Finds cloud app connector, Entra ID (AADSTS) and Microsoft Graph authorization errors in logs.",
-        subcommands: [ScanCommand.self, ExplainCommand.self, RulesCommand.self]
+        subcommands: [ScanCommand.self, ExplainCommand.self, RulesCommand.self, RunCommand.self, ConfigCommand.self]
     )
 
     /// Usage mistakes exit 2 (not ArgumentParser's 64), so scripts can treat connwatch like grep.
-    static func main() {
+    static func start() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
         } catch {

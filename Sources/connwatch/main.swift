@@ -1,4 +1,4 @@
 import ConnwatchCore
 import Foundation
 
-ConnwatchCommand.main()
+await ConnwatchCommand.start()

@@ -27,6 +27,7 @@ public final class FileFollower {
     var pendingCheckpoints: [Key: FileCheckpoint]
     var needsRescan = true
     public private(set) var bytesRead: UInt64 = 0
+    public private(set) var linesRead: UInt64 = 0
     static let fingerprintBytes = 64
     static let chunkBytes = 256 * 1024
 
@@ -192,6 +193,7 @@ public final class FileFollower {
         let before = file.reader.committedOffset + UInt64(file.reader.heldBytes)
         do {
             try file.reader.run(&source, holdPartialLine: true) { buf, off, trunc in
+                linesRead += Self.countLines(buf)
                 scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc, emit: emit)
             }
         } catch {
@@ -202,6 +204,17 @@ public final class FileFollower {
     }
 
     // MARK: helpers
+
+    static func countLines(_ buf: UnsafeRawBufferPointer) -> UInt64 {
+        guard var p = buf.baseAddress else { return 0 }
+        let end = p + buf.count
+        var n: UInt64 = 0
+        while p < end, let hit = memchr(p, 0x0A, end - p) {
+            n += 1
+            p = UnsafeRawPointer(hit) + 1
+        }
+        return n
+    }
 
     static func fingerprint(_ fd: Int32) -> String {
         var bytes = [UInt8](repeating: 0, count: fingerprintBytes)

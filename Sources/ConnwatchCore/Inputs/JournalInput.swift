@@ -13,6 +13,10 @@ public final class JournalInput {
     public private(set) var entriesRead: UInt64 = 0
     public private(set) var bytesRead: UInt64 = 0
 
+    /// Entries from these SYSLOG_IDENTIFIERs are read but never reported (connwatch's own findings).
+    public var ignoredIdentifiers: Set<String> = ["connwatch"]
+    static let ownPID = String(getpid())
+
     var buffer: [UInt8] = []
     var starts: [Int] = []
 
@@ -47,7 +51,11 @@ public final class JournalInput {
         buffer.withUnsafeBytes { raw in
             scanner.scan(raw, bufferOffset: 0, origin: Origin(input: "journal"), context: context) { findings.append($0) }
         }
-        if !findings.isEmpty { attachOrigins(&findings, count: count) }
+        if !findings.isEmpty {
+            attachOrigins(&findings, count: count)
+            // Never read our own output back: connwatch's stdout lands in the journal under systemd.
+            findings.removeAll { $0.origin.pid == Self.ownPID || $0.origin.identifier.map(ignoredIdentifiers.contains) == true }
+        }
         lastCursor = reader.cursor()
         for f in findings { emit(f) }
         return count

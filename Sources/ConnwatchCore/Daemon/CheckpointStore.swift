@@ -1,0 +1,68 @@
+import Foundation
+
+/// Every input's position, saved together in one file.
+public struct CheckpointState: Codable, Sendable, Equatable {
+    public var version = 1
+    /// Journal input name → cursor of the last entry whose findings were written.
+    public var journals: [String: String] = [:]
+    /// File input name → files and offsets.
+    public var files: [String: [FileCheckpoint]] = [:]
+    public init() {}
+}
+
+/// Writes checkpoints atomically (temp file, fsync, rename, fsync of the directory) and only when they
+/// changed, so an idle daemon writes nothing.
+public final class CheckpointStore {
+    public let path: String
+    public private(set) var saved: CheckpointState?
+
+    public init(directory: String) {
+        path = (directory as NSString).appendingPathComponent("checkpoints.json")
+    }
+
+    /// nil when there is no checkpoint yet (first run).
+    public func load() throws(InputError) -> CheckpointState? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError(path: path, message: "cannot read checkpoints")
+        }
+        do {
+            let state = try JSONDecoder().decode(CheckpointState.self, from: data)
+            saved = state
+            return state
+        } catch {
+            throw InputError(path: path, message: "corrupt checkpoint file (\(error)); move it away to start over")
+        }
+    }
+
+    public func save(_ state: CheckpointState) throws(InputError) {
+        guard state != saved else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data: Data
+        do { data = try encoder.encode(state) } catch { throw InputError(path: path, message: "\(error)") }
+        let dir = (path as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let temp = path + ".tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw InputError(path: temp, message: String(cString: strerror(errno))) }
+        let ok = data.withUnsafeBytes { raw -> Bool in
+            var done = 0
+            while done < raw.count {
+                let n = write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                done += n
+            }
+            return fsync(fd) == 0
+        }
+        close(fd)
+        guard ok, rename(temp, path) == 0 else {
+            let message = String(cString: strerror(errno))
+            unlink(temp)
+            throw InputError(path: path, message: "cannot write checkpoints: \(message)")
+        }
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+        saved = state
+    }
+}

@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps build run test bench docs
+.PHONY: deps build run scan test bench docs install
 
 deps:
 	scripts/setup.sh
@@ -11,9 +11,18 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product connwatch
 
-# Main job on the built-in default configuration.
+# Main job: the daemon on its built-in default configuration (system journal + /var/log/*.log from their
+# end, shipped rules, findings to stdout); Ctrl-C stops it after writing its checkpoints.
 run: build
+	$$($(SWIFT) build -c release --show-bin-path)/connwatch run
+
+# One-shot scan of this machine's usual logs and the sample logs in examples/logs.
+scan: build
 	scripts/scan-default.sh
+
+# Installs where a Debian operator expects things; DESTDIR and PREFIX are respected.
+install: build
+	scripts/install.sh "$(DESTDIR)" "$(PREFIX)" "$$($(SWIFT) build -c release --show-bin-path)/connwatch"
 
 # Unit, integration and CLI tests, then every rule's examples and a lint of the shipped catalog.
 test: deps

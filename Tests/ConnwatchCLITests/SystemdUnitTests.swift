@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+@Suite struct SystemdUnitTests {
+    func run(_ executable: String, _ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Least privilege, measured the way systemd measures it.
+    @Test func exposureIsAtMostTwo() throws {
+        let (status, text) = try run("/usr/bin/systemd-analyze", ["security", "--offline=true", root + "/systemd/connwatch.service"])
+        #expect(status == 0, "\(text)")
+        let line = try #require(text.split(separator: "\n").first { $0.contains("Overall exposure level") })
+        let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
+        #expect(score <= 2.0, "\(line)")
+        let unit = try String(contentsOfFile: root + "/systemd/connwatch.service", encoding: .utf8)
+        for directive in ["Type=notify", "DynamicUser=yes", "SupplementaryGroups=systemd-journal adm", "StateDirectory=connwatch",
+                          "ExecStartPre=/usr/bin/connwatch config check", "ExecReload=/bin/kill -HUP $MAINPID",
+                          "MemoryDenyWriteExecute=yes", "RestrictAddressFamilies=AF_UNIX", "PrivateNetwork=yes"] {
+            #expect(unit.contains(directive + "\n"), "\(directive)")
+        }
+    }
+
+    @Test func installRespectsDestdirAndPrefix() throws {
+        let dest = FileManager.default.temporaryDirectory.appendingPathComponent("cw-install-\(UUID().uuidString)").path
+        let (status, text) = try run(root + "/scripts/install.sh", [dest, "/usr", binary()])
+        #expect(status == 0, "\(text)")
+        for path in ["/usr/bin/connwatch", "/usr/share/connwatch/rules/aadsts/aadsts.yaml", "/lib/systemd/system/connwatch.service",
+                     "/usr/share/doc/connwatch/examples/connwatch.yaml", "/etc/connwatch/rules.d"] {
+            #expect(FileManager.default.fileExists(atPath: dest + path), "\(path)")
+        }
+        // The installed binary finds the installed rules by itself.
+        let (lint, out) = try run(dest + "/usr/bin/connwatch", ["rules", "lint"])
+        #expect(lint == 0)
+        #expect(out.contains(dest + "/usr/share/connwatch/rules"))
+        // The example configuration is valid.
+        let (check, checked) = try run(dest + "/usr/bin/connwatch", ["config", "check", "--config", dest + "/usr/share/doc/connwatch/examples/connwatch.yaml"])
+        #expect(check == 0, "\(checked)")
+        let (_, local) = try run(root + "/scripts/install.sh", [dest + "-local", "/usr/local", binary()])
+        #expect(local.contains("/usr/local/lib/systemd/system/connwatch.service"))
+        let localUnit = try String(contentsOfFile: dest + "-local/usr/local/lib/systemd/system/connwatch.service", encoding: .utf8)
+        #expect(localUnit.contains("ExecStart=/usr/local/bin/connwatch run"))
+    }
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# install.sh DESTDIR PREFIX BINARY — binary, rules, systemd unit, example configuration and docs.
+set -euo pipefail
+destdir=${1:-}
+prefix=${2:-/usr/local}
+binary=${3:?usage: install.sh DESTDIR PREFIX BINARY}
+root=$(cd "$(dirname "$0")/.." && pwd)
+# systemd units live under /lib/systemd/system for PREFIX=/usr (Debian), else under PREFIX.
+unitdir=$prefix/lib/systemd/system
+[ "$prefix" = /usr ] && unitdir=/lib/systemd/system
+
+install -Dm755 "$binary" "$destdir$prefix/bin/connwatch"
+rm -rf "$destdir$prefix/share/connwatch/rules"
+mkdir -p "$destdir$prefix/share/connwatch"
+cp -r "$root/Rules" "$destdir$prefix/share/connwatch/rules"
+find "$destdir$prefix/share/connwatch/rules" -type d -exec chmod 755 {} + -o -type f -exec chmod 644 {} +
+sed "s|/usr/bin/connwatch|$prefix/bin/connwatch|g" "$root/systemd/connwatch.service" > "$root/.connwatch.service.tmp"
+install -Dm644 "$root/.connwatch.service.tmp" "$destdir$unitdir/connwatch.service"
+rm -f "$root/.connwatch.service.tmp"
+install -Dm644 "$root/systemd/connwatch.yaml" "$destdir$prefix/share/doc/connwatch/examples/connwatch.yaml"
+install -Dm644 "$root/README.md" "$destdir$prefix/share/doc/connwatch/README.md"
+install -Dm644 "$root/docs/RULES.md" "$destdir$prefix/share/doc/connwatch/RULES.md"
+install -Dm644 "$root/docs/rule-format.md" "$destdir$prefix/share/doc/connwatch/rule-format.md"
+install -Dm644 "$root/schema/finding.schema.json" "$destdir$prefix/share/connwatch/finding.schema.json"
+install -d -m755 "$destdir/etc/connwatch/rules.d"
+echo "installed connwatch: ${destdir}${prefix}/bin/connwatch, unit ${destdir}${unitdir}/connwatch.service"
+echo "next: cp $prefix/share/doc/connwatch/examples/connwatch.yaml /etc/connwatch/ (optional); systemctl daemon-reload; systemctl enable --now connwatch"

@@ -192,3 +192,20 @@ import Testing
         }
     }
 }
+
+extension FileFollowerTests {
+    @Test func openDescriptorsAreBoundedAndParkedFilesResume() throws {
+        for i in 0..<20 { append("f\(i).log", "HIT \(i)\n") }
+        let f = try follower()
+        f.maxOpenFiles = 5
+        #expect(pump(f).count == 20)
+        #expect(f.openFiles == 5)
+        // Parked files are not read again, and resume at their offset when they grow.
+        #expect(pump(f) == [])
+        append("f3.log", "HIT 103\n")
+        append("f17.log", "HIT 117\n")
+        #expect(pump(f).sorted() == ["103", "117"])
+        #expect(f.openFiles <= 5)
+        #expect(f.checkpoints.count == 20)
+    }
+}

@@ -20,6 +20,8 @@ public struct Config: Sendable, Equatable {
         public var app: String?
         /// A last line without newline is scanned after this long without growth.
         public var partialLineTimeout: Double = 5
+        /// Descriptors held open at most; idle files beyond it are closed and reopened when they grow.
+        public var maxOpenFiles = 256
     }
 
     public enum Input: Sendable, Equatable {
@@ -139,7 +141,7 @@ public struct Config: Sendable, Equatable {
             if let n = f["app"] { j.app = r.nonEmptyString(n, "app") }
             return .journal(j)
         case "file":
-            guard let f = r.mapping(node, "a file input", allowed: ["type", "name", "paths", "start", "app", "partial_line_timeout"]) else { return nil }
+            guard let f = r.mapping(node, "a file input", allowed: ["type", "name", "paths", "start", "app", "partial_line_timeout", "max_open_files"]) else { return nil }
             guard let pn = f["paths"], let paths = r.strings(pn, "paths"), !paths.isEmpty else {
                 if f["paths"] == nil { r.fail(node, "a file input needs 'paths' (globs)") }
                 return nil
@@ -153,6 +155,9 @@ public struct Config: Sendable, Equatable {
             if let n = f["app"] { c.app = r.nonEmptyString(n, "app") }
             if let n = f["partial_line_timeout"], let s = r.string(n, "partial_line_timeout") {
                 if let v = Double(s), v >= 0 { c.partialLineTimeout = v } else { r.fail(n, "'partial_line_timeout' must be seconds ≥ 0") }
+            }
+            if let n = f["max_open_files"], let s = r.string(n, "max_open_files") {
+                if let v = Int(s), v >= 1 { c.maxOpenFiles = v } else { r.fail(n, "'max_open_files' must be a number ≥ 1") }
             }
             return .file(c)
         default:

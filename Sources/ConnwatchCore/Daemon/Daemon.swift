@@ -57,9 +57,11 @@ final class Pipeline {
                 do {
                     let saved = state.files[f.name] ?? []
                     let firstRun = store.saved == nil
-                    files.append(try FileFollower(name: f.name, patterns: f.paths, context: f.app, scanner: Scanner(ruleSet),
-                                                  partialLineTimeout: f.partialLineTimeout, checkpoints: saved,
-                                                  startAtEnd: firstRun && f.start == .end))
+                    let follower = try FileFollower(name: f.name, patterns: f.paths, context: f.app, scanner: Scanner(ruleSet),
+                                                    partialLineTimeout: f.partialLineTimeout, checkpoints: saved,
+                                                    startAtEnd: firstRun && f.start == .end)
+                    follower.maxOpenFiles = f.maxOpenFiles
+                    files.append(follower)
                 } catch {
                     throw DaemonError("input '\(f.name)': \(error)")
                 }

@@ -20,7 +20,7 @@ public enum EffectiveConfig {
                 if let app = j.app { y += "    app: \(app)\n" }
             case .file(let f):
                 y += "  - type: file\n    name: \(q(f.name))\n    paths: [\(f.paths.map(q).joined(separator: ", "))]\n"
-                y += "    start: \(f.start.rawValue)\n    partial_line_timeout: \(f.partialLineTimeout)\n"
+                y += "    start: \(f.start.rawValue)\n    partial_line_timeout: \(f.partialLineTimeout)\n    max_open_files: \(f.maxOpenFiles)\n"
                 if let app = f.app { y += "    app: \(app)\n" }
             }
         }

@@ -22,8 +22,11 @@ public final class FileFollower {
     public let inotify: Int32
     var watches: [Int32: String] = [:]
     var tracked: [Key: Tracked] = [:]
-    /// Files read to their end that still exist (e.g. app.log.1 after rotation): remembered, not re-read.
-    var retired: [Key: FileCheckpoint] = [:]
+    /// Files closed to keep descriptors bounded (idle the longest, nothing held): remembered by position and
+    /// reopened there when they grow (or shrink: copytruncate).
+    var parked: [Key: FileCheckpoint] = [:]
+    /// At most this many files are held open.
+    public var maxOpenFiles = 256
     var pendingCheckpoints: [Key: FileCheckpoint]
     var needsRescan = true
     public private(set) var bytesRead: UInt64 = 0
@@ -83,6 +86,18 @@ public final class FileFollower {
         if needsRescan { rescan(emit: emit) }
         for file in tracked.values { read(file, emit: emit) }
         startAtEnd = false
+        parkIdleFiles()
+    }
+
+    /// Closes the longest-idle fully read files beyond `maxOpenFiles`.
+    func parkIdleFiles() {
+        guard tracked.count > maxOpenFiles else { return }
+        let idle = tracked.values.filter { $0.reader.heldBytes == 0 }.sorted { $0.lastGrowth < $1.lastGrowth }
+        for file in idle.prefix(tracked.count - maxOpenFiles) {
+            parked[file.key] = FileCheckpoint(path: file.path, device: file.key.device, inode: file.key.inode,
+                                              offset: file.reader.committedOffset, fingerprint: file.fingerprint)
+            tracked[file.key] = nil
+        }
     }
 
     /// Seconds until a held partial line is due, if any.
@@ -105,7 +120,7 @@ public final class FileFollower {
     public var checkpoints: [FileCheckpoint] {
         tracked.values.map { FileCheckpoint(path: $0.path, device: $0.key.device, inode: $0.key.inode,
                                             offset: $0.reader.committedOffset, fingerprint: $0.fingerprint) }
-            + Array(retired.values)
+            + Array(parked.values)
     }
 
     public var openFiles: Int { tracked.count }
@@ -148,10 +163,16 @@ public final class FileFollower {
             }
             tracked[key] = nil
         }
-        retired = retired.filter { matched[$0.key] != nil }
+        parked = parked.filter { matched[$0.key] != nil }
         for (key, path) in matched {
             if let file = tracked[key] { file.path = path; continue }
-            if var old = retired[key] { old.path = path; retired[key] = old; continue }
+            if var old = parked[key] {
+                old.path = path
+                var st = stat()
+                guard stat(path, &st) == 0, UInt64(st.st_size) != old.offset else { parked[key] = old; continue }
+                pendingCheckpoints[key] = old
+                parked[key] = nil
+            }
             open(path, key: key)
         }
         pendingCheckpoints = pendingCheckpoints.filter { matched[$0.key] != nil }

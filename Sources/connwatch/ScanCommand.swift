@@ -24,6 +24,12 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "The app these logs belong to (e.g. okta, office365): decides ambiguous connector errors.")
     var app: String?
 
+    @Option(help: ArgumentHelp("Scan a journal directory or file (read with libsystemd) from its first entry.", valueName: "path"))
+    var journal: String?
+
+    @Option(help: ArgumentHelp("With --journal: only entries matching FIELD=value (repeatable, OR-ed).", valueName: "FIELD=value"))
+    var match: [String] = []
+
     @OptionGroup var ruleOptions: RuleOptions
 
     func run() throws {
@@ -37,6 +43,30 @@ struct ScanCommand: ParsableCommand {
             ? JSONLinesEncoder(lang: lang)
             : TextEncoder(lang: lang, color: tty && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true)
         let out = OutputBuffer(fd: 1)
+        if let journal {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: journal, isDirectory: &isDir) else {
+                throw CLIError("\(journal): No such file or directory")
+            }
+            let input: JournalInput
+            do {
+                let reader = try JournalReader(isDir.boolValue ? .directory(journal) : .files([journal]))
+                try reader.addMatches(match)
+                reader.seekHead()
+                input = JournalInput(reader: reader, scanner: Scanner(ruleSet), context: app)
+            } catch { throw CLIError("\(journal): \(error)") }
+            var found = 0
+            var outputError: Error?
+            while input.poll(emit: { finding in
+                encoder.encode(finding, into: &out.bytes)
+                found += 1
+                do { try out.flushIfFull() } catch { outputError = error }
+            }) > 0 {
+                if let outputError { throw CLIError("cannot write output: \(outputError)") }
+            }
+            try out.flush()
+            throw ExitCode(found > 0 ? Status.found : Status.none)
+        }
         let job = OneShotScan(ruleSet, context: app)
         var failed = false
         var outputError: Error?

@@ -305,3 +305,32 @@ let quietLine = "Nov 21 07:49:01 web01 sshd[2]: Accepted publickey for deploy fr
         #expect(try connwatch(["rules", "lint"]).stdout.contains("PCRE2: JIT"))
     }
 }
+
+@Suite struct JournalScanCLITests {
+    @Test func scansAJournalFileWithMatches() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-jscan-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var export = ""
+        for (i, ident) in ["a", "b", "a"].enumerated() {
+            export += "__REALTIME_TIMESTAMP=\(1_763_700_000_000_000 + i)\n__MONOTONIC_TIMESTAMP=\(1_000_000 + i)\n"
+            export += "_BOOT_ID=0123456789abcdef0123456789abcdef\nSYSLOG_IDENTIFIER=\(ident)\nMESSAGE=\(errorLine) #\(i)\n\n"
+        }
+        let remote = Process()
+        remote.executableURL = URL(fileURLWithPath: "/lib/systemd/systemd-journal-remote")
+        remote.arguments = ["--output=\(dir)/x.journal", "-"]
+        let input = Pipe()
+        remote.standardInput = input
+        remote.standardError = FileHandle.nullDevice
+        try remote.run()
+        input.fileHandleForWriting.write(Data(export.utf8))
+        try input.fileHandleForWriting.close()
+        remote.waitUntilExit()
+        let all = try jsonLines(connwatch(["scan", "--journal", dir]).stdout)
+        #expect(all.count == 3)
+        #expect((all[0]["origin"] as? [String: Any])?["identifier"] as? String == "a")
+        let onlyB = try connwatch(["scan", "--journal", dir + "/x.journal", "--match", "SYSLOG_IDENTIFIER=b"])
+        #expect(onlyB.status == 0)
+        #expect(try jsonLines(onlyB.stdout).map { $0["line"] as? String } == [errorLine + " #1"])
+        #expect(try connwatch(["scan", "--journal", dir + "/missing"]).status == 2)
+    }
+}

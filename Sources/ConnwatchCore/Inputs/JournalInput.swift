@@ -28,16 +28,32 @@ public final class JournalInput {
         buffer.reserveCapacity(ChunkReader.defaultChunkBytes + 65536)
     }
 
-    /// Reads and scans new entries until about `maxBytes` of messages or the end of the journal.
-    /// Returns the number of entries read (0: nothing new).
+    /// Entries per batch: small, because finding an entry's origin means stepping back to it (libsystemd
+    /// has no cheap handle for an entry; a cursor per entry would cost more than reading the message).
+    public static let batchEntries = 64
+
+    /// Reads and scans new entries until about `maxBytes` of messages, `maxEntries` entries, or the end of
+    /// the journal. Returns the number of entries read (0: nothing new).
     @discardableResult
-    public func poll(maxBytes: Int = ChunkReader.defaultChunkBytes, emit: (Finding) -> Void) -> Int {
+    public func poll(maxBytes: Int = ChunkReader.defaultChunkBytes, maxEntries: Int = JournalInput.batchEntries,
+                     emit: (Finding) -> Void) -> Int {
+        var total = 0
+        // Batches are small; keep reading them until the journal has no more or enough was read.
+        while total < 4096 {
+            let n = batch(maxBytes: maxBytes, maxEntries: maxEntries, emit: emit)
+            total += n
+            if n < maxEntries { break }
+        }
+        return total
+    }
+
+    func batch(maxBytes: Int, maxEntries: Int, emit: (Finding) -> Void) -> Int {
         buffer.removeAll(keepingCapacity: true)
         starts.removeAll(keepingCapacity: true)
         let maxLine = scanner.ruleSet.maxLineBytes
-        while buffer.count < maxBytes, reader.next() {
+        while buffer.count < maxBytes, starts.count < maxEntries, reader.next() {
             starts.append(buffer.count)
-            if let message = reader.data("MESSAGE") {
+            if let message = reader.message() {
                 // Bound memory per entry: the line limit applies to journal messages too.
                 buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: message[0..<min(message.count, maxLine + 1)]))
             }
@@ -61,33 +77,36 @@ public final class JournalInput {
         return count
     }
 
-    /// The reader stands on the batch's last entry; step back to each entry with a finding and read its fields.
+    /// The reader stands on the batch's last entry: one sweep back to the earliest entry with a finding,
+    /// reading each such entry's fields on the way, then one jump forward again.
     func attachOrigins(_ findings: inout [Finding], count: Int) {
-        var cache: [Int: Origin] = [:]
-        for i in findings.indices {
-            let offset = Int(findings[i].origin.offset ?? 0)
+        func entry(of f: Finding) -> Int {
+            let offset = Int(f.origin.offset ?? 0)
             // The entry whose message holds this line: the last start at or before the offset.
             var lo = 0, hi = starts.count
             while hi - lo > 1 { let mid = (lo + hi) / 2; if starts[mid] <= offset { lo = mid } else { hi = mid } }
-            let entry = lo
-            if cache[entry] == nil {
-                let back = count - 1 - entry
-                if back > 0 { _ = reader.previous(back) }
-                var o = Origin(input: "journal")
-                o.cursor = reader.cursor()
-                o.unit = reader.string("_SYSTEMD_UNIT")
-                o.identifier = reader.string("SYSLOG_IDENTIFIER")
-                o.pid = reader.string("_PID")
-                o.hostname = reader.string("_HOSTNAME")
-                o.realtimeMicros = reader.realtimeMicros()
-                if back > 0 { _ = reader.next(back) }
-                cache[entry] = o
-            }
-            findings[i].origin = cache[entry]!
+            return lo
+        }
+        let hitEntries = Set(findings.map(entry)).sorted(by: >)
+        var origins: [Int: Origin] = [:]
+        var position = count - 1
+        for e in hitEntries {
+            if position > e { _ = reader.previous(position - e); position = e }
+            var o = Origin(input: "journal")
+            o.cursor = reader.cursor()
+            o.unit = reader.string("_SYSTEMD_UNIT")
+            o.identifier = reader.string("SYSLOG_IDENTIFIER")
+            o.pid = reader.string("_PID")
+            o.hostname = reader.string("_HOSTNAME")
+            o.realtimeMicros = reader.realtimeMicros()
+            origins[e] = o
+        }
+        if position < count - 1 { _ = reader.next(count - 1 - position) }
+        for i in findings.indices {
+            let o = origins[entry(of: findings[i])]!
+            findings[i].origin = o
             findings[i].host = host
-            if let usec = cache[entry]!.realtimeMicros {
-                findings[i].time = Date(timeIntervalSince1970: Double(usec) / 1e6)
-            }
+            if let usec = o.realtimeMicros { findings[i].time = Date(timeIntervalSince1970: Double(usec) / 1e6) }
         }
     }
 }

@@ -87,6 +87,16 @@ public final class JournalReader {
         return UnsafeRawBufferPointer(start: pointer + skip, count: length - skip)
     }
 
+    /// MESSAGE, the hot path: no per-call C string for the field name.
+    public func message() -> UnsafeRawBufferPointer? {
+        var pointer: UnsafeRawPointer?
+        var length = 0
+        guard sd_journal_get_data(journal, Self.messageField, &pointer, &length) >= 0, let pointer, length >= 8 else { return nil }
+        return UnsafeRawBufferPointer(start: pointer + 8, count: length - 8)
+    }
+
+    nonisolated(unsafe) static let messageField: UnsafePointer<CChar> = UnsafePointer(strdup("MESSAGE")!)
+
     public func string(_ field: String) -> String? {
         data(field).map { String(decoding: $0, as: UTF8.self) }
     }

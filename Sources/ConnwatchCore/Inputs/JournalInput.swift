@@ -17,20 +17,29 @@ public final class JournalInput {
     public var ignoredIdentifiers: Set<String> = ["connwatch"]
     static let ownPID = String(getpid())
 
-    var buffer: [UInt8] = []
+    /// The batch's messages, one per line; grown only for very long messages.
+    var storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 64)
     var starts: [Int] = []
+
+    func grow(to size: Int) {
+        let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, storage.count * 2), alignment: 64)
+        bigger.copyMemory(from: UnsafeRawBufferPointer(storage))
+        storage.deallocate()
+        storage = bigger
+    }
+
+    deinit { storage.deallocate() }
 
     public init(reader: JournalReader, scanner: Scanner, context: String? = nil, host: String? = OneShotScan.hostname()) {
         self.reader = reader
         self.scanner = scanner
         self.context = context
         self.host = host
-        buffer.reserveCapacity(ChunkReader.defaultChunkBytes + 65536)
     }
 
     /// Entries per batch: small, because finding an entry's origin means stepping back to it (libsystemd
     /// has no cheap handle for an entry; a cursor per entry would cost more than reading the message).
-    public static let batchEntries = 64
+    public static let batchEntries = 128
 
     /// Reads and scans new entries until about `maxBytes` of messages, `maxEntries` entries, or the end of
     /// the journal. Returns the number of entries read (0: nothing new).
@@ -44,35 +53,39 @@ public final class JournalInput {
             total += n
             if n < maxEntries { break }
         }
+        if total > 0 { lastCursor = reader.cursor() }
         return total
     }
 
     func batch(maxBytes: Int, maxEntries: Int, emit: (Finding) -> Void) -> Int {
-        buffer.removeAll(keepingCapacity: true)
         starts.removeAll(keepingCapacity: true)
         let maxLine = scanner.ruleSet.maxLineBytes
-        while buffer.count < maxBytes, starts.count < maxEntries, reader.next() {
-            starts.append(buffer.count)
+        var fill = 0
+        while fill < maxBytes, starts.count < maxEntries, reader.next() {
+            starts.append(fill)
             if let message = reader.message() {
                 // Bound memory per entry: the line limit applies to journal messages too.
-                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: message[0..<min(message.count, maxLine + 1)]))
+                let n = min(message.count, maxLine + 1)
+                if fill + n + 1 > storage.count { grow(to: fill + n + 1) }
+                storage.baseAddress!.advanced(by: fill).copyMemory(from: message.baseAddress!, byteCount: n)
+                fill += n
             }
-            buffer.append(0x0A)
+            if fill + 1 > storage.count { grow(to: fill + 1) }
+            storage[fill] = 0x0A
+            fill += 1
         }
         let count = starts.count
         guard count > 0 else { return 0 }
         entriesRead += UInt64(count)
-        bytesRead += UInt64(buffer.count)
+        bytesRead += UInt64(fill)
         var findings: [Finding] = []
-        buffer.withUnsafeBytes { raw in
-            scanner.scan(raw, bufferOffset: 0, origin: Origin(input: "journal"), context: context) { findings.append($0) }
-        }
+        scanner.scan(UnsafeRawBufferPointer(rebasing: storage[0..<fill]), bufferOffset: 0, origin: Origin(input: "journal"),
+                     context: context) { findings.append($0) }
         if !findings.isEmpty {
             attachOrigins(&findings, count: count)
             // Never read our own output back: connwatch's stdout lands in the journal under systemd.
             findings.removeAll { $0.origin.pid == Self.ownPID || $0.origin.identifier.map(ignoredIdentifiers.contains) == true }
         }
-        lastCursor = reader.cursor()
         for f in findings { emit(f) }
         return count
     }

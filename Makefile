@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps build run scan test bench docs install
+.PHONY: deps build run scan test bench bench-daemon docs install
 
 deps:
 	scripts/setup.sh
@@ -33,6 +33,9 @@ test: deps
 
 bench: deps
 	Benchmarks/scan-throughput.sh
+
+bench-daemon: deps
+	Benchmarks/daemon-bench.py
 
 docs: build
 	# docs/RULES.md is checked by a test: regenerate it whenever Rules/ changes.

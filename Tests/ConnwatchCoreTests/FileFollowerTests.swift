@@ -209,3 +209,19 @@ extension FileFollowerTests {
         #expect(f.checkpoints.count == 20)
     }
 }
+
+extension FileFollowerTests {
+    @Test func crlfAndInvalidUTF8WhileFollowing() throws {
+        let f = try follower()
+        #expect(pump(f) == [])
+        let fd = open(dir + "/app.log", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        let bytes: [UInt8] = Array("HIT 1\r\n".utf8) + [0xFF, 0xFE, 0x00] + Array(" HIT 2\r\n".utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        var findings: [Finding] = []
+        f.handleEvents()
+        f.pump { findings.append($0) }
+        #expect(findings.map { $0.field("n") } == ["1", "2"])
+        #expect(findings.map(\.line) == ["HIT 1", "\u{FFFD}\u{FFFD}\u{0} HIT 2"])
+    }
+}

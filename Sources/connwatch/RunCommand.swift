@@ -84,20 +84,13 @@ struct ConfigCommand: ParsableCommand {
                 for e in error.errors { writeError(e.description) }
                 throw ExitCode(Status.error)
             }
-            let dirs = RuleDirectories.resolve(explicit: parsed.ruleDirectories, extra: parsed.addRuleDirectories)
+            let dirs = parsed.resolvedRuleDirectories
             let ruleSet: RuleSet
             do { ruleSet = try RuleSet.load(directories: dirs, maxLineBytes: parsed.maxLineBytes) } catch {
                 for e in error.errors { writeError(e.description) }
                 throw ExitCode(Status.error)
             }
-            var problems: [String] = []
-            for input in parsed.inputs {
-                let app: String?
-                switch input { case .journal(let j): app = j.app; case .file(let f): app = f.app }
-                if let app, ruleSet.catalog.apps[app] == nil {
-                    problems.append("\(parsed.path ?? "built-in configuration"): input '\(input.name)': unknown app '\(app)'")
-                }
-            }
+            let problems = parsed.unknownApps(in: ruleSet)
             for p in problems { writeError(p) }
             if !problems.isEmpty { throw ExitCode(Status.error) }
             print(EffectiveConfig.render(parsed, ruleDirectories: dirs, ruleSet: ruleSet), terminator: "")

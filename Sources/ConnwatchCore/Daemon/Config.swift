@@ -30,6 +30,10 @@ public struct Config: Sendable, Equatable {
         public var name: String {
             switch self { case .journal(let j): return j.name; case .file(let f): return f.name }
         }
+        /// The app this input is declared to belong to.
+        public var app: String? {
+            switch self { case .journal(let j): return j.app; case .file(let f): return f.app }
+        }
     }
 
     public struct StdoutOutputConfig: Sendable, Equatable {
@@ -46,6 +50,19 @@ public struct Config: Sendable, Equatable {
     public var stdout = StdoutOutputConfig()
 
     public static let defaultPath = "/etc/connwatch/connwatch.yaml"
+
+    /// The rule directories this configuration means (its own, else the installed catalog).
+    public var resolvedRuleDirectories: [String] {
+        RuleDirectories.resolve(explicit: ruleDirectories, extra: addRuleDirectories)
+    }
+
+    /// Inputs declaring an app the rules do not define, as messages naming the file and input.
+    public func unknownApps(in ruleSet: RuleSet) -> [String] {
+        inputs.compactMap { input in
+            guard let app = input.app, ruleSet.catalog.apps[app] == nil else { return nil }
+            return "\(path ?? "built-in configuration"): input '\(input.name)': unknown app '\(app)' (known: \(ruleSet.catalog.apps.keys.sorted().joined(separator: ", ")))"
+        }
+    }
 
     public static func defaultStateDirectory(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
         // systemd's StateDirectory= sets STATE_DIRECTORY.

@@ -28,10 +28,8 @@ final class Pipeline {
         do { state = try store.load() ?? CheckpointState() } catch { throw DaemonError(error.description) }
         encoder = config.stdout.format == "text" ? TextEncoder(lang: config.lang, color: false) : JSONLinesEncoder(lang: config.lang)
         let host = OneShotScan.hostname()
+        if let problem = config.unknownApps(in: ruleSet).first { throw DaemonError(problem) }
         for input in config.inputs {
-            if let app = inputApp(input), ruleSet.catalog.apps[app] == nil {
-                throw DaemonError("input '\(input.name)': unknown app '\(app)' (known: \(ruleSet.catalog.apps.keys.sorted().joined(separator: ", ")))")
-            }
             switch input {
             case .journal(let j):
                 do {
@@ -67,10 +65,6 @@ final class Pipeline {
                 }
             }
         }
-    }
-
-    func inputApp(_ input: Config.Input) -> String? {
-        switch input { case .journal(let j): return j.app; case .file(let f): return f.app }
     }
 
     /// Reads every input until nothing is new, encoding findings into the output buffer.
@@ -148,10 +142,9 @@ public final class Daemon: @unchecked Sendable {
 
     static func build(configPath: String?, logger: Logger) throws(DaemonError) -> Pipeline {
         let config = try loadConfig(configPath)
-        let dirs = RuleDirectories.resolve(explicit: config.ruleDirectories, extra: config.addRuleDirectories)
         let ruleSet: RuleSet
         do {
-            ruleSet = try RuleSet.load(directories: dirs, maxLineBytes: config.maxLineBytes,
+            ruleSet = try RuleSet.load(directories: config.resolvedRuleDirectories, maxLineBytes: config.maxLineBytes,
                                        cacheDirectory: RuleSet.defaultCacheDirectory())
         } catch { throw DaemonError("invalid rules:\n" + error.description) }
         return try Pipeline(config: config, ruleSet: ruleSet, logger: logger)

@@ -48,10 +48,8 @@ public final class Scanner {
         var trace: Trace? = nil
         func flush() {
             guard currentStart >= 0 else { return }
-            var length = currentEnd - currentStart
-            var truncated = lastLineTruncated && currentEnd == buffer.count
-            if length > 0 && base[currentStart + length - 1] == 0x0D { length -= 1 }
-            if length > ruleSet.maxLineBytes { length = ruleSet.maxLineBytes; truncated = true }
+            let (length, cut) = lineLength(base + currentStart, currentEnd - currentStart)
+            let truncated = cut || (lastLineTruncated && currentEnd == buffer.count)
             var lineOrigin = origin
             lineOrigin.offset = bufferOffset + UInt64(currentStart)
             let line = UnsafeRawBufferPointer(start: base + currentStart, count: length)
@@ -74,6 +72,13 @@ public final class Scanner {
         flush()
     }
 
+    /// A line is its bytes without a trailing CR, cut at max_line_bytes (then marked truncated).
+    func lineLength(_ start: UnsafePointer<UInt8>, _ count: Int) -> (Int, truncated: Bool) {
+        var length = count
+        if length > 0 && start[length - 1] == 0x0D { length -= 1 }
+        return length > ruleSet.maxLineBytes ? (ruleSet.maxLineBytes, true) : (length, false)
+    }
+
     static func lineStart(_ base: UnsafePointer<UInt8>, before index: Int) -> Int {
         // Only hit lines come here, so a plain backwards walk is cheap enough (glibc's memrchr is not imported).
         var i = index - 1
@@ -92,11 +97,9 @@ public final class Scanner {
     public func explain(line: [UInt8], context: String?, origin: Origin = Origin(input: "argument")) -> (Trace, [Finding]) {
         var trace: Trace? = Trace()
         var findings: [Finding] = []
-        var bytes = line
-        if bytes.last == 0x0D { bytes.removeLast() }
-        let truncated = bytes.count > ruleSet.maxLineBytes
-        if truncated { bytes.removeLast(bytes.count - ruleSet.maxLineBytes) }
-        bytes.withUnsafeBytes { buf in
+        line.withUnsafeBytes { raw in
+            let (length, truncated) = lineLength(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), raw.count)
+            let buf = UnsafeRawBufferPointer(rebasing: raw[0..<length])
             scratch.scan(buf)
             let hits = zip(scratch.hits.ids, scratch.hits.ends).map { ruleSet.owners[$0.0] }
             findings = evaluate(line: buf, hits: hits, context: context, origin: origin, truncated: truncated, trace: &trace)

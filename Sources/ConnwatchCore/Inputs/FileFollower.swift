@@ -110,10 +110,14 @@ public final class FileFollower {
     /// Scans partial last lines that stopped growing `partialLineTimeout` ago as lines of their own.
     public func flushStalePartialLines(now: Date = Date(), emit: (Finding) -> Void) {
         for file in tracked.values where file.reader.heldBytes > 0 && now.timeIntervalSince(file.lastGrowth) >= partialLineTimeout {
-            let origin = Origin(input: "file", path: file.path, inode: file.key.inode)
-            file.reader.flushPartialLine { buf, off, trunc in
-                scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc, emit: emit)
-            }
+            flushPartialLine(file, emit: emit)
+        }
+    }
+
+    func flushPartialLine(_ file: Tracked, emit: (Finding) -> Void) {
+        let origin = Origin(input: "file", path: file.path, inode: file.key.inode)
+        file.reader.flushPartialLine { buf, off, trunc in
+            scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc, emit: emit)
         }
     }
 
@@ -157,10 +161,7 @@ public final class FileFollower {
         // Files that left the glob or were deleted: read them to their end, then let go.
         for (key, file) in tracked where matched[key] == nil {
             read(file, emit: emit)
-            file.reader.flushPartialLine { buf, off, trunc in
-                scanner.scan(buf, bufferOffset: off, origin: Origin(input: "file", path: file.path, inode: key.inode),
-                             context: context, lastLineTruncated: trunc, emit: emit)
-            }
+            flushPartialLine(file, emit: emit)
             tracked[key] = nil
         }
         parked = parked.filter { matched[$0.key] != nil }

@@ -78,22 +78,18 @@ public final class JournalReader {
 
     /// The current entry's value of `field` as raw bytes (valid until the next move), without `FIELD=`.
     public func data(_ field: String) -> UnsafeRawBufferPointer? {
+        field.withCString { value(of: $0, nameLength: field.utf8.count) }
+    }
+
+    func value(of field: UnsafePointer<CChar>, nameLength: Int) -> UnsafeRawBufferPointer? {
         var pointer: UnsafeRawPointer?
         var length = 0
-        let rc = field.withCString { sd_journal_get_data(journal, $0, &pointer, &length) }
-        guard rc >= 0, let pointer else { return nil }
-        let skip = field.utf8.count + 1
-        guard length >= skip else { return nil }
-        return UnsafeRawBufferPointer(start: pointer + skip, count: length - skip)
+        guard sd_journal_get_data(journal, field, &pointer, &length) >= 0, let pointer, length > nameLength else { return nil }
+        return UnsafeRawBufferPointer(start: pointer + nameLength + 1, count: length - nameLength - 1)
     }
 
     /// MESSAGE, the hot path: no per-call C string for the field name.
-    public func message() -> UnsafeRawBufferPointer? {
-        var pointer: UnsafeRawPointer?
-        var length = 0
-        guard sd_journal_get_data(journal, Self.messageField, &pointer, &length) >= 0, let pointer, length >= 8 else { return nil }
-        return UnsafeRawBufferPointer(start: pointer + 8, count: length - 8)
-    }
+    public func message() -> UnsafeRawBufferPointer? { value(of: Self.messageField, nameLength: 7) }
 
     nonisolated(unsafe) static let messageField: UnsafePointer<CChar> = UnsafePointer(strdup("MESSAGE")!)
 

@@ -8,6 +8,8 @@ struct ScanCommand: ParsableCommand {
         abstract: "Scan logs once and print one finding per matched line.",
         discussion: """
         FILE may be a plain or gzip-compressed log; '-' or no FILE reads standard input.
+        Repeats of the same finding (rule, app, code, tenant/client) within the throttle window are folded
+        into one summary finding with their count; --no-throttle reports every occurrence.
         Exit status: 0 when something was found, 1 when nothing was, 2 on error.
         """
     )
@@ -30,7 +32,33 @@ struct ScanCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --journal: only entries matching FIELD=value (repeatable, OR-ed).", valueName: "FIELD=value"))
     var match: [String] = []
 
+    @Option(name: .customLong("output"), help: ArgumentHelp("Where findings go: stdout, journal or file:PATH (repeatable; default stdout).", valueName: "output"))
+    var outputs: [String] = []
+
+    @Option(help: "fsync policy of a file output: always, interval or never.")
+    var fsync: FsyncPolicy = .interval
+
+    @Flag(help: "Report every occurrence instead of folding repeats.")
+    var noThrottle = false
+
+    @Option(help: ArgumentHelp("Throttle window in seconds.", valueName: "seconds"))
+    var throttleWindow: Double = 300
+
     @OptionGroup var ruleOptions: RuleOptions
+
+    /// `--output` values as the configuration's outputs.
+    func outputsConfig() throws -> Config.OutputsConfig {
+        var c = Config.OutputsConfig(stdout: nil)
+        for o in outputs.isEmpty ? ["stdout"] : outputs {
+            if o == "stdout" { c.stdout = .init() }
+            else if o == "journal" { c.journal = true }
+            else if o.hasPrefix("file:"), o.count > 5 {
+                let path = String(o.dropFirst(5))
+                c.file = FileOutput.Settings(path: path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path, fsync: fsync)
+            } else { throw ValidationError("--output '\(o)': expected stdout, journal or file:PATH") }
+        }
+        return c
+    }
 
     func run() throws {
         let ruleSet = try ruleOptions.load()
@@ -42,7 +70,25 @@ struct ScanCommand: ParsableCommand {
         let encoder: any FindingEncoder = (format ?? (tty ? .text : .json)) == .json
             ? JSONLinesEncoder(lang: lang)
             : TextEncoder(lang: lang, color: tty && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true)
-        let out = OutputBuffer(fd: 1)
+        guard throttleWindow > 0 else { throw ValidationError("--throttle-window must be > 0 seconds") }
+        let delivery: Delivery
+        do {
+            delivery = Delivery(outputs: try Delivery.makeOutputs(try outputsConfig(), lang: lang, stdoutEncoder: encoder),
+                                throttle: Throttle(.init(enabled: !noThrottle, window: throttleWindow)))
+        } catch let error as OutputError { throw CLIError("cannot open output: \(error)") }
+        var outputError: OutputError?
+        // Writes in batches while scanning; a write error ends the scan (the input is still there to rescan).
+        func offer(_ finding: Finding) {
+            delivery.offer(finding)
+            if delivery.pending >= 512 && outputError == nil {
+                do { _ = try delivery.flush() } catch { outputError = error }
+            }
+        }
+        func finish(found: Bool, failed: Bool) throws -> Never {
+            delivery.closeAllWindows()
+            do { _ = try delivery.flush(urgent: true) } catch { throw CLIError("cannot write findings: \(error)") }
+            throw ExitCode(failed ? Status.error : found ? Status.found : Status.none)
+        }
         if let journal {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: journal, isDirectory: &isDir) else {
@@ -55,34 +101,25 @@ struct ScanCommand: ParsableCommand {
                 reader.seekHead()
                 input = JournalInput(reader: reader, scanner: Scanner(ruleSet), context: app)
             } catch { throw CLIError("\(journal): \(error)") }
-            var found = 0
-            var outputError: Error?
-            while input.poll(emit: { finding in
-                encoder.encode(finding, into: &out.bytes)
-                found += 1
-                do { try out.flushIfFull() } catch { outputError = error }
-            }) > 0 {
-                if let outputError { throw CLIError("cannot write output: \(outputError)") }
+            var found = false
+            while input.poll(emit: { found = true; offer($0) }) > 0 {
+                if let outputError { throw CLIError("cannot write findings: \(outputError)") }
             }
-            try out.flush()
-            throw ExitCode(found > 0 ? Status.found : Status.none)
+            try finish(found: found, failed: false)
         }
         let job = OneShotScan(ruleSet, context: app)
         var failed = false
-        var outputError: Error?
         for path in files.isEmpty ? ["-"] : files {
             do {
-                try job.scan(path: path) { finding in
-                    encoder.encode(finding, into: &out.bytes)
-                    do { try out.flushIfFull() } catch { outputError = error }
-                }
+                try job.scan(path: path) { offer($0) }
             } catch {
                 writeError(error.description)
                 failed = true
             }
-            if let outputError { throw CLIError("cannot write output: \(outputError)") }
+            if let outputError { throw CLIError("cannot write findings: \(outputError)") }
         }
-        try out.flush()
-        throw ExitCode(failed ? Status.error : job.findings > 0 ? Status.found : Status.none)
+        try finish(found: job.findings > 0, failed: failed)
     }
 }
+
+extension FsyncPolicy: ExpressibleByArgument {}

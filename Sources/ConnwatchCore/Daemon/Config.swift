@@ -38,6 +38,23 @@ public struct Config: Sendable, Equatable {
 
     public struct StdoutOutputConfig: Sendable, Equatable {
         public var format: String = "json"
+        public init(format: String = "json") { self.format = format }
+    }
+
+    /// Where findings go; without an `outputs` key, stdout only.
+    public struct OutputsConfig: Sendable, Equatable {
+        public var stdout: StdoutOutputConfig? = StdoutOutputConfig()
+        public var file: FileOutput.Settings?
+        public var journal = false
+        public init(stdout: StdoutOutputConfig? = StdoutOutputConfig(), file: FileOutput.Settings? = nil, journal: Bool = false) {
+            self.stdout = stdout; self.file = file; self.journal = journal
+        }
+    }
+
+    /// Prometheus text exposition written to `path` every `interval` seconds (node_exporter textfile collector).
+    public struct MetricsConfig: Sendable, Equatable {
+        public var path: String
+        public var interval: TimeInterval = 15
     }
 
     public var path: String?
@@ -47,7 +64,12 @@ public struct Config: Sendable, Equatable {
     public var maxLineBytes = RuleSet.defaultMaxLineBytes
     public var lang: Language = .en
     public var inputs: [Input] = []
-    public var stdout = StdoutOutputConfig()
+    public var outputs = OutputsConfig()
+    public var throttle = Throttle.Settings()
+    public var metrics: MetricsConfig?
+
+    /// Paths connwatch itself writes: never read back as input.
+    public var ownFiles: [String] { [outputs.file?.path, metrics?.path].compactMap { $0 } }
 
     public static let defaultPath = "/etc/connwatch/connwatch.yaml"
 
@@ -103,7 +125,7 @@ public struct Config: Sendable, Equatable {
             throw RuleErrors([NodeReader.locate(error, file: file)])
         } catch { throw RuleErrors([RuleError(file: file, line: 0, message: "\(error)")]) }
         guard let root else { return config }
-        let keys = ["state_directory", "rules", "max_line_bytes", "lang", "inputs", "outputs"]
+        let keys = ["state_directory", "rules", "max_line_bytes", "lang", "inputs", "outputs", "throttle", "metrics"]
         guard let top = r.mapping(root, "the configuration", allowed: keys) else { throw RuleErrors(r.errors) }
         if let n = top["state_directory"], let s = r.nonEmptyString(n, "state_directory") { config.stateDirectory = s }
         if let n = top["lang"], let l = r.enumValue(n, "lang", Language.self) { config.lang = l }
@@ -123,15 +145,55 @@ public struct Config: Sendable, Equatable {
                 }
             } else { r.fail(n, "'inputs' must be a list") }
         }
-        if let n = top["outputs"], let f = r.mapping(n, "'outputs'", allowed: ["stdout"]) {
-            if let s = f["stdout"], let so = r.mapping(s, "'outputs.stdout'", allowed: ["format"]) {
-                if let fmt = so["format"], let v = r.string(fmt, "outputs.stdout.format") {
-                    if ["json", "text"].contains(v) { config.stdout.format = v } else { r.fail(fmt, "'outputs.stdout.format' is '\(v)', expected json or text") }
-                }
+        if let n = top["outputs"] { config.outputs = parseOutputs(n, &r) }
+        if let n = top["throttle"], let f = r.mapping(n, "'throttle'", allowed: ["enabled", "window", "max_keys"]) {
+            if let e = f["enabled"], let b = r.bool(e, "throttle.enabled") { config.throttle.enabled = b }
+            if let w = f["window"] { config.throttle.window = r.seconds(w, "throttle.window", minimum: 1) ?? config.throttle.window }
+            if let m = f["max_keys"], let s = r.string(m, "throttle.max_keys") {
+                if let v = Int(s), v >= 1 { config.throttle.maxKeys = v } else { r.fail(m, "'throttle.max_keys' must be a number ≥ 1") }
             }
+        }
+        if let n = top["metrics"], let f = r.mapping(n, "'metrics'", allowed: ["textfile", "interval"]) {
+            if let p = f["textfile"], let path = r.nonEmptyString(p, "metrics.textfile") {
+                if !path.hasPrefix("/") { r.fail(p, "'metrics.textfile' must be an absolute path") }
+                if !path.hasSuffix(".prom") { r.fail(p, "'metrics.textfile' must end in .prom (node_exporter's textfile collector reads only those)") }
+                var m = MetricsConfig(path: path)
+                if let i = f["interval"] { m.interval = r.seconds(i, "metrics.interval", minimum: 1) ?? m.interval }
+                config.metrics = m
+            } else if f["textfile"] == nil { r.fail(n, "'metrics' needs 'textfile' (a path ending in .prom)") }
         }
         guard r.errors.isEmpty else { throw RuleErrors(r.errors) }
         return config
+    }
+
+    static func parseOutputs(_ node: Node, _ r: inout NodeReader) -> OutputsConfig {
+        var o = OutputsConfig(stdout: nil)
+        guard let f = r.mapping(node, "'outputs'", allowed: ["stdout", "file", "journal"]) else { return o }
+        if let s = f["stdout"] {
+            var c = StdoutOutputConfig()
+            if case .scalar(let v) = s, v.string.isEmpty || v.string == "~" || v.string == "{}" {
+                // `stdout:` alone enables it with defaults.
+            } else if let so = r.mapping(s, "'outputs.stdout'", allowed: ["format"]), let fmt = so["format"], let v = r.string(fmt, "outputs.stdout.format") {
+                if ["json", "text"].contains(v) { c.format = v } else { r.fail(fmt, "'outputs.stdout.format' is '\(v)', expected json or text") }
+            }
+            o.stdout = c
+        }
+        if let n = f["file"], let fo = r.mapping(n, "'outputs.file'", allowed: ["path", "fsync", "fsync_interval"]) {
+            if let p = fo["path"], let path = r.nonEmptyString(p, "outputs.file.path") {
+                if !path.hasPrefix("/") { r.fail(p, "'outputs.file.path' must be absolute") }
+                var settings = FileOutput.Settings(path: path)
+                if let x = fo["fsync"], let v = r.enumValue(x, "outputs.file.fsync", FsyncPolicy.self) { settings.fsync = v }
+                if let x = fo["fsync_interval"] { settings.fsyncInterval = r.seconds(x, "outputs.file.fsync_interval", minimum: 0.01) ?? settings.fsyncInterval }
+                o.file = settings
+            } else if fo["path"] == nil { r.fail(n, "'outputs.file' needs 'path'") }
+        }
+        if let n = f["journal"] {
+            if case .scalar(let v) = n, ["", "~", "{}", "true"].contains(v.string) { o.journal = true }
+            else if case .scalar(let v) = n, v.string == "false" { o.journal = false }
+            else if r.mapping(n, "'outputs.journal'", allowed: []) != nil { o.journal = true }
+        }
+        if o.stdout == nil && o.file == nil && !o.journal { r.fail(node, "'outputs' names no output (stdout, file, journal)") }
+        return o
     }
 
     static func parseInput(_ node: Node, _ r: inout NodeReader) -> Input? {

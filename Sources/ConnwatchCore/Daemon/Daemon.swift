@@ -6,27 +6,35 @@ public struct DaemonError: Error, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Everything built from one configuration: rules, inputs positioned from the checkpoints, the output.
-/// A reload builds a new one (after the old one wrote its checkpoints), so positions carry over.
+/// Everything built from one configuration: rules, inputs positioned from the checkpoints, outputs.
+/// A reload builds a new one (after the old one wrote its checkpoints), so positions carry over; the throttle
+/// and the metrics belong to the daemon and outlive reloads.
 final class Pipeline {
     let config: Config
     let ruleSet: RuleSet
     let store: CheckpointStore
     var journals: [(name: String, input: JournalInput, fd: Int32)] = []
     var files: [FileFollower] = []
-    let encoder: any FindingEncoder
-    let out = OutputBuffer(fd: 1)
+    let delivery: Delivery
+    let metrics: MetricsFile?
     var state: CheckpointState
-    var findings = 0
+    /// Findings passed to the outputs (throttle summaries included).
+    var findings: Int { delivery.delivered }
+    var outputs: [any FindingOutput] { delivery.outputs }
+    /// Line and byte counts already added to the metrics, per input.
+    var reported: [String: (lines: UInt64, bytes: UInt64)] = [:]
     var journalEntries: UInt64 { journals.reduce(0) { $0 + $1.input.entriesRead } }
     var fileLines: UInt64 { files.reduce(0) { $0 + $1.linesRead } }
 
-    init(config: Config, ruleSet: RuleSet, logger: Logger) throws(DaemonError) {
+    init(config: Config, ruleSet: RuleSet, throttle: Throttle, metrics: MetricsFile?, logger: Logger) throws(DaemonError) {
         self.config = config
         self.ruleSet = ruleSet
+        self.metrics = metrics
         store = CheckpointStore(directory: config.stateDirectory)
         do { state = try store.load() ?? CheckpointState() } catch { throw DaemonError(error.description) }
-        encoder = config.stdout.format == "text" ? TextEncoder(lang: config.lang, color: false) : JSONLinesEncoder(lang: config.lang)
+        do {
+            delivery = Delivery(outputs: try Delivery.makeOutputs(config.outputs, lang: config.lang), throttle: throttle, metrics: metrics)
+        } catch { throw DaemonError("output \(error)") }
         let host = OneShotScan.hostname()
         if let problem = config.unknownApps(in: ruleSet).first { throw DaemonError(problem) }
         for input in config.inputs {
@@ -59,6 +67,7 @@ final class Pipeline {
                                                     partialLineTimeout: f.partialLineTimeout, checkpoints: saved,
                                                     startAtEnd: firstRun && f.start == .end)
                     follower.maxOpenFiles = f.maxOpenFiles
+                    follower.excludedPaths = config.ownFiles
                     files.append(follower)
                 } catch {
                     throw DaemonError("input '\(f.name)': \(error)")
@@ -67,17 +76,10 @@ final class Pipeline {
         }
     }
 
-    /// Reads every input until nothing is new, encoding findings into the output buffer.
+    /// Reads every input until nothing is new; findings go through the throttle to the outputs' queues.
     func pump() {
-        let encoder = self.encoder
-        let out = self.out
-        var count = 0
-        let emit: (Finding) -> Void = { f in
-            var f = f
-            if f.time == nil { f.time = Date() }
-            encoder.encode(f, into: &out.bytes)
-            count += 1
-        }
+        let delivery = self.delivery
+        let emit: (Finding) -> Void = { delivery.offer($0) }
         for j in journals {
             j.input.reader.process()
             while j.input.poll(emit: emit) > 0 {}
@@ -87,28 +89,57 @@ final class Pipeline {
             f.pump(emit: emit)
             f.flushStalePartialLines(emit: emit)
         }
-        findings += count
+        delivery.closeWindows()
     }
 
-    /// Outputs first, checkpoints after: a checkpoint never runs ahead of a finding that was not written.
-    func commit() throws {
-        try out.flush()
+    /// Outputs first, checkpoints after: a checkpoint never runs ahead of a finding that is not written (and
+    /// synced, as the file output's fsync policy says). A failing output keeps its queue and throws.
+    func commit(now: Date = Date(), urgent: Bool = false) throws(OutputError) {
+        guard try delivery.flush(now: now, urgent: urgent) else { return }
         var next = state
         for j in journals { if let c = j.input.lastCursor { next.journals[j.name] = c } }
         for f in files { next.files[f.name] = f.checkpoints.sorted { ($0.path, $0.inode) < ($1.path, $1.inode) } }
-        try store.save(next)
+        do { try store.save(next) } catch {
+            throw OutputError(output: "checkpoints", kind: "checkpoint", errno: EIO, message: "\(error)")
+        }
         state = next
     }
+
 
     func descriptors() -> [pollfd] {
         journals.map { pollfd(fd: $0.fd, events: $0.input.reader.events(), revents: 0) }
             + files.map { pollfd(fd: $0.inotify, events: Int16(POLLIN), revents: 0) }
     }
 
-    /// Milliseconds until a partial line is due (-1: none).
-    func partialLineDeadline() -> Int32 {
-        let next = files.compactMap { $0.nextDeadline() }.min()
-        return next.map { Int32(min(Double(Int32.max), ($0 * 1000).rounded(.up))) } ?? -1
+    /// The earliest moment something is due without input: a partial line, a throttle window's end, an
+    /// fsync or a retry of an output, the metrics file.
+    func nextDeadline() -> Date? {
+        var dates = delivery.nextDeadline().map { [$0] } ?? []
+        if let m = metrics { dates.append(m.nextDeadline()) }
+        if let seconds = files.compactMap({ $0.nextDeadline() }).min() { dates.append(Date().addingTimeInterval(seconds)) }
+        return dates.min()
+    }
+
+    /// Adds what the inputs read since the last call to the metrics and sets the gauges.
+    func updateMetrics() {
+        guard let m = metrics else { return }
+        func count(_ name: String, lines: UInt64, bytes: UInt64) {
+            let before = reported[name] ?? (0, 0)
+            m.add("connwatch_input_lines_total", [("input", name)], Int64(lines &- before.lines))
+            m.add("connwatch_input_bytes_total", [("input", name)], Int64(bytes &- before.bytes))
+            reported[name] = (lines, bytes)
+        }
+        for j in journals {
+            count(j.name, lines: j.input.entriesRead, bytes: j.input.bytesRead)
+            m.set("connwatch_input_lag_seconds", [("input", j.name)], j.input.lagSeconds)
+        }
+        for f in files {
+            count(f.name, lines: f.linesRead, bytes: f.bytesRead)
+            m.set("connwatch_input_behind_bytes", [("input", f.name)], Double(f.bytesBehind))
+        }
+        for o in outputs { m.set("connwatch_output_pending_findings", [("output", o.name)], Double(o.pending)) }
+        m.set("connwatch_throttle_open_windows", [], Double(delivery.throttle.openWindows))
+        m.set("connwatch_rules", [], Double(ruleSet.ruleCount))
     }
 }
 
@@ -120,8 +151,14 @@ public final class Daemon: @unchecked Sendable {
     let notifier = Notifier()
     let wake: (read: Int32, write: Int32)
     var pipeline: Pipeline
+    var throttle: Throttle
+    var metrics: MetricsFile?
+    var reportedThrottled: [String: Int] = [:]
     var lastStatus = ""
     var lastStatusTime = Date.distantPast
+    /// The output error being retried (logged once when it starts, once when it ends).
+    var failing: OutputError?
+    var reloadPostponed = false
 
     public init(configPath: String?, rulesOverride: [String] = [], logger: Logger) throws(DaemonError) {
         self.configPath = configPath
@@ -133,21 +170,27 @@ public final class Daemon: @unchecked Sendable {
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         }
         wake = (fds[0], fds[1])
-        pipeline = try Self.build(configPath: configPath, logger: logger)
+        let config = try Self.loadConfig(configPath)
+        throttle = Throttle(config.throttle)
+        metrics = config.metrics.map { MetricsFile(path: $0.path, interval: $0.interval) }
+        pipeline = try Self.build(config: config, throttle: throttle, metrics: metrics, logger: logger)
+        if let m = metrics {
+            for kind in ["write", "fsync", "open", "journal", "checkpoint", "reload"] { m.declare("connwatch_errors_total", [("kind", kind)]) }
+            for result in ["ok", "failed"] { m.declare("connwatch_rule_reloads_total", [("result", result)]) }
+        }
     }
 
     static func loadConfig(_ path: String?) throws(DaemonError) -> Config {
         do { return try Config.load(path: path) } catch { throw DaemonError("invalid configuration:\n" + error.description) }
     }
 
-    static func build(configPath: String?, logger: Logger) throws(DaemonError) -> Pipeline {
-        let config = try loadConfig(configPath)
+    static func build(config: Config, throttle: Throttle, metrics: MetricsFile?, logger: Logger) throws(DaemonError) -> Pipeline {
         let ruleSet: RuleSet
         do {
             ruleSet = try RuleSet.load(directories: config.resolvedRuleDirectories, maxLineBytes: config.maxLineBytes,
                                        cacheDirectory: RuleSet.defaultCacheDirectory())
         } catch { throw DaemonError("invalid rules:\n" + error.description) }
-        return try Pipeline(config: config, ruleSet: ruleSet, logger: logger)
+        return try Pipeline(config: config, ruleSet: ruleSet, throttle: throttle, metrics: metrics, logger: logger)
     }
 
     /// Thread-safe: a write to the wake pipe.
@@ -163,22 +206,19 @@ public final class Daemon: @unchecked Sendable {
     public func run() throws(DaemonError) {
         let watchdog = notifier.watchdogInterval
         var lastPing = Date()
-        do {
-            pipeline.pump()
-            try pipeline.commit()
-        } catch { throw DaemonError("\(error)") }
+        pipeline.pump()
+        commit()
         notifier.send("READY=1\nSTATUS=\(status())")
         logger.info("following", metadata: ["inputs": "\(pipeline.config.inputs.map(\.name).joined(separator: ","))",
+                                             "outputs": "\(pipeline.outputs.map(\.name).joined(separator: ","))",
                                              "rules": "\(pipeline.ruleSet.ruleCount)"])
-        var commitFailing = false
         while true {
-            var fds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)] + pipeline.descriptors()
-            var timeout = pipeline.partialLineDeadline()
-            if commitFailing { timeout = timeout < 0 ? 1000 : min(timeout, 1000) }
-            if let watchdog {
-                let ms = Int32(max(0, (watchdog / 2 - Date().timeIntervalSince(lastPing)) * 1000))
-                timeout = timeout < 0 ? ms : min(timeout, ms)
-            }
+            var fds = [pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)]
+            // While an output fails, inputs are not read: findings would only pile up in memory.
+            if failing == nil { fds += pipeline.descriptors() }
+            var due = pipeline.nextDeadline()
+            if let watchdog { due = min(due ?? .distantFuture, lastPing.addingTimeInterval(watchdog / 2)) }
+            let timeout = due.map { Int32(max(0, min(Double(Int32.max), ($0.timeIntervalSinceNow * 1000).rounded(.up)))) } ?? -1
             let ready = poll(&fds, nfds_t(fds.count), timeout)
             if ready < 0 && errno != EINTR { throw DaemonError("poll: \(String(cString: strerror(errno)))") }
             var stop = false, reload = false
@@ -190,47 +230,105 @@ public final class Daemon: @unchecked Sendable {
                     for b in buf[0..<n] { if b == UInt8(ascii: "s") { stop = true } else if b == UInt8(ascii: "r") { reload = true } }
                 }
             }
-            pipeline.pump()
-            do {
-                try pipeline.commit()
-                if commitFailing { logger.notice("output writable again; checkpoints move on") }
-                commitFailing = false
-            } catch {
-                // Keep the findings buffered and the checkpoints where they are; retry shortly.
-                if !commitFailing { logger.error("cannot write findings: \(error); checkpoints held until it works") }
-                commitFailing = true
-            }
+            if failing == nil { pipeline.pump() } else { pipeline.delivery.closeWindows() }
+            commit()
+            writeMetrics()
             if let watchdog, Date().timeIntervalSince(lastPing) >= watchdog / 2 {
                 notifier.send("WATCHDOG=1")
                 lastPing = Date()
             }
             updateStatus()
             if stop { break }
-            if reload { self.reload() }
+            if reload || (reloadPostponed && failing == nil) { self.reload() }
         }
         notifier.send("STOPPING=1")
-        do { try pipeline.commit() } catch { throw DaemonError("final write failed: \(error)") }
+        // Close the throttle's windows so their counts are written, then a last write with a few retries.
+        pipeline.delivery.closeAllWindows()
+        for attempt in 0..<3 {
+            if attempt > 0 { usleep(200_000) }
+            do { try pipeline.commit(urgent: true); break } catch {
+                if attempt == 2 {
+                    writeMetrics(force: true)
+                    throw DaemonError("final write failed, \(pipeline.delivery.pending) findings not written (their lines are read again at the next start): \(error)")
+                }
+            }
+        }
+        writeMetrics(force: true)
         logger.info("stopped", metadata: ["findings": "\(pipeline.findings)"])
+    }
+
+    /// Writes the outputs and, when they all succeed, the checkpoints; a failure is logged when it starts and
+    /// when it ends, and retried with the outputs' backoff.
+    func commit(urgent: Bool = false) {
+        do {
+            try pipeline.commit(urgent: urgent)
+            if let failing {
+                logger.notice("output works again; findings written and checkpoints moving", metadata: ["output": "\(failing.output)"])
+                self.failing = nil
+            }
+        } catch {
+            if failing?.output != error.output || failing?.errno != error.errno {
+                logger.error("cannot write findings: \(error); reading paused, checkpoints held, retrying with backoff",
+                             metadata: ["output": "\(error.output)", "pending": "\(pipeline.delivery.pending)"])
+                metrics?.add("connwatch_errors_total", [("kind", error.kind)], 1)
+            }
+            failing = error
+        }
+    }
+
+    func writeMetrics(force: Bool = false) {
+        guard let m = metrics, force || m.due(Date()) else { return }
+        pipeline.updateMetrics()
+        for (rule, n) in throttle.throttledByRule where n != reportedThrottled[rule] {
+            m.add("connwatch_throttled_total", [("rule", rule)], Int64(n - (reportedThrottled[rule] ?? 0)))
+            reportedThrottled[rule] = n
+        }
+        do { try m.write() } catch { logger.warning("cannot write metrics: \(error)") }
     }
 
     func reload() {
         notifier.reloading()
         logger.info("reloading configuration and rules")
+        // SIGHUP is also logrotate's "reopen your file": the old outputs reopen before their last write.
+        pipeline.delivery.reopen()
+        commit(urgent: true)
+        if let failing {
+            logger.warning("reload postponed until the outputs work again (their queued findings must be written first)",
+                           metadata: ["output": "\(failing.output)"])
+            reloadPostponed = true
+            notifier.send("READY=1\nSTATUS=\(status())")
+            return
+        }
+        reloadPostponed = false
         do {
-            try pipeline.commit()
-            let next = try Self.build(configPath: configPath, logger: logger)
+            let config = try Self.loadConfig(configPath)
+            if config.throttle != throttle.settings {
+                pipeline.delivery.closeAllWindows()
+                commit(urgent: true)
+                throttle = Throttle(config.throttle)
+            }
+            if config.metrics?.path != metrics?.path || config.metrics?.interval != metrics?.interval {
+                metrics = config.metrics.map { MetricsFile(path: $0.path, interval: $0.interval) }
+                reportedThrottled = throttle.throttledByRule
+            }
+            let next = try Self.build(config: config, throttle: throttle, metrics: metrics, logger: logger)
             pipeline = next
             pipeline.pump()
-            try pipeline.commit()
+            commit()
+            metrics?.add("connwatch_rule_reloads_total", [("result", "ok")], 1)
             logger.info("reloaded", metadata: ["rules": "\(pipeline.ruleSet.ruleCount)"])
         } catch {
+            metrics?.add("connwatch_rule_reloads_total", [("result", "failed")], 1)
+            metrics?.add("connwatch_errors_total", [("kind", "reload")], 1)
             logger.error("reload failed, still running on the previous configuration and rules: \(error)")
         }
         notifier.send("READY=1\nSTATUS=\(status())")
     }
 
     func status() -> String {
-        "\(pipeline.journalEntries + pipeline.fileLines) lines, \(pipeline.findings) findings"
+        var s = "\(pipeline.journalEntries + pipeline.fileLines) lines, \(pipeline.findings) findings"
+        if let failing { s += "; output failing: \(failing)" }
+        return s
     }
 
     func updateStatus() {

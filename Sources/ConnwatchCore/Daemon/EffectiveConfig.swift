@@ -24,7 +24,15 @@ public enum EffectiveConfig {
                 if let app = f.app { y += "    app: \(app)\n" }
             }
         }
-        y += "outputs:\n  stdout:\n    format: \(c.stdout.format)\n"
+        y += "outputs:\n"
+        if let so = c.outputs.stdout { y += "  stdout:\n    format: \(so.format)\n" }
+        if let f = c.outputs.file {
+            y += "  file:\n    path: \(q(f.path))\n    fsync: \(f.fsync.rawValue)\n"
+            if f.fsync == .interval { y += "    fsync_interval: \(f.fsyncInterval)\n" }
+        }
+        if c.outputs.journal { y += "  journal: {}\n" }
+        y += "throttle:\n  enabled: \(c.throttle.enabled)\n  window: \(c.throttle.window)\n  max_keys: \(c.throttle.maxKeys)\n"
+        if let m = c.metrics { y += "metrics:\n  textfile: \(q(m.path))\n  interval: \(m.interval)\n" }
         return y
     }
 }

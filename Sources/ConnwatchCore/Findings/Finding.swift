@@ -28,6 +28,14 @@ public struct Candidate: Sendable, Equatable {
 }
 
 /// An AADSTS code that appeared on the same line as a connector or graph finding, folded into it.
+/// On a throttle summary: the window whose repeats `count` holds (the first occurrence was emitted on its own).
+public struct ThrottleWindow: Sendable, Equatable {
+    public var start: Date
+    public var end: Date
+    public var firstSeen: Date
+    public var lastSeen: Date
+}
+
 public struct Related: Sendable, Equatable {
     public var rule: String
     public var code: String?
@@ -61,6 +69,8 @@ public struct Finding: Sendable, Equatable {
     public var truncated: Bool = false
     public var count: Int = 1
     public var related: [Related] = []
+    /// Set on a throttle summary.
+    public var throttle: ThrottleWindow?
 
     public func field(_ name: String) -> String? { fields.first { $0.name == name }?.value }
 
@@ -70,6 +80,6 @@ public struct Finding: Sendable, Equatable {
             && a.category == b.category && a.codeName == b.codeName && a.reference == b.reference
             && a.fields.elementsEqual(b.fields, by: { $0.name == $1.name && $0.value == $1.value })
             && a.origin == b.origin && a.line == b.line && a.truncated == b.truncated && a.count == b.count
-            && a.related == b.related && a.time == b.time && a.host == b.host
+            && a.related == b.related && a.throttle == b.throttle && a.time == b.time && a.host == b.host
     }
 }

@@ -72,6 +72,14 @@ public struct JSONLinesEncoder: FindingEncoder {
         w.key("line"); w.string(f.line)
         if f.truncated { w.key("truncated"); w.bool(true) }
         w.key("count"); w.number(f.count)
+        if let t = f.throttle {
+            w.key("throttle"); w.open()
+            w.key("window_start"); w.string(Timestamp.iso8601(t.start))
+            w.key("window_end"); w.string(Timestamp.iso8601(t.end))
+            w.key("first_seen"); w.string(Timestamp.iso8601(t.firstSeen))
+            w.key("last_seen"); w.string(Timestamp.iso8601(t.lastSeen))
+            w.close()
+        }
         w.key("lang"); w.string(lang.rawValue)
         w.close()
         w.out.append(0x0A)
@@ -149,7 +157,9 @@ public struct TextEncoder: FindingEncoder {
         var text = paint(f.severity.rawValue.uppercased(), severityColor(f.severity)) + "  " + paint(f.rule, "1")
         if let app = f.app { text += "  app=\(app)" }
         for field in f.fields { text += "  \(field.name)=\(field.value)" }
-        if f.count > 1 { text += "  ×\(f.count)" }
+        if let t = f.throttle {
+            text += "  " + (lang == .ko ? "반복 \(f.count)회 더 (\(Timestamp.iso8601(t.start)) 이후)" : "repeated \(f.count) more times since \(Timestamp.iso8601(t.start))")
+        } else if f.count > 1 { text += "  ×\(f.count)" }
         text += "\n  " + f.title[lang]
         if let codeName = f.codeName { text += " (\(codeName))" }
         text += "\n  " + paint(location(f.origin), "2") + "\n"

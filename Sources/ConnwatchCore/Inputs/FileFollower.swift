@@ -27,6 +27,9 @@ public final class FileFollower {
     var parked: [Key: FileCheckpoint] = [:]
     /// At most this many files are held open.
     public var maxOpenFiles = 256
+    /// connwatch's own files (findings file, metrics) and their rotated copies (`PATH.1`, `PATH-20261121.gz`):
+    /// never read, even when a glob matches them.
+    public var excludedPaths: [String] = []
     var pendingCheckpoints: [Key: FileCheckpoint]
     var needsRescan = true
     public private(set) var bytesRead: UInt64 = 0
@@ -129,12 +132,30 @@ public final class FileFollower {
 
     public var openFiles: Int { tracked.count }
 
+    /// Bytes written to the followed files and not read yet (parked files included).
+    public var bytesBehind: UInt64 {
+        var behind: UInt64 = 0
+        var st = stat()
+        for file in tracked.values where fstat(file.fd, &st) == 0 {
+            let position = file.reader.committedOffset + UInt64(file.reader.heldBytes)
+            if UInt64(st.st_size) > position { behind += UInt64(st.st_size) - position }
+        }
+        for p in parked.values where stat(p.path, &st) == 0 && UInt64(st.st_size) > p.offset {
+            behind += UInt64(st.st_size) - p.offset
+        }
+        return behind
+    }
+
     // MARK: discovery
 
     func rescan(emit: (Finding) -> Void) {
         needsRescan = false
         var matched: [Key: String] = [:]
         var directories = Set<String>()
+        let excludedKeys = Set(excludedPaths.compactMap { p -> Key? in
+            var st = stat()
+            return stat(p, &st) == 0 ? Key(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) : nil
+        })
         for pattern in patterns {
             // Watch every directory the pattern could put a file in, so new files (and, through the static
             // prefix, new subdirectories) raise an event.
@@ -145,6 +166,7 @@ public final class FileFollower {
                 var st = stat()
                 guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
                 let key = Key(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+                if excludedKeys.contains(key) || isExcluded(path) { continue }
                 if matched[key] == nil { matched[key] = path }
                 directories.insert((path as NSString).deletingLastPathComponent)
                 // A symlink's target may live elsewhere: watch its directory too.
@@ -177,6 +199,10 @@ public final class FileFollower {
             open(path, key: key)
         }
         pendingCheckpoints = pendingCheckpoints.filter { matched[$0.key] != nil }
+    }
+
+    func isExcluded(_ path: String) -> Bool {
+        excludedPaths.contains { path == $0 || path.hasPrefix($0 + ".") || path.hasPrefix($0 + "-") }
     }
 
     func open(_ path: String, key: Key) {

@@ -12,6 +12,8 @@ public final class JournalInput {
     public private(set) var lastCursor: String?
     public private(set) var entriesRead: UInt64 = 0
     public private(set) var bytesRead: UInt64 = 0
+    /// How old the last entry was when it was read (0 once caught up): the input's lag.
+    public private(set) var lagSeconds: Double = 0
 
     /// Entries from these SYSLOG_IDENTIFIERs are read but never reported (connwatch's own findings).
     public var ignoredIdentifiers: Set<String> = ["connwatch"]
@@ -53,7 +55,12 @@ public final class JournalInput {
             total += n
             if n < maxEntries { break }
         }
-        if total > 0 { lastCursor = reader.cursor() }
+        if total > 0 {
+            lastCursor = reader.cursor()
+            lagSeconds = max(0, Date().timeIntervalSince1970 - Double(reader.realtimeMicros()) / 1e6)
+        } else {
+            lagSeconds = 0
+        }
         return total
     }
 

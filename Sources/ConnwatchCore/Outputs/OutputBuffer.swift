@@ -1,7 +1,12 @@
 import Foundation
 
-/// Buffered writes to a file descriptor (stdout for `scan`): findings are encoded straight into the buffer.
+/// Buffered writes to a file descriptor (stdout): findings are encoded straight into the buffer.
 public final class OutputBuffer {
+    public struct WriteError: Error, Sendable, CustomStringConvertible {
+        public var errno: Int32
+        public var description: String { String(cString: strerror(errno)) }
+    }
+
     public let fd: Int32
     public var bytes: [UInt8] = []
     let flushAt: Int
@@ -12,18 +17,19 @@ public final class OutputBuffer {
         bytes.reserveCapacity(flushAt + 4096)
     }
 
-    public func flushIfFull() throws { if bytes.count >= flushAt { try flush() } }
+    public func flushIfFull() throws(WriteError) { if bytes.count >= flushAt { try flush() } }
 
-    public func flush() throws {
+    /// Writes the buffer; on failure what was written is dropped from it, so a retry does not repeat it.
+    public func flush() throws(WriteError) {
         var written = 0
+        defer { bytes.removeFirst(written) }
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + written, $0.count - written) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw InputError(path: "<output>", message: String(cString: strerror(errno)))
+                throw WriteError(errno: errno)
             }
             written += n
         }
-        bytes.removeAll(keepingCapacity: true)
     }
 }

@@ -205,6 +205,21 @@ struct NodeReader {
         return value
     }
 
+    /// A duration: seconds as a number, or with a unit (`500ms`, `30s`, `5m`, `1h`).
+    mutating func seconds(_ node: Node, _ what: String, minimum: Double) -> Double? {
+        guard let raw = string(node, what) else { return nil }
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var value: Double?
+        if let v = Double(raw) { value = v }
+        for (suffix, factor) in units where value == nil && raw.hasSuffix(suffix) {
+            value = Double(raw.dropLast(suffix.count)).map { $0 * factor }
+        }
+        guard let value, value >= minimum, value.isFinite else {
+            fail(node, "'\(what)' is '\(raw)', expected a duration ≥ \(minimum) s (e.g. 30, 30s, 5m, 1h)"); return nil
+        }
+        return value
+    }
+
     /// A list of strings, each with its line (a single string is accepted as a list of one).
     mutating func strings(_ node: Node, _ what: String) -> [(String, SourceLocation)]? {
         switch node {

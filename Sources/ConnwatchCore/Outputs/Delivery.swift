@@ -1,0 +1,77 @@
+import Foundation
+
+/// The path of a finding after the scanner: the throttle, then every output. Shared by `scan` and the daemon.
+public final class Delivery {
+    public let outputs: [any FindingOutput]
+    public let throttle: Throttle
+    let metrics: MetricsFile?
+    /// Findings handed to the outputs (throttle summaries included).
+    public private(set) var delivered = 0
+
+    public init(outputs: [any FindingOutput], throttle: Throttle, metrics: MetricsFile? = nil) {
+        self.outputs = outputs
+        self.throttle = throttle
+        self.metrics = metrics
+    }
+
+    /// The outputs a configuration names (stdout, findings file, journal), in that order.
+    public static func makeOutputs(_ c: Config.OutputsConfig, lang: Language, stdoutEncoder: (any FindingEncoder)? = nil) throws(OutputError) -> [any FindingOutput] {
+        var outputs: [any FindingOutput] = []
+        if let so = c.stdout {
+            let encoder = stdoutEncoder ?? (so.format == "text" ? TextEncoder(lang: lang, color: false) as any FindingEncoder : JSONLinesEncoder(lang: lang))
+            outputs.append(StdoutOutput(encoder: encoder))
+        }
+        if let f = c.file { outputs.append(try FileOutput(f, lang: lang)) }
+        if c.journal { outputs.append(JournalOutput(lang: lang)) }
+        return outputs
+    }
+
+    /// A finding from the scanner: passed on at first sight, folded when it repeats.
+    public func offer(_ finding: Finding, now: Date = Date()) {
+        var f = finding
+        if f.time == nil { f.time = now }
+        throttle.offer(f, now: now, emit: deliver)
+    }
+
+    /// Hands a finding (a first sight or a throttle summary) to every output.
+    public func deliver(_ f: Finding) {
+        for o in outputs { o.accept(f) }
+        delivered += 1
+        metrics?.add("connwatch_findings_total", [("rule", f.rule), ("severity", f.severity.rawValue)], 1)
+    }
+
+    /// Emits the summaries of throttle windows that ended.
+    public func closeWindows(now: Date = Date()) { throttle.expire(now: now, emit: deliver) }
+
+    /// Emits every open window's summary (stop, end of a scan).
+    public func closeAllWindows(now: Date = Date()) { throttle.flushAll(now: now, emit: deliver) }
+
+    /// Writes every output's queue. True when all of it is durable (checkpoints may move); throws the first
+    /// failure (the other outputs were still flushed, and the failing one keeps its queue).
+    public func flush(now: Date = Date(), urgent: Bool = false) throws(OutputError) -> Bool {
+        if urgent { for o in outputs { o.urgeNextFlush() } }
+        var durable = true
+        var failure: OutputError?
+        for o in outputs {
+            do {
+                if try o.flush(now: now) == .written { durable = false }
+            } catch {
+                failure = failure ?? error
+                durable = false
+            }
+        }
+        if let failure { throw failure }
+        return durable
+    }
+
+    /// Everything accepted and not yet written.
+    public var pending: Int { outputs.reduce(0) { $0 + $1.pending } }
+
+    public func reopen() { for o in outputs { o.reopen() } }
+
+    public func nextDeadline() -> Date? {
+        var dates = outputs.compactMap { $0.nextDeadline() }
+        if let d = throttle.nextDeadline() { dates.append(d) }
+        return dates.min()
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+
+public enum FsyncPolicy: String, Sendable, CaseIterable {
+    /// fdatasync before every checkpoint move.
+    case always
+    /// fdatasync at most every `interval` seconds; checkpoints move only at those syncs.
+    case interval
+    /// No fsync: checkpoints move once the kernel has the data (survives a crash of connwatch, not of the host).
+    case never
+}
+
+/// The findings file: JSON lines appended with `O_APPEND`, one `write(2)` per finding so readers (forwarders)
+/// never see two findings interleaved. Reopened on SIGHUP and when the path's inode changes (logrotate).
+public final class FileOutput: FindingOutput {
+    public struct Settings: Sendable, Equatable {
+        public var path: String
+        public var fsync: FsyncPolicy = .interval
+        public var fsyncInterval: TimeInterval = 1
+        public var mode: mode_t = 0o640
+        public init(path: String, fsync: FsyncPolicy = .interval, fsyncInterval: TimeInterval = 1) {
+            self.path = path; self.fsync = fsync; self.fsyncInterval = fsyncInterval
+        }
+    }
+
+    public let settings: Settings
+    public var name: String { "file \(settings.path)" }
+    let encoder: JSONLinesEncoder
+    var fd: Int32 = -1
+    var identity: (dev: UInt64, ino: UInt64) = (0, 0)
+    /// Encoded findings not yet written; `ends[i]` is where finding i ends, `written` how much of the queue is out.
+    var queue: [UInt8] = []
+    var ends: [Int] = []
+    var written = 0
+    var unsynced = false
+    var lastSync = Date()
+    var backoff = Backoff()
+    var lastError: OutputError?
+    var reopenRequested = false
+    var syncRequested = false
+
+    /// Opens (creating the file and its directory) at once, so a wrong path fails at start-up, not later.
+    public init(_ settings: Settings, lang: Language) throws(OutputError) {
+        self.settings = settings
+        encoder = JSONLinesEncoder(lang: lang)
+        try open()
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    public var pending: Int { ends.count }
+
+    public func accept(_ finding: Finding) {
+        encoder.encode(finding, into: &queue)
+        ends.append(queue.count)
+    }
+
+    public func reopen() { reopenRequested = true }
+    public func urgeNextFlush() { syncRequested = true; backoff.retryNow() }
+
+    public func nextDeadline() -> Date? {
+        if let retry = backoff.retryAt { return retry }
+        if unsynced && settings.fsync == .interval { return lastSync.addingTimeInterval(settings.fsyncInterval) }
+        return nil
+    }
+
+    public func flush(now: Date) throws(OutputError) -> Durability {
+        guard backoff.allows(now) else { throw lastError! }
+        do {
+            try reopenIfMoved()
+            try writeQueue()
+            return try sync(now)
+        } catch {
+            lastError = error
+            backoff.failed(now)
+            throw error
+        }
+    }
+
+    func open() throws(OutputError) {
+        let dir = (settings.path as NSString).deletingLastPathComponent
+        if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o750])
+            } catch { throw OutputError(output: name, kind: "open", errno: EACCES, message: "cannot create \(dir): \(error.localizedDescription)") }
+        }
+        let fd = Foundation.open(settings.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, settings.mode)
+        guard fd >= 0 else { throw OutputError(output: name, kind: "open", errno: errno) }
+        var st = stat()
+        fstat(fd, &st)
+        self.fd = fd
+        identity = (UInt64(st.st_dev), UInt64(st.st_ino))
+    }
+
+    /// A rename (logrotate `create`), a deleted path or SIGHUP: sync what went to the old file, then start
+    /// a new one at the path. Copytruncate needs nothing: O_APPEND writes go to the new end.
+    func reopenIfMoved() throws(OutputError) {
+        if fd >= 0 && !reopenRequested {
+            var st = stat()
+            if stat(settings.path, &st) == 0 && (UInt64(st.st_dev), UInt64(st.st_ino)) == identity { return }
+        }
+        if fd >= 0 {
+            if unsynced && settings.fsync != .never && fdatasync(fd) != 0 {
+                throw OutputError(output: name, kind: "fsync", errno: errno)
+            }
+            close(fd)
+            fd = -1
+            unsynced = false
+        }
+        reopenRequested = false
+        try open()
+    }
+
+    /// One write per finding; a short write (disk full mid-line) keeps the rest for the retry, so the line
+    /// ends up whole once space returns.
+    func writeQueue() throws(OutputError) {
+        var first = 0
+        defer {
+            if first == ends.count {
+                queue.removeAll(keepingCapacity: queue.capacity <= 1 << 20)
+                ends.removeAll(keepingCapacity: true)
+                written = 0
+            } else if first > 0 {
+                // Drop what is out so a long outage does not rescan it.
+                let cut = ends[first - 1]
+                queue.removeFirst(cut)
+                ends.removeFirst(first)
+                for i in ends.indices { ends[i] -= cut }
+                written -= cut
+            }
+        }
+        while first < ends.count {
+            let end = ends[first]
+            while written < end {
+                let n = queue.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + written, end - written) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw OutputError(output: name, kind: "write", errno: errno)
+                }
+                written += n
+                unsynced = true
+            }
+            first += 1
+        }
+    }
+
+    func sync(_ now: Date) throws(OutputError) -> Durability {
+        guard unsynced else { backoff.succeeded(); return .durable }
+        switch settings.fsync {
+        case .never:
+            backoff.succeeded()
+            return .durable
+        case .interval where now.timeIntervalSince(lastSync) < settings.fsyncInterval && !syncRequested:
+            backoff.succeeded()
+            return .written
+        case .always, .interval:
+            if fdatasync(fd) != 0 { throw OutputError(output: name, kind: "fsync", errno: errno) }
+            unsynced = false
+            syncRequested = false
+            lastSync = now
+            backoff.succeeded()
+            return .durable
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// What a findings report says, independent of its format (Markdown, HTML, JSON render this).
+/// Counts are occurrences: a throttled finding's `count` is added, not its record.
+public struct Report: Sendable, Codable, Equatable {
+    public var generated: Date
+    public var since: Date
+    public var until: Date
+    /// The time zone that hour buckets and displayed times use (e.g. "Europe/Berlin", "UTC").
+    public var timeZone: String
+    public var lang: String
+    /// Files read, in order.
+    public var sources: [String]
+    /// Lines that were not findings (with where they were), so nothing is silently ignored.
+    public var skipped: [String]
+    public var skippedCount: Int
+    /// Occurrences in the period, and finding records they came from.
+    public var total: Int
+    public var records: Int
+    /// Occurrences in the period of the same length just before `since`.
+    public var previousTotal: Int
+    public var bySeverity: [Bucket]      // every severity, critical first, zeros included
+    public var byKind: [Bucket]
+    public var byApp: [Bucket]           // "unknown" for findings without an app
+    public var hosts: [Bucket]
+    /// One bucket per hour of the period (a daily report has 24; a DST day 23 or 25).
+    public var perHour: [HourBucket]
+    /// One section per rule (AADSTS: per rule and code), worst severity first, then most frequent.
+    public var sections: [Section]
+    /// Sections present now and absent in the previous period, and the reverse.
+    public var new: [KeyCount]
+    public var stopped: [KeyCount]
+
+    public init(generated: Date, since: Date, until: Date, timeZone: String, lang: String) {
+        self.generated = generated; self.since = since; self.until = until
+        self.timeZone = timeZone; self.lang = lang
+        sources = []; skipped = []; skippedCount = 0; total = 0; records = 0; previousTotal = 0
+        bySeverity = []; byKind = []; byApp = []; hosts = []; perHour = []; sections = []; new = []; stopped = []
+    }
+}
+
+public struct Bucket: Sendable, Codable, Equatable {
+    public var name: String
+    public var count: Int
+    public init(name: String, count: Int) { self.name = name; self.count = count }
+}
+
+public struct HourBucket: Sendable, Codable, Equatable {
+    public var start: Date
+    public var count: Int
+    public init(start: Date, count: Int) { self.start = start; self.count = count }
+}
+
+public struct Section: Sendable, Codable, Equatable {
+    /// `rule` or `rule AADSTSnnnn`: what identifies the section across days.
+    public var key: String
+    public var rule: String
+    public var code: String?
+    public var kind: String
+    public var severity: Severity
+    public var title: String
+    public var count: Int
+    public var firstSeen: Date
+    public var lastSeen: Date
+    public var apps: [Bucket]
+    public var hosts: [Bucket]
+    /// systemd units, syslog identifiers or file paths the lines came from.
+    public var sources: [Bucket]
+    /// Tenant and client ids extracted from the lines.
+    public var tenants: [Bucket]
+    public var remediation: String
+    public var reference: String?
+    /// A few distinct redacted lines.
+    public var examples: [String]
+}
+
+public struct KeyCount: Sendable, Codable, Equatable {
+    public var key: String
+    public var title: String
+    public var severity: Severity
+    public var count: Int
+}
+
+/// Headings of the rendered report, in the report's language.
+public struct ReportLabels: Sendable {
+    public let title, period, generated, total, previous, bySeverity, byKind, byApp, hosts, perHour, topRules,
+        newSince, stopped, none, count, firstSeen, lastSeen, apps, sources, tenants, remediation, reference,
+        examples, skipped, files, noFindings: String
+    public static func of(_ lang: Language) -> ReportLabels {
+        switch lang {
+        case .en:
+            return ReportLabels(title: "connwatch findings report", period: "Period", generated: "Generated",
+                                total: "Findings", previous: "previous period", bySeverity: "By severity",
+                                byKind: "By kind", byApp: "By app", hosts: "Hosts", perHour: "Findings per hour",
+                                topRules: "Top rules", newSince: "New since the previous period",
+                                stopped: "Stopped since the previous period", none: "none", count: "Count",
+                                firstSeen: "First seen", lastSeen: "Last seen", apps: "Apps", sources: "Sources",
+                                tenants: "Tenants / clients", remediation: "What to do", reference: "Reference",
+                                examples: "Example lines", skipped: "Lines that were not findings",
+                                files: "Files read", noFindings: "No findings in this period.")
+        case .ko:
+            return ReportLabels(title: "connwatch 탐지 보고서", period: "기간", generated: "생성 시각",
+                                total: "탐지 건수", previous: "이전 기간", bySeverity: "심각도별",
+                                byKind: "종류별", byApp: "앱별", hosts: "호스트", perHour: "시간대별 탐지 건수",
+                                topRules: "상위 규칙", newSince: "이전 기간 대비 새로 나타난 항목",
+                                stopped: "이전 기간 대비 사라진 항목", none: "없음", count: "건수",
+                                firstSeen: "처음 발생", lastSeen: "마지막 발생", apps: "앱", sources: "출처",
+                                tenants: "테넌트 / 클라이언트", remediation: "조치 방법", reference: "참고",
+                                examples: "예시 로그", skipped: "탐지 결과가 아닌 줄",
+                                files: "읽은 파일", noFindings: "이 기간에는 탐지 결과가 없습니다.")
+        }
+    }
+}

@@ -9,7 +9,8 @@ final class DaemonHarness {
     var process: Process?
     var outputs: [String] = []
 
-    init(extraConfig: String = "", journal: Bool = false) throws {
+    /// `throttle: false` (the default here) lets tests count every line's finding.
+    init(extraConfig: String = "", journal: Bool = false, throttle: Bool = false) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-daemon-\(UUID().uuidString)").path
         for sub in ["logs", "state", "rules.d", "journal"] {
             try FileManager.default.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true)
@@ -31,7 +32,7 @@ final class DaemonHarness {
         if journal {
             yaml += "  - type: journal\n    directory: \(dir)/journal\n    start: beginning\n"
         }
-        try (yaml + extraConfig).write(toFile: config, atomically: true, encoding: .utf8)
+        try (yaml + extraConfig + (throttle ? "" : "throttle:\n  enabled: false\n")).write(toFile: config, atomically: true, encoding: .utf8)
     }
 
     func start(env: [String: String] = [:]) throws {

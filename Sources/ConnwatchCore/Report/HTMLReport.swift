@@ -17,6 +17,8 @@ private struct Page {
     let labels: ReportLabels
     /// Gregorian calendar in the report's time zone: formatting by components avoids the machine's locale.
     let calendar: Calendar
+    /// The zone name shown next to times: the report's, or "UTC" when that identifier is unknown.
+    let zoneName: String
     var out = ""
 
     /// Limits that keep the page short: bucket lists per field, bars in the top-rules chart, skipped lines.
@@ -31,7 +33,13 @@ private struct Page {
         self.lang = lang
         labels = ReportLabels.of(lang)
         var cal = Calendar(identifier: .gregorian)
-        cal.timeZone = TimeZone(identifier: report.timeZone) ?? TimeZone(identifier: "UTC")!
+        if let zone = TimeZone(identifier: report.timeZone) {
+            cal.timeZone = zone
+            zoneName = report.timeZone
+        } else {
+            cal.timeZone = TimeZone(secondsFromGMT: 0)!
+            zoneName = "UTC"
+        }
         calendar = cal
     }
 
@@ -63,7 +71,7 @@ private struct Page {
     mutating func header() {
         out += "<header>\n<h1>\(esc(labels.title))</h1>\n<p class=\"meta\">"
         out += "<span>\(esc(labels.period)): \(esc(time(report.since))) – \(esc(time(report.until))) "
-        out += "\(esc(report.timeZone))</span> "
+        out += "\(esc(zoneName))</span> "
         out += "<span>\(esc(labels.generated)): \(esc(time(report.generated)))</span></p>\n</header>\n"
     }
 
@@ -154,17 +162,20 @@ private struct Page {
         out += "<div class=\"tables\">\n"
         table(labels.byKind, report.byKind)
         table(labels.byApp, report.byApp)
-        table(labels.hosts, report.hosts)
+        // Host names are the longest cells; a full row keeps them on one line on a desktop.
+        table(labels.hosts, report.hosts, wide: true)
         out += "</div>\n"
     }
 
-    mutating func table(_ heading: String, _ buckets: [Bucket]) {
-        out += "<section>\n<h2>\(esc(heading))</h2>\n"
+    mutating func table(_ heading: String, _ buckets: [Bucket], wide: Bool = false) {
+        out += "<section\(wide ? " class=\"wide\"" : "")>\n<h2>\(esc(heading))</h2>\n"
         guard !buckets.isEmpty else {
             out += "<p class=\"none\">\(esc(labels.none))</p>\n</section>\n"
             return
         }
-        out += "<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\">\(esc(heading))</th>"
+        // The heading already names the first column; it stays in the table for screen readers only.
+        out += "<div class=\"scroll\"><table>\n<thead><tr>"
+        out += "<th scope=\"col\"><span class=\"vh\">\(esc(heading))</span></th>"
         out += "<th scope=\"col\" class=\"n\">\(esc(labels.count))</th><th scope=\"col\" class=\"n\">%</th>"
         out += "</tr></thead>\n<tbody>\n"
         for bucket in buckets {
@@ -199,7 +210,7 @@ private struct Page {
 
     mutating func sectionBlock(_ s: Section, index: Int) {
         out += "<section class=\"finding\" id=\"s\(index + 1)\">\n<h2>\(badge(s.severity.rawValue)) "
-        out += "<code>\(esc(s.key))</code> <span>\(esc(s.title))</span></h2>\n<dl>\n"
+        out += "<code>\(esc(s.key))</code> <span class=\"title\">\(esc(s.title))</span></h2>\n<dl>\n"
         row(labels.count, "\(s.count)")
         row(labels.firstSeen, time(s.firstSeen))
         row(labels.lastSeen, time(s.lastSeen))
@@ -375,11 +386,16 @@ private struct Page {
     .key { fill: var(--fg); font-size: 12.5px; }
     .grid { stroke: var(--grid); stroke-dasharray: 3 3; }
     .base { stroke: var(--line); }
-    .tables { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 18em), 1fr));
+    .tables { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 24em), 1fr));
       gap: 0 2em; }
-    .scroll { overflow-x: auto; max-width: 100%; }
+    .tables > .wide { grid-column: 1 / -1; }
+    .wide table { max-width: 50em; }
+    .scroll { overflow-x: auto; max-width: 100%; position: relative; }
     table { border-collapse: collapse; width: 100%; }
-    th, td { text-align: left; padding: .25em .6em .25em 0; border-bottom: 1px solid var(--line);
+    th, td { text-align: left; padding: .25em .6em .25em 0; border-bottom: 1px solid var(--line); }
+    td:first-child { overflow-wrap: anywhere; min-width: 8em; }
+    .n { white-space: nowrap; }
+    .vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%);
       white-space: nowrap; }
     th { color: var(--muted); font-weight: 600; }
     .n { text-align: right; padding-right: 0; padding-left: .8em; }
@@ -387,7 +403,8 @@ private struct Page {
     .changes li { margin: .2em 0; overflow-wrap: anywhere; }
     .finding { margin: 1.5em 0; padding: 0 1em .5em; border: 1px solid var(--line); border-radius: 8px; }
     .finding h2 { margin-top: .8em; overflow-wrap: anywhere; }
-    dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .15em 1em; margin: .5em 0; }
+    .finding h2 .title { display: block; }
+    dl { display: grid; grid-template-columns: fit-content(35%) minmax(0, 1fr); gap: .15em 1em; margin: .5em 0; }
     dt { color: var(--muted); }
     dd { margin: 0; overflow-wrap: anywhere; }
     .fix { white-space: pre-line; }

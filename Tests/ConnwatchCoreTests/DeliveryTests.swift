@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+@testable import ConnwatchCore
+
+func sampleFinding(rule: String = "aadsts.code", code: String = "50076", tenant: String? = nil, line: String = "AADSTS50076 x",
+                   severity: Severity = .medium) -> Finding {
+    var f = Finding(rule: rule, kind: .aadsts, severity: severity, title: Localized(en: "MFA required", ko: "MFA 필요"),
+                    remediation: Localized(en: "fix", ko: "조치"), origin: Origin(input: "file", path: "/var/log/a.log"), line: line)
+    f.fields = [("code", code)] + (tenant.map { [("tenant_id", $0)] } ?? [])
+    return f
+}
+
+@Suite struct ThrottleTests {
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func firstIsPassedAtOnceRepeatsBecomeOneSummaryAtWindowEnd() {
+        let throttle = Throttle(.init(window: 300))
+        var out: [Finding] = []
+        throttle.offer(sampleFinding(), now: t0) { out.append($0) }
+        #expect(out.count == 1, "first sight is never delayed")
+        for i in 1...9 { throttle.offer(sampleFinding(line: "repeat \(i)"), now: t0 + Double(i)) { out.append($0) } }
+        #expect(out.count == 1)
+        // Another tenant is another finding.
+        throttle.offer(sampleFinding(tenant: "t-2"), now: t0 + 10) { out.append($0) }
+        #expect(out.count == 2)
+        #expect(throttle.nextDeadline() == t0 + 300)
+        throttle.expire(now: t0 + 299) { out.append($0) }
+        #expect(out.count == 2)
+        throttle.expire(now: t0 + 300) { out.append($0) }
+        #expect(out.count == 3)
+        let summary = out[2]
+        #expect(summary.count == 9)
+        #expect(summary.line == "repeat 9")
+        #expect(summary.throttle == ThrottleWindow(start: t0, end: t0 + 300, firstSeen: t0, lastSeen: t0 + 9))
+        #expect(throttle.throttledByRule["aadsts.code"] == 9)
+        // The window closed: the next occurrence is a first sight again.
+        throttle.offer(sampleFinding(), now: t0 + 301) { out.append($0) }
+        #expect(out.count == 4 && out[3].count == 1 && out[3].throttle == nil)
+        // The other tenant's window had no repeats: no summary.
+        throttle.expire(now: t0 + 310) { out.append($0) }
+        #expect(out.count == 4)
+    }
+
+    @Test func floodOfDistinctKeysStaysBoundedAndLosesNoCount() {
+        let throttle = Throttle(.init(window: 300, maxKeys: 1000))
+        var emitted = 0, occurrences = 0
+        for i in 0..<100_000 {
+            // 50,000 distinct codes, each seen twice.
+            throttle.offer(sampleFinding(code: String(i % 50_000)), now: t0 + Double(i) / 1e5) { emitted += 1; occurrences += $0.count }
+            #expect(throttle.openWindows <= 1000)
+        }
+        throttle.flushAll(now: t0 + 2) { emitted += 1; occurrences += $0.count }
+        #expect(occurrences == 100_000, "every occurrence is counted in a first sight or a summary")
+        #expect(throttle.openWindows == 0)
+        #expect(emitted == 100_000, "keys evicted before their repeat come back as first sights")
+    }
+
+    @Test func disabledPassesEverything() {
+        let throttle = Throttle(.init(enabled: false))
+        var n = 0
+        for _ in 0..<5 { throttle.offer(sampleFinding(), now: t0) { _ in n += 1 } }
+        #expect(n == 5 && throttle.openWindows == 0)
+    }
+}
+
+@Suite struct FileOutputTests {
+    func tempDir() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-out-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func lines(_ path: String) -> [String] {
+        (try? String(contentsOfFile: path, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+    }
+
+    @Test func appendsOneJSONLinePerFindingAndFollowsRotation() throws {
+        let dir = try tempDir()
+        let path = dir + "/sub/findings.json"
+        let out = try FileOutput(.init(path: path, fsync: .always), lang: .ko)
+        #expect(FileManager.default.fileExists(atPath: path), "created (with its directory) at start")
+        var st = stat()
+        stat(path, &st)
+        #expect(st.st_mode & 0o777 == 0o640)
+        out.accept(sampleFinding(line: "one"))
+        out.accept(sampleFinding(line: "two"))
+        #expect(try out.flush(now: Date()) == .durable)
+        // logrotate `create`: rename, new file; the output notices the inode change by itself.
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        out.accept(sampleFinding(line: "three"))
+        _ = try out.flush(now: Date())
+        // Deleted: recreated.
+        try FileManager.default.removeItem(atPath: path)
+        out.accept(sampleFinding(line: "four"))
+        _ = try out.flush(now: Date())
+        // copytruncate: O_APPEND writes land at the new end.
+        try Data().write(to: URL(fileURLWithPath: path))
+        out.accept(sampleFinding(line: "five"))
+        _ = try out.flush(now: Date())
+        let old = lines(path + ".1"), new = lines(path)
+        #expect(old.count == 2 && new.count == 1)
+        let parsed = try (old + new).map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(parsed.map { $0["line"] as? String } == ["one", "two", "five"])
+        #expect(parsed[0]["title"] as? String == "MFA 필요")
+    }
+
+    @Test func fsyncIntervalHoldsDurabilityUntilTheSync() throws {
+        let dir = try tempDir()
+        let out = try FileOutput(.init(path: dir + "/f.json", fsync: .interval, fsyncInterval: 10), lang: .en)
+        let t = Date()
+        out.accept(sampleFinding())
+        #expect(try out.flush(now: t) == .written)
+        #expect(lines(dir + "/f.json").count == 1, "written at once, synced later")
+        #expect(out.nextDeadline() != nil)
+        #expect(try out.flush(now: t.addingTimeInterval(11)) == .durable)
+        #expect(out.nextDeadline() == nil)
+        out.accept(sampleFinding())
+        out.urgeNextFlush()
+        #expect(try out.flush(now: t.addingTimeInterval(12)) == .durable, "stop and reload sync at once")
+        let never = try FileOutput(.init(path: dir + "/n.json", fsync: .never), lang: .en)
+        never.accept(sampleFinding())
+        #expect(try never.flush(now: t) == .durable)
+    }
+
+    @Test func aFullDiskKeepsTheQueueRetriesWithBackoffAndLosesNothing() throws {
+        let dir = try tempDir()
+        let path = dir + "/findings.json"
+        // /dev/full fails every write with ENOSPC: the findings file "is" on a full disk.
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: "/dev/full")
+        let out = try FileOutput(.init(path: path, fsync: .never), lang: .en)
+        for i in 0..<3 { out.accept(sampleFinding(line: "n\(i)")) }
+        let t = Date()
+        #expect(throws: OutputError.self) { try out.flush(now: t) }
+        do { _ = try out.flush(now: t) } catch { #expect(error.errno == ENOSPC && error.kind == "write") }
+        #expect(out.pending == 3)
+        #expect(out.nextDeadline() == t.addingTimeInterval(1), "first retry after 1 s")
+        #expect(throws: OutputError.self) { try out.flush(now: t.addingTimeInterval(1)) }
+        #expect(out.nextDeadline() == t.addingTimeInterval(3), "then 2 s later")
+        // Space returns (the path is a real file again): everything is written once, in order.
+        try FileManager.default.removeItem(atPath: path)
+        #expect(throws: OutputError.self) { try out.flush(now: t.addingTimeInterval(2)) } // still backing off
+        #expect(try out.flush(now: t.addingTimeInterval(3)) == .durable)
+        #expect(out.pending == 0)
+        #expect(lines(path).compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.map { $0["line"] as? String } == ["n0", "n1", "n2"])
+    }
+
+    @Test func anUnwritablePathFailsAtStartWithTheReason() throws {
+        let dir = try tempDir()
+        try Data().write(to: URL(fileURLWithPath: dir + "/file"))
+        #expect { _ = try FileOutput(.init(path: dir + "/file/findings.json"), lang: .en) } throws: { error in
+            (error as? OutputError)?.description.contains(dir + "/file/findings.json") == true
+        }
+    }
+}
+
+@Suite struct MessageIDTests {
+    @Test func stableDistinct128BitIDs() {
+        let a = MessageID.of(rule: "aadsts.code"), b = MessageID.of(rule: "graph.access-denied")
+        #expect(a.count == 32 && a.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        #expect(a != b)
+        #expect(a == MessageID.of(rule: "aadsts.code"))
+        // Pinned: the id is an interface (journalctl MESSAGE_ID=…, forwarder filters); it must never change.
+        #expect(MessageID.of(rule: "aadsts.code") == pinnedAADSTS)
+    }
+}
+// FNV-1a 128 of "connwatch:aadsts.code" (checked against an independent implementation).
+let pinnedAADSTS = "d35d388748789fc721992da9d9a2bcc1"

@@ -47,7 +47,8 @@ final class DaemonHarness {
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         outputs.append(path)
         p.standardOutput = FileHandle(forWritingAtPath: path)
-        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        _ = FileManager.default.createFile(atPath: path + ".err", contents: nil)
+        p.standardError = FileHandle(forWritingAtPath: path + ".err")
         try p.run()
         process = p
     }
@@ -60,6 +61,11 @@ final class DaemonHarness {
         p.waitUntilExit()
         process = nil
         return (p.terminationStatus, Date().timeIntervalSince(t))
+    }
+
+    /// What the daemon logged (all runs).
+    func logged() -> String {
+        outputs.map { (try? String(contentsOfFile: $0 + ".err", encoding: .utf8)) ?? "" }.joined()
     }
 
     func append(_ text: String, to name: String = "app.log") {

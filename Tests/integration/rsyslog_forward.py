@@ -14,8 +14,8 @@ byte-identical to its line of PATH and be a JSON object with `schema`, `rule`, `
 With --rotate, PATH is then renamed to PATH.1 (like logrotate's `create`), CMD runs again and the second batch
 must arrive whole, with nothing of the first batch sent again.
 
-This is the configuration docs/forwarding.md describes as tested. --max-message-size exists to show the test
-fails when rsyslog's limit is smaller than a finding (try 8k with a long line).
+The input, template and action are those of docs/forwarding.md, without its disk queue. --max-message-size
+shows that the test fails when rsyslog's limit is smaller than a finding (try 8k with a long line).
 
 Needs the Debian package `rsyslog` (rsyslogd in /usr/sbin); no system rsyslog has to run, and none is touched.
 Exit status 0 when everything arrived whole, 1 with the reasons otherwise, 2 on usage errors.
@@ -144,7 +144,7 @@ ruleset(name="connwatchForward") {{
            template="connwatchFinding")
 }}
 
-input(type="imfile" file="{q(findings)}" tag="connwatch:" ruleset="connwatchForward")
+input(type="imfile" file="{q(findings)}" tag="connwatch" ruleset="connwatchForward")
 
 # rsyslogd's own messages (no other inputs are loaded) go to a file for diagnostics.
 action(type="omfile" file="{q(internal_log)}")

@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+/// Runs a program to its end; returns its exit status and standard output.
+@discardableResult
+func run(_ program: String, _ args: [String]) throws -> (status: Int32, stdout: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: program)
+    p.arguments = args
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+func jsonObjects(inFile path: String) -> [[String: Any]] {
+    ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+        try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
+}
+
+@Suite(.serialized) struct DeliveryCLITests {
+    let example = root + "/examples/logs/cloud-connectors.log"
+
+    @Test func scanWritesTheFindingsFileAndRejectsUnknownOutputs() throws {
+        let dir = try tempFile("x", "").replacingOccurrences(of: "/x", with: "")
+        let path = dir + "/out/findings.json"
+        let first = try connwatch(["scan", "--no-throttle", "--output", "file:" + path, example])
+        #expect(first.status == 0 && first.stdout.isEmpty, "only the file output was asked for")
+        let stdout = try connwatch(["scan", "--no-throttle", example]).stdout
+        #expect(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count == stdout.split(separator: "\n").count)
+        _ = try connwatch(["scan", "--no-throttle", "--output", "file:" + path, "--output", "stdout", example])
+        #expect(jsonObjects(inFile: path).count == 2 * stdout.split(separator: "\n").count, "appended, not replaced")
+        let bad = try connwatch(["scan", "--output", "kafka", example])
+        #expect(bad.status == 2 && bad.stderr.contains("--output 'kafka': expected stdout, journal or file:PATH"))
+        let unwritable = try connwatch(["scan", "--output", "file:/proc/none/findings.json", example])
+        #expect(unwritable.status == 2 && unwritable.stderr.contains("/proc/none/findings.json"))
+    }
+
+    @Test func scanThrottlesRepeatsUnlessAskedNotTo() throws {
+        let line = "Nov 21 07:02:44 h app[1]: AADSTS50126: Error validating credentials due to invalid username or password.\n"
+        let path = try tempFile("r.log", String(repeating: line, count: 50))
+        let folded = try jsonLines(connwatch(["scan", path]).stdout)
+        #expect(folded.count == 2)
+        #expect(folded.map { $0["count"] as? Int } == [1, 49])
+        #expect((folded[1]["throttle"] as? [String: Any])?["window_start"] != nil)
+        #expect(try jsonLines(connwatch(["scan", "--no-throttle", path]).stdout).count == 50)
+    }
+
+    /// The journal output through the real libsystemd client, into a real journal file (journal_sink.py stands in
+    /// for journald's socket and hands entries to systemd-journal-remote), read back with the real journalctl.
+    @Test func journalEntriesAreQueryableAndNeverReadBack() throws {
+        if FileManager.default.fileExists(atPath: "/run/systemd/journal/socket"), try run("/usr/bin/python3", ["-c",
+            "import socket;s=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM);s.connect('/run/systemd/journal/socket')"]).status == 0 {
+            print("SKIPPED journalEntriesAreQueryableAndNeverReadBack: a running journald owns /run/systemd/journal/socket")
+            return
+        }
+        let dir = try tempFile("x", "").replacingOccurrences(of: "/x", with: "")
+        let journal = dir + "/j/sink.journal"
+        try FileManager.default.createDirectory(atPath: dir + "/j", withIntermediateDirectories: true)
+        let sink = Process()
+        sink.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        sink.arguments = [root + "/Tests/integration/journal_sink.py", journal]
+        let ready = Pipe()
+        sink.standardOutput = ready
+        try sink.run()
+        defer { if sink.isRunning { sink.terminate(); sink.waitUntilExit() } }
+        let first = String(decoding: ready.fileHandleForReading.availableData, as: UTF8.self)
+        try #require(first.hasPrefix("ready"), "journal sink did not start: \(first)")
+
+        // 1. scan --output journal: one entry per finding, found by MESSAGE_ID, priority and identifier.
+        let expected = try jsonLines(connwatch(["scan", "--no-throttle", example]).stdout)
+        #expect(try connwatch(["scan", "--no-throttle", "--output", "journal", example]).status == 0)
+        func entries(_ filter: [String]) throws -> [[String: Any]] {
+            Thread.sleep(forTimeInterval: 0.3)
+            return try jsonLines(run("/usr/bin/journalctl", ["--file", journal, "-o", "json"] + filter).stdout)
+        }
+        let all = try entries(["-t", "connwatch"])
+        #expect(all.count == expected.count)
+        let aadsts = try entries(["MESSAGE_ID=d35d388748789fc721992da9d9a2bcc1"])
+        #expect(aadsts.count == expected.filter { $0["rule"] as? String == "aadsts.code" }.count && !aadsts.isEmpty)
+        #expect(Set(aadsts.compactMap { $0["CONNWATCH_CODE"] as? String }) == Set(expected.filter { $0["rule"] as? String == "aadsts.code" }.compactMap { $0["code"] as? String }))
+        let warnings = try entries(["-p", "warning", "-t", "connwatch"])
+        #expect(warnings.count == expected.filter { ["medium", "high", "critical"].contains($0["severity"] as? String) }.count)
+        let e = try #require(aadsts.first)
+        #expect((e["MESSAGE"] as? String)?.contains("aadsts.code AADSTS") == true)
+        let embedded = try JSONSerialization.jsonObject(with: Data(((e["CONNWATCH_FINDING"] as? String) ?? "").utf8)) as? [String: Any]
+        #expect(embedded?["rule"] as? String == "aadsts.code" && embedded?["code"] as? String == e["CONNWATCH_CODE"] as? String)
+        #expect(e["CONNWATCH_ORIGIN"] as? String == example && e["CONNWATCH_TRACE_ID"] != nil && e["PRIORITY"] != nil)
+
+        // 2. The daemon reads this journal and writes its findings into it: its own entries (journal output,
+        // and stdout as journald would capture it under SYSLOG_IDENTIFIER=connwatch) must not come back.
+        let h = try DaemonHarness(extraConfig: """
+          - type: journal
+            name: sink
+            files: [\(journal)]
+            start: end
+        outputs:
+          stdout: {format: json}
+          journal: {}
+
+        """)
+        try h.start()
+        defer { _ = h.stop() }
+        Thread.sleep(forTimeInterval: 1)
+        let lines = ["Nov 21 07:02:44 h app[1]: AADSTS50126: Error validating credentials due to invalid username or password. #1",
+                     "Nov 21 07:02:45 h app[1]: AADSTS700016: Application with identifier 'x' was not found in the directory. #2"]
+        h.append(lines.joined(separator: "\n") + "\n")
+        // What journald would record of connwatch's stdout: the raw line inside a JSON finding.
+        let echo = try tempFile("echo.fields", "SYSLOG_IDENTIFIER=connwatch\nMESSAGE={\"line\":\"AADSTS50126: Error validating credentials #3\"}\n")
+        #expect(try run("/usr/bin/logger", ["--journald=" + echo]).status == 0)
+        #expect(h.waitFor { (try? entries(["-t", "connwatch", "--since", "-1min"]).count) ?? 0 >= all.count + 2 })
+        Thread.sleep(forTimeInterval: 2)
+        let findings = jsonObjects(inFile: h.outputs[0])
+        #expect(findings.count == 2, "exactly the two planted lines; got \(findings.map { $0["line"] ?? "" })")
+        #expect(Set(findings.compactMap { ($0["origin"] as? [String: Any])?["input"] as? String }) == ["file"])
+    }
+}

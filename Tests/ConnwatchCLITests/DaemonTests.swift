@@ -32,7 +32,8 @@ final class DaemonHarness {
         if journal {
             yaml += "  - type: journal\n    directory: \(dir)/journal\n    start: beginning\n"
         }
-        try (yaml + extraConfig + (throttle ? "" : "throttle:\n  enabled: false\n")).write(toFile: config, atomically: true, encoding: .utf8)
+        // "@DIR@" in extraConfig stands for this harness's directory.
+        try (yaml + extraConfig.replacingOccurrences(of: "@DIR@", with: dir) + (throttle ? "" : "throttle:\n  enabled: false\n")).write(toFile: config, atomically: true, encoding: .utf8)
     }
 
     func start(env: [String: String] = [:]) throws {

@@ -119,3 +119,96 @@ func jsonObjects(inFile path: String) -> [[String: Any]] {
         #expect(Set(findings.compactMap { ($0["origin"] as? [String: Any])?["input"] as? String }) == ["file"])
     }
 }
+
+/// The daemon's findings file and metrics, with real rlimits, renames and signals.
+@Suite(.serialized) struct DaemonDeliveryTests {
+    func numbers(inFiles paths: [String]) -> [Int] {
+        paths.flatMap { jsonObjects(inFile: $0) }.compactMap { ($0["n"] as? String).flatMap { Int($0) } }
+    }
+
+    @Test func findingsFileSurvivesAFullDiskRotationAndReload() throws {
+        // Inside the input's glob (logs/*.log) on purpose: connwatch must not read its own findings file.
+        let h = try DaemonHarness(extraConfig: """
+        outputs:
+          file: {path: @DIR@/logs/connwatch-findings.log, fsync: always}
+        metrics:
+          textfile: @DIR@/metrics/connwatch.prom
+          interval: 200ms
+
+        """)
+        let findings = h.dir + "/logs/connwatch-findings.log"
+        let metrics = h.dir + "/metrics/connwatch.prom"
+        try FileManager.default.createDirectory(atPath: h.dir + "/metrics", withIntermediateDirectories: true)
+        try h.addTestRule()
+        h.append(DaemonHarness.lines(0..<100))
+        try h.start()
+        let pid = try #require(h.process?.processIdentifier)
+        #expect(h.waitFor { numbers(inFiles: [findings]).count == 100 })
+
+        // "Disk full": the file may not grow past its size + 300 bytes (writes fail with EFBIG).
+        let size = (try FileManager.default.attributesOfItem(atPath: findings)[.size] as? Int) ?? 0
+        #expect(try run("/usr/bin/prlimit", ["--pid", "\(pid)", "--fsize=\(size + 300):"]).status == 0)
+        h.append(DaemonHarness.lines(100..<200))
+        #expect(h.waitFor { h.logged().contains("cannot write findings") })
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(h.logged().contains("File too large"), "the reason is logged")
+        #expect(h.logged().components(separatedBy: "cannot write findings").count == 2, "logged once, not per retry")
+        let during = numbers(inFiles: [findings])
+        #expect(during.count < 200)
+        // Space returns: everything accepted arrives, once.
+        #expect(try run("/usr/bin/prlimit", ["--pid", "\(pid)", "--fsize=unlimited:"]).status == 0)
+        #expect(h.waitFor(timeout: 40) { numbers(inFiles: [findings]).count >= 200 })
+        #expect(h.logged().contains("output works again"))
+
+        // logrotate `create` without a signal: the daemon notices the new inode.
+        try FileManager.default.moveItem(atPath: findings, toPath: findings + ".1")
+        h.append(DaemonHarness.lines(200..<250))
+        #expect(h.waitFor { numbers(inFiles: [findings]).count == 50 })
+        // logrotate with `postrotate systemctl reload`: SIGHUP reopens too.
+        try FileManager.default.moveItem(atPath: findings, toPath: findings + ".2")
+        kill(pid, SIGHUP)
+        #expect(h.waitFor { h.logged().contains("reloaded") })
+        h.append(DaemonHarness.lines(250..<260))
+        #expect(h.waitFor { numbers(inFiles: [findings]).count == 10 })
+        Thread.sleep(forTimeInterval: 0.5)
+        let all = numbers(inFiles: [findings + ".1", findings + ".2", findings])
+        #expect(all.count == 260, "nothing repeated")
+        #expect(Set(all) == Set(0..<260), "nothing lost")
+        #expect(h.numbers().count == 0, "stdout is not an output when 'outputs' leaves it out")
+
+        // Metrics, written atomically by swift-prometheus's exposition.
+        #expect(h.waitFor { ((try? String(contentsOfFile: metrics, encoding: .utf8)) ?? "").contains("connwatch_input_lines_total{input=\"app\"} 260") })
+        let text = try String(contentsOfFile: metrics, encoding: .utf8)
+        for expected in ["connwatch_findings_total{rule=\"connector.test\",severity=\"low\"} 260", "connwatch_input_bytes_total{input=\"app\"} 3010",
+                         "connwatch_errors_total{kind=\"write\"} 1", "connwatch_errors_total{kind=\"fsync\"} 0",
+                         "connwatch_rule_reloads_total{result=\"ok\"} 1", "connwatch_input_behind_bytes{input=\"app\"} 0.0",
+                         "# TYPE connwatch_input_bytes_total counter", "connwatch_output_pending_findings{output=\"file \(findings)\"} 0"] {
+            #expect(text.contains(expected), "metrics lack \(expected)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: h.dir + "/metrics") == ["connwatch.prom"], "no temporary files left")
+        #expect(h.stop().0 == 0)
+    }
+
+    @Test func throttleFoldsRepeatsAndFlushesItsWindowsAtStop() throws {
+        let h = try DaemonHarness(extraConfig: "throttle:\n  window: 1s\n", throttle: true)
+        try h.addTestRule()
+        try h.start()
+        Thread.sleep(forTimeInterval: 0.5)
+        h.append(DaemonHarness.lines(0..<5))
+        #expect(h.waitFor { h.numbers().count == 2 })
+        let objects = jsonObjects(inFile: h.outputs[0])
+        #expect(objects.map { $0["count"] as? Int } == [1, 4])
+        #expect(objects[1]["throttle"] != nil && objects[0]["throttle"] == nil)
+        #expect(h.stop().0 == 0)
+
+        let long = try DaemonHarness(extraConfig: "throttle:\n  window: 1h\n", throttle: true)
+        try long.addTestRule()
+        long.append(DaemonHarness.lines(0..<3))
+        try long.start()
+        #expect(long.waitFor { long.numbers().count == 1 })
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(long.numbers().count == 1, "repeats wait for the window's end")
+        #expect(long.stop().0 == 0)
+        #expect(jsonObjects(inFile: long.outputs[0]).map { $0["count"] as? Int } == [1, 2], "stop writes the open window's summary")
+    }
+}

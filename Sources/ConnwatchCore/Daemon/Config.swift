@@ -158,7 +158,7 @@ public struct Config: Sendable, Equatable {
                 if !path.hasPrefix("/") { r.fail(p, "'metrics.textfile' must be an absolute path") }
                 if !path.hasSuffix(".prom") { r.fail(p, "'metrics.textfile' must end in .prom (node_exporter's textfile collector reads only those)") }
                 var m = MetricsConfig(path: path)
-                if let i = f["interval"] { m.interval = r.seconds(i, "metrics.interval", minimum: 1) ?? m.interval }
+                if let i = f["interval"] { m.interval = r.seconds(i, "metrics.interval", minimum: 0.1) ?? m.interval }
                 config.metrics = m
             } else if f["textfile"] == nil { r.fail(n, "'metrics' needs 'textfile' (a path ending in .prom)") }
         }

@@ -312,6 +312,8 @@ public final class Daemon: @unchecked Sendable {
                 reportedThrottled = throttle.throttledByRule
             }
             let next = try Self.build(config: config, throttle: throttle, metrics: metrics, logger: logger)
+            // The old inputs' counts since the last metrics write would go with them.
+            pipeline.updateMetrics()
             pipeline = next
             pipeline.pump()
             commit()

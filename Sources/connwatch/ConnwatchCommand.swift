@@ -13,7 +13,7 @@ struct ConnwatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connwatch",
         abstract: "Finds cloud app connector, Entra ID (AADSTS) and Microsoft Graph authorization errors in logs.",
-        subcommands: [ScanCommand.self, ExplainCommand.self, RulesCommand.self, RunCommand.self, ConfigCommand.self]
+        subcommands: [ScanCommand.self, ExplainCommand.self, RulesCommand.self, RunCommand.self, ConfigCommand.self, ReportCommand.self]
     )
 
     /// Usage mistakes exit 2 (not ArgumentParser's 64), so scripts can treat connwatch like grep.

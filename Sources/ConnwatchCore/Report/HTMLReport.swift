@@ -15,14 +15,13 @@ private struct Page {
     let report: Report
     let lang: Language
     let labels: ReportLabels
-    /// Gregorian calendar in the report's time zone: formatting by components avoids the machine's locale.
-    let calendar: Calendar
-    /// The zone name shown next to times: the report's, or "UTC" when that identifier is unknown.
-    let zoneName: String
+    /// Times and lists in the report's time zone (shared with the Markdown report).
+    let fmt: ReportFormat
+    var calendar: Calendar { fmt.calendar }
+    var zoneName: String { fmt.zoneName }
     var out = ""
 
-    /// Limits that keep the page short: bucket lists per field, bars in the top-rules chart, skipped lines.
-    static let maxBuckets = 10
+    /// Limits that keep the page short: bars in the top-rules chart, skipped lines.
     static let maxTopRules = 10
     static let maxSkippedShown = 5
     /// Rule keys longer than this are cut in the chart (the full key is in the tooltip and the section).
@@ -32,15 +31,7 @@ private struct Page {
         self.report = report
         self.lang = lang
         labels = ReportLabels.of(lang)
-        var cal = Calendar(identifier: .gregorian)
-        if let zone = TimeZone(identifier: report.timeZone) {
-            cal.timeZone = zone
-            zoneName = report.timeZone
-        } else {
-            cal.timeZone = TimeZone(secondsFromGMT: 0)!
-            zoneName = "UTC"
-        }
-        calendar = cal
+        fmt = ReportFormat(report: report, lang: lang)
     }
 
     // MARK: Document
@@ -49,7 +40,7 @@ private struct Page {
         out += "<!DOCTYPE html>\n<html lang=\"\(lang.rawValue)\">\n<head>\n<meta charset=\"utf-8\">\n"
         out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         out += "<meta name=\"color-scheme\" content=\"light dark\">\n"
-        out += "<title>\(esc(labels.title)) \(esc(day(report.since)))</title>\n"
+        out += "<title>\(esc(labels.title)) \(esc(fmt.day(report.since)))</title>\n"
         out += "<style>\n\(Page.css)</style>\n</head>\n<body>\n<main>\n"
         header()
         summary()
@@ -70,9 +61,9 @@ private struct Page {
 
     mutating func header() {
         out += "<header>\n<h1>\(esc(labels.title))</h1>\n<p class=\"meta\">"
-        out += "<span>\(esc(labels.period)): \(esc(time(report.since))) – \(esc(time(report.until))) "
+        out += "<span>\(esc(labels.period)): \(esc(fmt.time(report.since))) – \(esc(fmt.time(report.until))) "
         out += "\(esc(zoneName))</span> "
-        out += "<span>\(esc(labels.generated)): \(esc(time(report.generated)))</span></p>\n</header>\n"
+        out += "<span>\(esc(labels.generated)): \(esc(fmt.time(report.generated)))</span></p>\n</header>\n"
     }
 
     mutating func summary() {
@@ -113,13 +104,13 @@ private struct Page {
             if bucket.count > 0 {
                 // At least 2 px so a single finding next to a busy hour is still visible.
                 let h = max(2.0, plot * Double(bucket.count) / Double(maxCount))
-                let tip = "\(withDate ? monthDay(bucket.start) + " " : "")\(pad2(hour)):00 — \(bucket.count)"
+                let tip = "\(withDate ? fmt.monthDay(bucket.start) + " " : "")\(fmt.pad2(hour)):00 — \(bucket.count)"
                 out += "<rect class=\"bar\" x=\"\(pct(Double(i) * slot + slot * 0.12))\" "
                 out += "y=\"\(num(top + plot - h))\" width=\"\(pct(slot * 0.76))\" height=\"\(num(h))\">"
                 out += "<title>\(esc(tip))</title></rect>\n"
             }
             if hour % step == 0, i == 0 || hour != calendar.component(.hour, from: buckets[i - 1].start) {
-                let text = step == 24 ? monthDay(bucket.start) : pad2(hour)
+                let text = step == 24 ? fmt.monthDay(bucket.start) : fmt.pad2(hour)
                 let anchor = i == 0 ? "start" : "middle"
                 let x = i == 0 ? 0 : Double(i) * slot + slot / 2
                 out += "<text class=\"axis\" x=\"\(pct(x))\" y=\"\(num(top + plot + 18))\" "
@@ -212,12 +203,12 @@ private struct Page {
         out += "<section class=\"finding\" id=\"s\(index + 1)\">\n<h2>\(badge(s.severity.rawValue)) "
         out += "<code>\(esc(s.key))</code> <span class=\"title\">\(esc(s.title))</span></h2>\n<dl>\n"
         row(labels.count, "\(s.count)")
-        row(labels.firstSeen, time(s.firstSeen))
-        row(labels.lastSeen, time(s.lastSeen))
-        row(labels.apps, list(s.apps))
-        row(labels.hosts, list(s.hosts))
-        row(labels.sources, list(s.sources))
-        row(labels.tenants, list(s.tenants))
+        row(labels.firstSeen, fmt.time(s.firstSeen))
+        row(labels.lastSeen, fmt.time(s.lastSeen))
+        row(labels.apps, fmt.list(s.apps))
+        row(labels.hosts, fmt.list(s.hosts))
+        row(labels.sources, fmt.list(s.sources))
+        row(labels.tenants, fmt.list(s.tenants))
         out += "</dl>\n"
         if !s.remediation.isEmpty {
             out += "<p class=\"fix\"><strong>\(esc(labels.remediation)):</strong> \(esc(s.remediation))</p>\n"
@@ -261,14 +252,6 @@ private struct Page {
 
     // MARK: Formatting helpers
 
-    /// "name (count)", comma-separated, at most `maxBuckets`, then "…"; the none label when empty.
-    func list(_ buckets: [Bucket]) -> String {
-        guard !buckets.isEmpty else { return labels.none }
-        var parts = buckets.prefix(Page.maxBuckets).map { "\($0.name) (\($0.count))" }
-        if buckets.count > Page.maxBuckets { parts.append("…") }
-        return parts.joined(separator: ", ")
-    }
-
     func badge(_ severity: String) -> String {
         let cls = Severity(rawValue: severity) != nil ? severity : "info"
         return "<span class=\"sev sev-\(cls)\">\(esc(severity))</span>"
@@ -281,27 +264,6 @@ private struct Page {
         return p == 0 ? "&lt;1%" : "\(p)%"
     }
 
-    func parts(_ date: Date) -> DateComponents {
-        calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-    }
-
-    /// "yyyy-MM-dd HH:mm" in the report's time zone.
-    func time(_ date: Date) -> String {
-        let c = parts(date)
-        return "\(day(date)) \(pad2(c.hour ?? 0)):\(pad2(c.minute ?? 0))"
-    }
-
-    func day(_ date: Date) -> String {
-        let c = parts(date)
-        return "\(c.year ?? 0)-\(pad2(c.month ?? 0))-\(pad2(c.day ?? 0))"
-    }
-
-    func monthDay(_ date: Date) -> String {
-        let c = parts(date)
-        return "\(pad2(c.month ?? 0))-\(pad2(c.day ?? 0))"
-    }
-
-    func pad2(_ n: Int) -> String { n < 10 && n >= 0 ? "0\(n)" : "\(n)" }
 
     /// Fixed two-decimal number without Foundation number formatting (which may follow the locale).
     func num(_ value: Double) -> String {

@@ -30,11 +30,36 @@ import Testing
         }
     }
 
+    @Test func dailyReportUnitAndTimer() throws {
+        let (status, text) = try run("/usr/bin/systemd-analyze", ["security", "--offline=true", root + "/systemd/connwatch-report.service"])
+        #expect(status == 0, "\(text)")
+        let line = try #require(text.split(separator: "\n").first { $0.contains("Overall exposure level") })
+        let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
+        #expect(score <= 2.0, "\(line)")
+        let service = try String(contentsOfFile: root + "/systemd/connwatch-report.service", encoding: .utf8)
+        let daemon = try String(contentsOfFile: root + "/systemd/connwatch.service", encoding: .utf8)
+        for shared in ["User=connwatch\n", "LogsDirectory=connwatch\n", "StateDirectory=connwatch\n"] {
+            #expect(service.contains(shared) && daemon.contains(shared), "both units: \(shared)")
+        }
+        #expect(service.contains("ExecStart=/usr/bin/connwatch report --format html --output-dir ${STATE_DIRECTORY}/reports\n"))
+        let timer = try String(contentsOfFile: root + "/systemd/connwatch-report.timer", encoding: .utf8)
+        #expect(timer.contains("Persistent=true\n"))
+        let calendar = try #require(timer.split(separator: "\n").first { $0.hasPrefix("OnCalendar=") }).dropFirst("OnCalendar=".count)
+        let (ok, normalized) = try run("/usr/bin/systemd-analyze", ["calendar", String(calendar)])
+        #expect(ok == 0 && normalized.contains("*-*-* 00:15:00"), "\(normalized)")
+        // The logrotate example names the path the example configuration writes.
+        let rotate = try String(contentsOfFile: root + "/systemd/connwatch.logrotate", encoding: .utf8)
+        let example = try String(contentsOfFile: root + "/systemd/connwatch.yaml", encoding: .utf8)
+        #expect(rotate.contains("/var/log/connwatch/findings.json {") && example.contains("path: /var/log/connwatch/findings.json"))
+    }
+
     @Test func installRespectsDestdirAndPrefix() throws {
         let dest = FileManager.default.temporaryDirectory.appendingPathComponent("cw-install-\(UUID().uuidString)").path
         let (status, text) = try run(root + "/scripts/install.sh", [dest, "/usr", binary()])
         #expect(status == 0, "\(text)")
         for path in ["/usr/bin/connwatch", "/usr/share/connwatch/rules/aadsts/aadsts.yaml", "/lib/systemd/system/connwatch.service",
+                     "/lib/systemd/system/connwatch-report.service", "/lib/systemd/system/connwatch-report.timer",
+                     "/etc/logrotate.d/connwatch", "/usr/share/doc/connwatch/forwarding.md",
                      "/usr/share/doc/connwatch/examples/connwatch.yaml", "/etc/connwatch/rules.d"] {
             #expect(FileManager.default.fileExists(atPath: dest + path), "\(path)")
         }

@@ -88,6 +88,8 @@ public final class FileOutput: FindingOutput {
         guard fd >= 0 else { throw OutputError(output: name, kind: "open", errno: errno) }
         var st = stat()
         fstat(fd, &st)
+        // A new file gets `mode` exactly, whatever the umask (UMask=0077 would make it unreadable to forwarders).
+        if st.st_size == 0 && st.st_uid == geteuid() && (st.st_mode & 0o777) != settings.mode { fchmod(fd, settings.mode) }
         self.fd = fd
         identity = (UInt64(st.st_dev), UInt64(st.st_ino))
     }

@@ -17,6 +17,7 @@ public enum CatalogDocument {
             for rule in rules {
                 md += "\n### `\(rule.id)`\n\n"
                 md += "- **\(rule.title.en)** / \(rule.title.ko)\n"
+                md += "- journal `MESSAGE_ID`: `\(MessageID.of(rule: rule.id))`\n"
                 md += "- severity: \(rule.severity.rawValue)"
                 if let app = rule.app { md += "; app: `\(app)`" }
                 if !rule.apps.isEmpty { md += "; apps: " + rule.apps.map { "`\($0.app)`" }.joined(separator: ", ") }

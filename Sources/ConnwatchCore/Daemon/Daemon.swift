@@ -76,20 +76,30 @@ final class Pipeline {
         }
     }
 
-    /// Reads every input until nothing is new; findings go through the throttle to the outputs' queues.
-    func pump() {
+    /// Findings waiting for the outputs at most, before reading pauses for a write: bounds memory in a flood.
+    static let maxPendingFindings = 4096
+
+    /// Reads the inputs until nothing is new or `maxPendingFindings` wait; findings go through the throttle to
+    /// the outputs' queues. Returns true when it stopped early (call again after writing, without waiting).
+    @discardableResult
+    func pump() -> Bool {
         let delivery = self.delivery
         let emit: (Finding) -> Void = { delivery.offer($0) }
+        let full = { delivery.pending >= Pipeline.maxPendingFindings }
+        var more = false
         for j in journals {
             j.input.reader.process()
-            while j.input.poll(emit: emit) > 0 {}
+            while !full() && j.input.poll(emit: emit) > 0 {}
+            if full() { more = true }
         }
         for f in files {
             f.handleEvents()
-            f.pump(emit: emit)
+            f.pump(emit: emit, shouldStop: full)
+            if f.unfinished { more = true }
             f.flushStalePartialLines(emit: emit)
         }
         delivery.closeWindows()
+        return more
     }
 
     /// Outputs first, checkpoints after: a checkpoint never runs ahead of a finding that is not written (and
@@ -206,7 +216,7 @@ public final class Daemon: @unchecked Sendable {
     public func run() throws(DaemonError) {
         let watchdog = notifier.watchdogInterval
         var lastPing = Date()
-        pipeline.pump()
+        var more = pipeline.pump()
         commit()
         notifier.send("READY=1\nSTATUS=\(status())")
         logger.info("following", metadata: ["inputs": "\(pipeline.config.inputs.map(\.name).joined(separator: ","))",
@@ -218,7 +228,7 @@ public final class Daemon: @unchecked Sendable {
             if failing == nil { fds += pipeline.descriptors() }
             var due = pipeline.nextDeadline()
             if let watchdog { due = min(due ?? .distantFuture, lastPing.addingTimeInterval(watchdog / 2)) }
-            let timeout = due.map { Int32(max(0, min(Double(Int32.max), ($0.timeIntervalSinceNow * 1000).rounded(.up)))) } ?? -1
+            let timeout = more && failing == nil ? 0 : due.map { Int32(max(0, min(Double(Int32.max), ($0.timeIntervalSinceNow * 1000).rounded(.up)))) } ?? -1
             let ready = poll(&fds, nfds_t(fds.count), timeout)
             if ready < 0 && errno != EINTR { throw DaemonError("poll: \(String(cString: strerror(errno)))") }
             var stop = false, reload = false
@@ -230,7 +240,7 @@ public final class Daemon: @unchecked Sendable {
                     for b in buf[0..<n] { if b == UInt8(ascii: "s") { stop = true } else if b == UInt8(ascii: "r") { reload = true } }
                 }
             }
-            if failing == nil { pipeline.pump() } else { pipeline.delivery.closeWindows() }
+            if failing == nil { more = pipeline.pump() } else { pipeline.delivery.closeWindows() }
             commit()
             writeMetrics()
             if let watchdog, Date().timeIntervalSince(lastPing) >= watchdog / 2 {

@@ -11,7 +11,9 @@ public struct JSONLinesEncoder: FindingEncoder {
     public init(lang: Language) { self.lang = lang }
 
     public func encode(_ f: Finding, into out: inout [UInt8]) {
-        var w = JSONWriter(out: out)
+        // Move the buffer into the writer and back: a copy would duplicate the whole queue per finding.
+        var w = JSONWriter(out: [])
+        swap(&w.out, &out)
         w.open()
         w.key("schema"); w.number(Finding.schemaVersion)
         if let time = f.time { w.key("time"); w.string(Timestamp.iso8601(time)) }
@@ -83,7 +85,7 @@ public struct JSONLinesEncoder: FindingEncoder {
         w.key("lang"); w.string(lang.rawValue)
         w.close()
         w.out.append(0x0A)
-        out = w.out
+        swap(&out, &w.out)
     }
 }
 
@@ -103,35 +105,57 @@ struct JSONWriter {
     mutating func number<N: BinaryInteger>(_ n: N) { comma(); out.append(contentsOf: String(n).utf8); needComma = true }
     mutating func string(_ s: String) { comma(); raw(s); needComma = true }
 
+    /// Escapes per RFC 8259; runs of plain bytes are appended at once (this is the encoder's hot loop).
     mutating func raw(_ s: String) {
         out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20, 0x7F:
-                out.append(contentsOf: "\\u00".utf8)
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)])
-            default: out.append(b)
+        var s = s
+        s.withUTF8 { bytes in
+            var start = 0
+            for (i, b) in bytes.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F {
+                if i > start { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
+                escape(b)
+                start = i + 1
             }
+            if bytes.count > start { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    mutating func escape(_ b: UInt8) {
+        switch b {
+        case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+        case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+        case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+        case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+        case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+        default:
+            let hex = Array("0123456789abcdef".utf8)
+            out.append(contentsOf: "\\u00".utf8)
+            out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)])
+        }
     }
 }
 
 public enum Timestamp {
-    /// RFC 3339 UTC with milliseconds.
+    /// RFC 3339 UTC with milliseconds. Digits by hand: String(format:) costs more than the rest of a finding.
     public static func iso8601(_ date: Date) -> String {
         var t = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&t, &parts)
-        let ms = Int((date.timeIntervalSince1970 - Double(t)) * 1000)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), ms)
+        let ms = min(999, Int((date.timeIntervalSince1970 - Double(t)) * 1000))
+        var b = [UInt8](repeating: 0, count: 24)
+        func put(_ value: Int, _ at: Int, _ width: Int) {
+            var v = value
+            for i in stride(from: at + width - 1, through: at, by: -1) { b[i] = UInt8(48 + v % 10); v /= 10 }
+        }
+        put(Int(parts.tm_year) + 1900, 0, 4); b[4] = 45
+        put(Int(parts.tm_mon) + 1, 5, 2); b[7] = 45
+        put(Int(parts.tm_mday), 8, 2); b[10] = 84
+        put(Int(parts.tm_hour), 11, 2); b[13] = 58
+        put(Int(parts.tm_min), 14, 2); b[16] = 58
+        put(Int(parts.tm_sec), 17, 2); b[19] = 46
+        put(ms, 20, 3); b[23] = 90
+        return String(decoding: b, as: UTF8.self)
     }
 }
 

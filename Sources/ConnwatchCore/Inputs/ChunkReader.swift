@@ -36,10 +36,12 @@ public struct ChunkReader {
     /// `holdPartialLine`: at the end, keep an unterminated last line for the next call (following a file
     /// that is still being written) instead of handing it over.
     public mutating func run<S: ByteSource>(
-        _ source: inout S, holdPartialLine: Bool = false,
+        _ source: inout S, holdPartialLine: Bool = false, shouldStop: () -> Bool = { false },
         _ body: (UnsafeRawBufferPointer, UInt64, Bool) -> Void
     ) throws(InputError) {
         while true {
+            // The caller's budget (e.g. findings waiting for the outputs): stop between chunks, resumable.
+            if holdPartialLine && shouldStop() { return }
             let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[fill..<buffer.count]))
             if n == 0 {
                 if holdPartialLine { return }

@@ -85,12 +85,21 @@ public final class FileFollower {
 
     /// Reads everything new from every followed file, scanning it; call after `handleEvents`, at start, and
     /// on a timer for partial lines.
-    public func pump(emit: (Finding) -> Void) {
+    /// With `shouldStop`, reading pauses between chunks once it says so; `unfinished` then tells the caller to
+    /// pump again without waiting for an event (the bytes left are already written, no event will come).
+    public func pump(emit: (Finding) -> Void, shouldStop: () -> Bool = { false }) {
         if needsRescan { rescan(emit: emit) }
-        for file in tracked.values { read(file, emit: emit) }
+        unfinished = false
+        for file in tracked.values {
+            if shouldStop() { unfinished = true; break }
+            read(file, emit: emit, shouldStop: shouldStop)
+            if shouldStop() { unfinished = true }
+        }
         startAtEnd = false
         parkIdleFiles()
     }
+
+    public private(set) var unfinished = false
 
     /// Closes the longest-idle fully read files beyond `maxOpenFiles`.
     func parkIdleFiles() {
@@ -226,7 +235,7 @@ public final class FileFollower {
         tracked[key] = Tracked(key: key, path: path, fd: fd, reader: reader, fingerprint: fingerprint)
     }
 
-    func read(_ file: Tracked, emit: (Finding) -> Void) {
+    func read(_ file: Tracked, emit: (Finding) -> Void, shouldStop: () -> Bool = { false }) {
         var st = stat()
         guard fstat(file.fd, &st) == 0 else { return }
         let position = file.reader.committedOffset + UInt64(file.reader.heldBytes)
@@ -240,7 +249,7 @@ public final class FileFollower {
         let origin = Origin(input: "file", path: file.path, inode: file.key.inode)
         let before = file.reader.committedOffset + UInt64(file.reader.heldBytes)
         do {
-            try file.reader.run(&source, holdPartialLine: true) { buf, off, trunc in
+            try file.reader.run(&source, holdPartialLine: true, shouldStop: shouldStop) { buf, off, trunc in
                 linesRead += Self.countLines(buf)
                 scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc, emit: emit)
             }

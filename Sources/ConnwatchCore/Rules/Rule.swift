@@ -123,8 +123,22 @@ public struct Catalog: Sendable {
     public var lookupURL: String?
     public var entries: [String: CatalogEntry]
 
+    /// The lookup URL with `{code}` filled in (a byte scan: Foundation's search would dominate a finding's cost).
     public func lookupAddress(for key: String) -> String? {
-        lookupURL.map { $0.replacingOccurrences(of: "{code}", with: key) }
+        guard let url = lookupURL else { return nil }
+        let u = Array(url.utf8), token = Array("{code}".utf8)
+        var out: [UInt8] = []
+        var i = 0
+        while i < u.count {
+            if i + token.count <= u.count && u[i..<i + token.count].elementsEqual(token) {
+                out.append(contentsOf: key.utf8)
+                i += token.count
+            } else {
+                out.append(u[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

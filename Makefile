@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps build run scan test bench bench-daemon docs install
+.PHONY: deps build run scan test bench bench-daemon bench-delivery docs install
 
 deps:
 	scripts/setup.sh
@@ -36,6 +36,9 @@ bench: deps
 
 bench-daemon: deps
 	Benchmarks/daemon-bench.py
+
+bench-delivery: deps
+	Benchmarks/delivery-bench.py
 
 docs: build
 	# docs/RULES.md is checked by a test: regenerate it whenever Rules/ changes.

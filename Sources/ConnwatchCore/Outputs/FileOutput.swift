@@ -119,7 +119,8 @@ public final class FileOutput: FindingOutput {
         var first = 0
         defer {
             if first == ends.count {
-                queue.removeAll(keepingCapacity: queue.capacity <= 1 << 20)
+                // Keep the buffer (a flood refills it at once; reallocating means page faults), unless a huge one.
+                queue.removeAll(keepingCapacity: queue.capacity <= 32 << 20)
                 ends.removeAll(keepingCapacity: true)
                 written = 0
             } else if first > 0 {

@@ -24,11 +24,21 @@ public final class Throttle {
     /// A line kept for a summary is cut here, so `maxKeys` bounds memory even with 64 KiB lines.
     static let keptLineBytes = 2048
 
+    /// A key with its hash computed once: a window costs several dictionary operations (insert, expiry check,
+    /// removal), and rehashing the text each time was most of the throttle's cost in a flood of distinct keys.
+    struct Key: Hashable {
+        let text: String
+        let hash: Int
+        init(_ text: String) { self.text = text; hash = text.hashValue }
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+        static func == (a: Key, b: Key) -> Bool { a.hash == b.hash && a.text == b.text }
+    }
+
     public let settings: Settings
-    var entries: [String: Entry] = [:]
+    var entries: [Key: Entry] = [:]
     /// Keys in window-start order (windows all have one length, so this is also expiry order). Entries closed
     /// early stay here until they reach the head and are skipped by their start time.
-    var order: [(key: String, start: Date)] = []
+    var order: [(key: Key, start: Date)] = []
     var head = 0
     /// Repeats folded so far, per rule (for metrics).
     public private(set) var throttledByRule: [String: Int] = [:]
@@ -50,7 +60,7 @@ public final class Throttle {
     public func offer(_ finding: Finding, now: Date, emit: (Finding) -> Void) {
         guard settings.enabled else { emit(finding); return }
         expire(now: now, emit: emit)
-        let key = Self.key(finding)
+        let key = Key(Self.key(finding))
         if var e = entries[key] {
             e.repeats += finding.count
             e.lastSeen = now

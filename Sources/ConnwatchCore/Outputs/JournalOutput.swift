@@ -61,7 +61,7 @@ public final class JournalOutput: FindingOutput {
         if let app = f.app { s += " [\(app)]" } else if !f.candidates.isEmpty { s += " [app unknown]" }
         s += ": " + f.title[lang]
         if f.count > 1 { s += " (×\(f.count))" }
-        if let where_ = f.origin.unit ?? f.origin.path ?? f.origin.identifier { s += " — \(where_)" }
+        if let source = f.origin.unit ?? f.origin.path ?? f.origin.identifier { s += " — \(source)" }
         return s
     }
 

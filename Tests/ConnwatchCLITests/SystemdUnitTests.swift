@@ -15,13 +15,18 @@ import Testing
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    /// Least privilege, measured the way systemd measures it.
-    @Test func exposureIsAtMostTwo() throws {
-        let (status, text) = try run("/usr/bin/systemd-analyze", ["security", "--offline=true", root + "/systemd/connwatch.service"])
+    /// `systemd-analyze security` of a unit in systemd/: its overall exposure must be at most 2.0.
+    func expectExposureAtMostTwo(_ unit: String) throws {
+        let (status, text) = try run("/usr/bin/systemd-analyze", ["security", "--offline=true", root + "/systemd/" + unit])
         #expect(status == 0, "\(text)")
         let line = try #require(text.split(separator: "\n").first { $0.contains("Overall exposure level") })
         let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
         #expect(score <= 2.0, "\(line)")
+    }
+
+    /// Least privilege, measured the way systemd measures it.
+    @Test func exposureIsAtMostTwo() throws {
+        try expectExposureAtMostTwo("connwatch.service")
         let unit = try String(contentsOfFile: root + "/systemd/connwatch.service", encoding: .utf8)
         for directive in ["Type=notify", "DynamicUser=yes", "SupplementaryGroups=systemd-journal adm", "StateDirectory=connwatch",
                           "ExecStartPre=/usr/bin/connwatch config check", "ExecReload=/bin/kill -HUP $MAINPID",
@@ -31,11 +36,7 @@ import Testing
     }
 
     @Test func dailyReportUnitAndTimer() throws {
-        let (status, text) = try run("/usr/bin/systemd-analyze", ["security", "--offline=true", root + "/systemd/connwatch-report.service"])
-        #expect(status == 0, "\(text)")
-        let line = try #require(text.split(separator: "\n").first { $0.contains("Overall exposure level") })
-        let score = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) })
-        #expect(score <= 2.0, "\(line)")
+        try expectExposureAtMostTwo("connwatch-report.service")
         let service = try String(contentsOfFile: root + "/systemd/connwatch-report.service", encoding: .utf8)
         let daemon = try String(contentsOfFile: root + "/systemd/connwatch.service", encoding: .utf8)
         for shared in ["User=connwatch\n", "LogsDirectory=connwatch\n", "StateDirectory=connwatch\n"] {

@@ -17,15 +17,13 @@ func binary() -> String {
     return root + "/.build/debug/connwatch"
 }
 
+/// Runs a program to its end: `stdin` fed, stdout and stderr collected; `env` adds (or, with nil, removes) variables.
 @discardableResult
-func connwatch(_ args: [String], stdin: Data? = nil, env: [String: String] = [:], executable: String? = nil) throws -> Run {
+func run(_ program: String, _ args: [String], stdin: Data? = nil, env: [String: String?] = [:]) throws -> Run {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable ?? binary())
+    p.executableURL = URL(fileURLWithPath: program)
     p.arguments = args
     var environment = ProcessInfo.processInfo.environment
-    environment["CONNWATCH_RULES_DIR"] = root + "/Rules"
-    environment.removeValue(forKey: "NO_COLOR")
-    environment["LANG"] = "C.UTF-8"
     for (k, v) in env { environment[k] = v }
     p.environment = environment
     let out = Pipe(), err = Pipe(), input = Pipe()
@@ -40,6 +38,14 @@ func connwatch(_ args: [String], stdin: Data? = nil, env: [String: String] = [:]
     let e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+/// The connwatch binary (or `executable`) with the repository's rules, colour allowed, UTF-8.
+@discardableResult
+func connwatch(_ args: [String], stdin: Data? = nil, env: [String: String] = [:], executable: String? = nil) throws -> Run {
+    var environment: [String: String?] = ["CONNWATCH_RULES_DIR": root + "/Rules", "NO_COLOR": nil, "LANG": "C.UTF-8"]
+    for (k, v) in env { environment[k] = v }
+    return try run(executable ?? binary(), args, stdin: stdin, env: environment)
 }
 
 func tempFile(_ name: String, _ contents: String) throws -> String {

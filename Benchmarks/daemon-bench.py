@@ -14,22 +14,9 @@ A benchmark, not a test: it exits 0 whatever the figures are.
 """
 import argparse, json, os, random, select, shutil, statistics, subprocess, sys, time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchlib import REPO, binary, proc_rss_mb, say
+
 REMOTE = "/lib/systemd/systemd-journal-remote"
-
-
-def say(*a):
-    print(*a, flush=True)
-
-
-def binary():
-    if os.environ.get("CONNWATCH_BIN"):
-        return os.environ["CONNWATCH_BIN"]
-    subprocess.run(["swift", "build", "-c", "release", "--product", "connwatch"], cwd=REPO, check=True,
-                   stdout=subprocess.DEVNULL)
-    path = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=REPO, check=True,
-                          capture_output=True, text=True).stdout.strip()
-    return os.path.join(path, "connwatch")
 
 
 def lines(n, seed=7):
@@ -91,14 +78,6 @@ def proc_cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def proc_rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def verdict(ok):

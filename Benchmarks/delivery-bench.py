@@ -17,21 +17,7 @@ A benchmark, not a test: exits 0 whatever the figures (1 only when it cannot mea
 """
 import argparse, os, shutil, signal, subprocess, sys, tempfile, threading, time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def say(*a):
-    print(*a, flush=True)
-
-
-def binary():
-    if os.environ.get("CONNWATCH_BIN"):
-        return os.environ["CONNWATCH_BIN"]
-    subprocess.run(["swift", "build", "-c", "release", "--product", "connwatch"], cwd=REPO, check=True,
-                   stdout=subprocess.DEVNULL)
-    path = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=REPO, check=True,
-                          capture_output=True, text=True).stdout.strip()
-    return os.path.join(path, "connwatch")
+from benchlib import REPO, binary, proc_rss_mb, say
 
 
 def timed(cmd, stdout):
@@ -64,16 +50,6 @@ def throughput(cw, corpus, reps, work):
         say("   %-32s %6.2f s  %7.0f MB/s" % (name, t, size / t))
     ratio = best["stdout > /dev/null"] / best["findings file, fsync interval"]
     say("   file (interval) / devnull throughput ratio: %.3f  [target >= 0.90: %s]" % (ratio, "PASS" if ratio >= 0.9 else "MISS"))
-
-
-def rss_mb(pid):
-    try:
-        for line in open("/proc/%d/status" % pid):
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def metric(path, name):
@@ -129,19 +105,19 @@ metrics:
         log.write("".join(lines).encode())
         total += batch
         n += 1
-        peak = max(peak, rss_mb(p.pid))
+        peak = max(peak, proc_rss_mb(p.pid))
         if not rss_quarter and time.monotonic() - start >= seconds / 4:
-            rss_quarter = rss_mb(p.pid)
+            rss_quarter = proc_rss_mb(p.pid)
         delay = start + n * 0.1 - time.monotonic()
         if delay > 0:
             time.sleep(delay)
     wrote_for = time.monotonic() - start
     end = time.monotonic()
     while metric(prom, "connwatch_input_lines_total") < total and time.monotonic() - end < 60:
-        peak = max(peak, rss_mb(p.pid))
+        peak = max(peak, proc_rss_mb(p.pid))
         time.sleep(0.05)
     drain = time.monotonic() - end
-    rss_end = rss_mb(p.pid)
+    rss_end = proc_rss_mb(p.pid)
     p.send_signal(signal.SIGTERM)
     p.wait(timeout=30)
     records = sum(1 for _ in open(d + "/findings.json", "rb"))

@@ -77,6 +77,14 @@ import Testing
         #expect(!html.contains("<script") && !html.contains("src=\"http"))
     }
 
+    @Test func timestampsRoundTripAndOtherRFC3339FormsStillParse() {
+        let t = Date(timeIntervalSince1970: 1_795_212_345.678)
+        #expect(Timestamp.parse(Timestamp.iso8601(t)).map { abs($0.timeIntervalSince(t)) < 0.001 } == true)
+        #expect(Timestamp.parse("2026-11-20T00:15:00Z") == Date(timeIntervalSince1970: 1_795_133_700))
+        #expect(Timestamp.parse("2026-11-20T01:15:00+01:00") == Date(timeIntervalSince1970: 1_795_133_700))
+        #expect(Timestamp.parse("2026-13-20T00:15:00.000Z") == nil)
+    }
+
     @Test func aDaylightSavingDayHas25Hours() throws {
         let berlin = TimeZone(identifier: "Europe/Berlin")!
         let (since, until) = try #require(ReportBuilder.day("2026-10-25", in: berlin))

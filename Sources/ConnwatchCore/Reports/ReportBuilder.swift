@@ -56,11 +56,43 @@ public struct ReportInputError: Error, Sendable, CustomStringConvertible {
 extension Timestamp {
     /// RFC 3339 as connwatch writes it (UTC, milliseconds) and the usual variants (no fraction, offsets).
     public static func parse(_ s: String) -> Date? {
+        if let d = parseUTC(s) { return d }
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let d = iso.date(from: s) { return d }
         iso.formatOptions = [.withInternetDateTime]
         return iso.date(from: s)
+    }
+}
+
+extension Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS[.fff]Z`, the form `iso8601(_:)` writes, without a formatter: a report parses one per
+    /// finding, and creating ISO8601DateFormatter each time was most of a report's run time.
+    static func parseUTC(_ s: String) -> Date? {
+        let b = Array(s.utf8)
+        guard b.count == 20 || b.count == 24, b.last == UInt8(ascii: "Z"), b[4] == 45, b[7] == 45, b[10] == 84,
+              b[13] == 58, b[16] == 58 else { return nil }
+        func num(_ from: Int, _ n: Int) -> Int? {
+            var v = 0
+            for c in b[from..<from + n] {
+                guard c >= 48 && c <= 57 else { return nil }
+                v = v * 10 + Int(c - 48)
+            }
+            return v
+        }
+        guard let year = num(0, 4), let month = num(5, 2), let day = num(8, 2), let hour = num(11, 2),
+              let minute = num(14, 2), let second = num(17, 2), (1...12).contains(month), (1...31).contains(day),
+              hour < 24, minute < 60, second < 61 else { return nil }
+        var ms = 0
+        if b.count == 24 {
+            guard b[19] == 46, let f = num(20, 3) else { return nil }
+            ms = f
+        }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900); parts.tm_mon = Int32(month - 1); parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour); parts.tm_min = Int32(minute); parts.tm_sec = Int32(second)
+        let t = timegm(&parts)
+        return Date(timeIntervalSince1970: Double(t) + Double(ms) / 1000)
     }
 }
 
@@ -155,32 +187,50 @@ public struct ReportBuilder {
         return a.key < b.key
     }
 
-    static func sections(_ records: [FindingRecord]) -> [Section] {
-        var byKey: [String: Section] = [:]
-        for r in records.sorted(by: { $0.time < $1.time }) {
-            var s = byKey[r.key] ?? Section(key: r.key, rule: r.rule, code: r.code, kind: r.kind, severity: r.severity,
-                                            title: r.title, count: 0, firstSeen: r.time, lastSeen: r.time, apps: [], hosts: [],
-                                            sources: [], tenants: [], remediation: r.remediation, reference: r.reference, examples: [])
-            s.count += r.count
-            s.severity = max(s.severity, r.severity)
-            s.lastSeen = r.time
-            s.title = r.title
-            if s.remediation.isEmpty { s.remediation = r.remediation }
-            if s.examples.count < examplesPerSection && !r.line.isEmpty && !s.examples.contains(r.line) { s.examples.append(r.line) }
-            s.apps.append(Bucket(name: r.app ?? "unknown", count: r.count))
-            if let h = r.host { s.hosts.append(Bucket(name: h, count: r.count)) }
-            if let src = r.source { s.sources.append(Bucket(name: src, count: r.count)) }
-            for t in r.tenants { s.tenants.append(Bucket(name: t, count: r.count)) }
-            byKey[r.key] = s
+    /// One section as it grows, mutated in place: a Section copied out of a dictionary per record would copy
+    /// its lists each time (quadratic in a day with many tenants).
+    final class SectionAccumulator {
+        var section: Section
+        var apps: [String: Int] = [:], hosts: [String: Int] = [:], sources: [String: Int] = [:], tenants: [String: Int] = [:]
+        init(_ r: FindingRecord) {
+            section = Section(key: r.key, rule: r.rule, code: r.code, kind: r.kind, severity: r.severity, title: r.title,
+                              count: 0, firstSeen: r.time, lastSeen: r.time, apps: [], hosts: [], sources: [], tenants: [],
+                              remediation: r.remediation, reference: r.reference, examples: [])
         }
-        return byKey.values.map { s in
-            var s = s
-            s.apps = buckets(s.apps.map { ($0.name, $0.count) })
-            s.hosts = buckets(s.hosts.map { ($0.name, $0.count) })
-            s.sources = buckets(s.sources.map { ($0.name, $0.count) })
-            s.tenants = buckets(s.tenants.map { ($0.name, $0.count) })
+
+        func add(_ r: FindingRecord) {
+            section.count += r.count
+            section.severity = max(section.severity, r.severity)
+            section.lastSeen = r.time
+            section.title = r.title
+            if section.remediation.isEmpty { section.remediation = r.remediation }
+            if section.examples.count < examplesPerSection && !r.line.isEmpty && !section.examples.contains(r.line) {
+                section.examples.append(r.line)
+            }
+            apps[r.app ?? "unknown", default: 0] += r.count
+            if let h = r.host { hosts[h, default: 0] += r.count }
+            if let src = r.source { sources[src, default: 0] += r.count }
+            for t in r.tenants { tenants[t, default: 0] += r.count }
+        }
+
+        var result: Section {
+            var s = section
+            s.apps = buckets(apps.map { ($0.key, $0.value) })
+            s.hosts = buckets(hosts.map { ($0.key, $0.value) })
+            s.sources = buckets(sources.map { ($0.key, $0.value) })
+            s.tenants = buckets(tenants.map { ($0.key, $0.value) })
             return s
-        }.sorted(by: order)
+        }
+    }
+
+    static func sections(_ records: [FindingRecord]) -> [Section] {
+        var byKey: [String: SectionAccumulator] = [:]
+        for r in records.sorted(by: { $0.time < $1.time }) {
+            let acc = byKey[r.key] ?? SectionAccumulator(r)
+            byKey[r.key] = acc
+            acc.add(r)
+        }
+        return byKey.values.map(\.result).sorted(by: order)
     }
 
     /// One bucket per clock hour of the period in the report's time zone (DST days have 23 or 25).

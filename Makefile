@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps build run scan test bench bench-daemon bench-delivery docs install
+.PHONY: deps build run scan test test-fast bench bench-daemon bench-delivery docs install
 
 deps:
 	scripts/setup.sh
@@ -30,6 +30,11 @@ test: deps
 	$(SWIFT) test --skip-build
 	.build/debug/connwatch rules lint
 	.build/debug/connwatch rules test
+
+# The fast set for development (under a minute): every test not tagged `slow`.
+test-fast: deps
+	$(SWIFT) build --build-tests
+	CONNWATCH_FAST_TESTS=1 $(SWIFT) test --skip-build
 
 bench: deps
 	Benchmarks/scan-throughput.sh

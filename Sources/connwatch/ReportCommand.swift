@@ -115,10 +115,10 @@ struct ReportCommand: ParsableCommand {
             return
         }
         let dir = (target as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        do { try Data(text.utf8).write(to: URL(fileURLWithPath: target), options: .atomic) } catch {
-            throw CLIError("\(target): \(error.localizedDescription)")
-        }
+        do {
+            if !dir.isEmpty { try FileSystem.createDirectory(dir, mode: 0o750) }
+            try FileSystem.replaceAtomically(target, with: Array(text.utf8), mode: 0o640, durable: false)
+        } catch { throw CLIError("\(error)") }
         print(target)
     }
 }

@@ -41,28 +41,10 @@ public final class CheckpointStore {
         encoder.outputFormatting = [.sortedKeys]
         let data: Data
         do { data = try encoder.encode(state) } catch { throw InputError(path: path, message: "\(error)") }
-        let dir = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let temp = path + ".tmp"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw InputError(path: temp, message: String(cString: strerror(errno))) }
-        let ok = data.withUnsafeBytes { raw -> Bool in
-            var done = 0
-            while done < raw.count {
-                let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                done += n
-            }
-            return fsync(fd) == 0
-        }
-        close(fd)
-        guard ok, rename(temp, path) == 0 else {
-            let message = String(cString: strerror(errno))
-            unlink(temp)
-            throw InputError(path: path, message: "cannot write checkpoints: \(message)")
-        }
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { fsync(dfd); close(dfd) }
+        do {
+            try FileSystem.createDirectory((path as NSString).deletingLastPathComponent, mode: 0o700)
+            try FileSystem.replaceAtomically(path, with: data, mode: 0o600, durable: true)
+        } catch { throw InputError(path: path, message: "cannot write checkpoints: \(error)") }
         saved = state
     }
 }

@@ -78,11 +78,10 @@ public final class FileOutput: FindingOutput {
 
     func open() throws(OutputError) {
         let dir = (settings.path as NSString).deletingLastPathComponent
-        if !dir.isEmpty && !FileManager.default.fileExists(atPath: dir) {
-            do {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o750])
-            } catch { throw OutputError(output: name, kind: "open", errno: EACCES, message: "cannot create \(dir): \(error.localizedDescription)") }
+        if !dir.isEmpty {
+            do { try FileSystem.createDirectory(dir, mode: 0o750) } catch {
+                throw OutputError(output: name, kind: "open", errno: error.errno, message: "cannot create \(dir): \(error)")
+            }
         }
         let fd = Foundation.open(settings.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, settings.mode)
         guard fd >= 0 else { throw OutputError(output: name, kind: "open", errno: errno) }
@@ -134,15 +133,10 @@ public final class FileOutput: FindingOutput {
         }
         while first < ends.count {
             let end = ends[first]
-            while written < end {
-                let n = queue.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + written, end - written) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw OutputError(output: name, kind: "write", errno: errno)
-                }
-                written += n
-                unsynced = true
-            }
+            let before = written
+            let e = queue.withUnsafeBytes { FileSystem.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<end]), written: &written) }
+            if written > before { unsynced = true }
+            if let e { throw OutputError(output: name, kind: "write", errno: e) }
             first += 1
         }
     }

@@ -26,6 +26,7 @@ public final class MetricsFile {
         "connwatch_throttled_total": "Repeats folded by the throttle into summaries, per rule.",
         "connwatch_throttle_open_windows": "Throttle windows open now.",
         "connwatch_output_pending_findings": "Findings accepted by an output and not yet written.",
+        "connwatch_lines_over_budget_total": "Lines whose rule matching stopped at the per-line PCRE2 work budget, per input.",
         "connwatch_errors_total": "Errors, per kind (write, fsync, open, journal, checkpoint, reload).",
         "connwatch_rule_reloads_total": "Configuration and rule reloads, per result (ok, failed).",
         "connwatch_rules": "Rules loaded.",
@@ -78,26 +79,9 @@ public final class MetricsFile {
     public func write(now: Date = Date()) throws(OutputError) {
         lastWrite = now
         let bytes = render(now: now)
-        let dir = (path as NSString).deletingLastPathComponent
-        let tmp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).tmp")
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw OutputError(output: "metrics \(path)", kind: "open", errno: errno) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let e = errno
-                close(fd); unlink(tmp)
-                throw OutputError(output: "metrics \(path)", kind: "write", errno: e)
-            }
-            written += n
-        }
-        close(fd)
-        guard rename(tmp, path) == 0 else {
-            let e = errno
-            unlink(tmp)
-            throw OutputError(output: "metrics \(path)", kind: "write", errno: e)
+        // 0644: node_exporter reads it as another user; nothing secret is in it.
+        do { try FileSystem.replaceAtomically(path, with: bytes, mode: 0o644, durable: false) } catch {
+            throw OutputError(output: "metrics \(path)", kind: "write", errno: error.errno)
         }
     }
 }

@@ -23,13 +23,6 @@ public final class OutputBuffer {
     public func flush() throws(WriteError) {
         var written = 0
         defer { bytes.removeFirst(written) }
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw WriteError(errno: errno)
-            }
-            written += n
-        }
+        if let e = bytes.withUnsafeBytes({ FileSystem.writeAll(fd, $0, written: &written) }) { throw WriteError(errno: e) }
     }
 }

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+@testable import ConnwatchCore
+
+@Suite struct FileSystemTests {
+    func tempDirectory() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-fs-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func mode(_ path: String) -> mode_t {
+        var st = stat()
+        return lstat(path, &st) == 0 ? st.st_mode & 0o7777 : 0
+    }
+
+    @Test func replaceWritesThroughNoPlantedSymlink() throws {
+        let dir = try tempDirectory()
+        let victim = dir + "/victim"
+        try "precious\n".write(toFile: victim, atomically: false, encoding: .utf8)
+        let target = dir + "/checkpoints.json"
+        // Planted at the target and at the old fixed temporary name.
+        try FileManager.default.createSymbolicLink(atPath: target, withDestinationPath: victim)
+        try FileManager.default.createSymbolicLink(atPath: target + ".tmp", withDestinationPath: victim)
+        try FileSystem.replaceAtomically(target, with: Array("new\n".utf8), mode: 0o600, durable: true)
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "new\n")
+        var st = stat()
+        #expect(lstat(target, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && st.st_mode & 0o777 == 0o600)
+        // No temporary file is left behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["checkpoints.json", "checkpoints.json.tmp", "victim"])
+    }
+
+    @Test func checkpointsDoNotFollowASymlinkInTheStateDirectory() throws {
+        let dir = try tempDirectory()
+        let victim = dir + "/victim"
+        try "root-owned\n".write(toFile: victim, atomically: false, encoding: .utf8)
+        let state = dir + "/state"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: state + "/checkpoints.json.tmp", withDestinationPath: victim)
+        let store = CheckpointStore(directory: state)
+        var s = CheckpointState()
+        s.journals["j"] = "cursor"
+        try store.save(s)
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "root-owned\n")
+        #expect(try CheckpointStore(directory: state).load() == s)
+        #expect(mode(state + "/checkpoints.json") == 0o600)
+    }
+
+    @Test func createDirectoryGivesEveryNewLevelItsMode() throws {
+        let dir = try tempDirectory()
+        chmod(dir, 0o755)
+        try FileSystem.createDirectory(dir + "/a/b/c", mode: 0o700)
+        #expect(mode(dir) == 0o755) // existing: untouched
+        #expect([mode(dir + "/a"), mode(dir + "/a/b"), mode(dir + "/a/b/c")] == [0o700, 0o700, 0o700])
+        try "x".write(toFile: dir + "/file", atomically: false, encoding: .utf8)
+        #expect(throws: FileSystemError.self) { try FileSystem.createDirectory(dir + "/file/x", mode: 0o700) }
+    }
+
+    @Test func writeAllHandlesShortWrites() throws {
+        // A pipe takes at most its capacity per write while the reader drains it slowly: short writes.
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let bytes = [UInt8]((0..<(1 << 20)).map { UInt8($0 & 0xFF) })
+        let received = Received()
+        let readEnd = fds[0], writeEnd = fds[1]
+        let reader = Thread {
+            var got: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 1000)
+            while true {
+                let n = read(readEnd, &buffer, buffer.count)
+                if n <= 0 { break }
+                got += buffer[0..<n]
+            }
+            close(readEnd)
+            received.set(got)
+        }
+        reader.start()
+        try bytes.withUnsafeBytes { try FileSystem.writeAll(writeEnd, $0, path: "pipe") }
+        close(writeEnd)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline && received.get() == nil { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(received.get() == bytes)
+    }
+}
+
+/// What a reader thread got, handed to the test.
+final class Received: @unchecked Sendable {
+    let lock = NSLock()
+    var bytes: [UInt8]?
+    func set(_ b: [UInt8]) { lock.lock(); bytes = b; lock.unlock() }
+    func get() -> [UInt8]? { lock.lock(); defer { lock.unlock() }; return bytes }
+}

@@ -84,6 +84,11 @@ struct ScanCommand: ParsableCommand {
                 do { _ = try delivery.flush() } catch { outputError = error }
             }
         }
+        // Findings leave as their lines arrive, not only when a batch fills (a pipe may stay open for hours).
+        func flushWhatArrived() {
+            guard delivery.pending > 0 && outputError == nil else { return }
+            do { _ = try delivery.flush() } catch { outputError = error }
+        }
         func finish(found: Bool, failed: Bool) throws -> Never {
             delivery.closeAllWindows()
             do { _ = try delivery.flush(urgent: true) } catch { throw CLIError("cannot write findings: \(error)") }
@@ -111,7 +116,7 @@ struct ScanCommand: ParsableCommand {
         var failed = false
         for path in files.isEmpty ? ["-"] : files {
             do {
-                try job.scan(path: path) { offer($0) }
+                try job.scan(path: path, afterBuffer: flushWhatArrived) { offer($0) }
             } catch {
                 writeError(error.description)
                 failed = true

@@ -16,7 +16,8 @@ public final class OneShotScan {
     }
 
     /// Scans `path` ("-" for stdin) to its end, calling `emit` for each finding in input order.
-    public func scan(path: String, emit: (Finding) -> Void) throws(InputError) {
+    /// `afterBuffer` runs after each buffer of lines (a live pipe hands over what it has: flush there).
+    public func scan(path: String, afterBuffer: () -> Void = {}, emit: (Finding) -> Void) throws(InputError) {
         var input = try OpenedInput.open(path)
         var reader = ChunkReader(maxLineBytes: scanner.ruleSet.maxLineBytes)
         defer { reader.deallocate() }
@@ -33,6 +34,7 @@ public final class OneShotScan {
                 count += 1
                 emit(f)
             }
+            afterBuffer()
         }
         findings += count
         bytesRead += reader.offset

@@ -51,7 +51,7 @@ struct RuleOptions: ParsableArguments {
     var maxLineBytes: Int = RuleSet.defaultMaxLineBytes
 
     func validate() throws {
-        if maxLineBytes < 256 { throw ValidationError("--max-line-bytes must be at least 256") }
+        if let problem = RuleSet.maxLineBytesProblem(String(maxLineBytes), name: "--max-line-bytes") { throw ValidationError(problem) }
     }
 
     var directories: [String] { RuleDirectories.resolve(explicit: rules, extra: addRules) }

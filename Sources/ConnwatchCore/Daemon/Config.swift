@@ -111,9 +111,8 @@ public struct Config: Sendable, Equatable {
             if path == nil { return builtIn(env) }
             throw RuleErrors([RuleError(file: file, line: 0, message: "no such configuration file")])
         }
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-            throw RuleErrors([RuleError(file: file, line: 0, message: "cannot read (or not UTF-8)")])
-        }
+        let text: String
+        do { text = try YAMLInput.read(file) } catch { throw RuleErrors([error]) }
         return try parse(text, file: file, env: env)
     }
 
@@ -121,16 +120,14 @@ public struct Config: Sendable, Equatable {
         var config = Config(path: file, stateDirectory: defaultStateDirectory(env))
         var r = NodeReader(file: file)
         let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
-            throw RuleErrors([NodeReader.locate(error, file: file)])
-        } catch { throw RuleErrors([RuleError(file: file, line: 0, message: "\(error)")]) }
+        do { root = try YAMLInput.compose(text, file: file) } catch { throw RuleErrors([error]) }
         guard let root else { return config }
         let keys = ["state_directory", "rules", "max_line_bytes", "lang", "inputs", "outputs", "throttle", "metrics"]
         guard let top = r.mapping(root, "the configuration", allowed: keys) else { throw RuleErrors(r.errors) }
         if let n = top["state_directory"], let s = r.nonEmptyString(n, "state_directory") { config.stateDirectory = s }
         if let n = top["lang"], let l = r.enumValue(n, "lang", Language.self) { config.lang = l }
         if let n = top["max_line_bytes"], let s = r.string(n, "max_line_bytes") {
-            if let v = Int(s), v >= 256 { config.maxLineBytes = v } else { r.fail(n, "'max_line_bytes' must be a number ≥ 256") }
+            if let problem = RuleSet.maxLineBytesProblem(s, name: "'max_line_bytes'") { r.fail(n, problem) } else { config.maxLineBytes = Int(s)! }
         }
         if let n = top["rules"], let f = r.mapping(n, "'rules'", allowed: ["directories", "add"]) {
             config.ruleDirectories = f["directories"].flatMap { r.strings($0, "rules.directories") }?.map(\.0) ?? []

@@ -23,6 +23,7 @@ final class Pipeline {
     var outputs: [any FindingOutput] { delivery.outputs }
     /// Line and byte counts already added to the metrics, per input.
     var reported: [String: (lines: UInt64, bytes: UInt64)] = [:]
+    var reportedOverBudget: [String: Int] = [:]
     var journalEntries: UInt64 { journals.reduce(0) { $0 + $1.input.entriesRead } }
     var fileLines: UInt64 { files.reduce(0) { $0 + $1.linesRead } }
 
@@ -139,6 +140,12 @@ final class Pipeline {
             m.add("connwatch_input_bytes_total", [("input", name)], Int64(bytes &- before.bytes))
             reported[name] = (lines, bytes)
         }
+        func overBudget(_ name: String, _ scanner: Scanner) {
+            m.add("connwatch_lines_over_budget_total", [("input", name)], Int64(scanner.linesOverBudget - (reportedOverBudget[name] ?? 0)))
+            reportedOverBudget[name] = scanner.linesOverBudget
+        }
+        for j in journals { overBudget(j.name, j.input.scanner) }
+        for f in files { overBudget(f.name, f.scanner) }
         for j in journals {
             count(j.name, lines: j.input.entriesRead, bytes: j.input.bytesRead)
             m.set("connwatch_input_lag_seconds", [("input", j.name)], j.input.lagSeconds)

@@ -25,7 +25,8 @@ public final class PCRE2Pattern: @unchecked Sendable {
         source = pattern
         var errorCode: Int32 = 0
         var errorOffset = 0
-        let options: UInt32 = caseless ? PCRE2_CASELESS : 0
+        // USE_OFFSET_LIMIT: a budgeted search walks its start positions in slices (see `match`).
+        let options: UInt32 = (caseless ? PCRE2_CASELESS : 0) | PCRE2_USE_OFFSET_LIMIT
         let compiled = pattern.utf8CString.withUnsafeBufferPointer { buf in
             buf.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: buf.count) {
                 pcre2_compile_8($0, buf.count - 1, options, &errorCode, &errorOffset, nil)
@@ -63,12 +64,37 @@ public final class PCRE2Pattern: @unchecked Sendable {
 
     /// The first match at or after `start`; nil when none (or when the match limit is hit: a pathological
     /// line must not stall the scanner, and no match is the safe answer for a prefilter confirm).
+    ///
+    /// The match limit holds per start position, so one call may still cost (start positions × limit). Under a
+    /// line budget (`PCRE2MatchData.startBudget`) the start positions are therefore tried in slices (the
+    /// offset limit ends each call), the clock is read between slices, and an exhausted budget answers nil
+    /// for this and every later match until the budget is stopped.
     public func match(_ subject: UnsafeRawBufferPointer, from start: Int = 0, _ data: PCRE2MatchData) -> PCRE2Match? {
+        guard let deadline = data.deadline else { return call(subject, start, data) }
+        if data.overBudget { return nil }
+        var from = start
+        var slice = PCRE2MatchData.firstSlice
+        while true {
+            let last = from + slice
+            pcre2_set_offset_limit_8(data.context, last >= subject.count ? PCRE2MatchData.unlimited : last)
+            let began = DispatchTime.now().uptimeNanoseconds
+            let found = call(subject, from, data)
+            let now = DispatchTime.now().uptimeNanoseconds
+            if found != nil || last >= subject.count || data.stoppedEarly { return found }
+            if now >= deadline { data.overBudget = true; return nil }
+            from = last + 1
+            // Cheap slices (the usual case: no start candidates) grow, so a long line costs few calls.
+            if now - began < 200_000 { slice = min(slice * 4, 1 << 20) }
+        }
+    }
+
+    func call(_ subject: UnsafeRawBufferPointer, _ start: Int, _ data: PCRE2MatchData) -> PCRE2Match? {
         // PCRE2 wants a non-null subject even when it is empty.
         let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(data.emptySubject)
         let rc = usesJIT
             ? pcre2_jit_match_8(code, base, subject.count, start, 0, data.data, data.context)
             : pcre2_match_8(code, base, subject.count, start, PCRE2_NO_UTF_CHECK, data.data, data.context)
+        data.stoppedEarly = rc < 0 && rc != PCRE2_ERROR_NOMATCH
         guard rc > 0 else { return nil }
         return PCRE2Match(ovector: pcre2_get_ovector_pointer_8(data.data), pairs: Int(rc))
     }
@@ -106,9 +132,31 @@ public final class PCRE2MatchData {
     /// Backtracking budget per match: bounds the time one pathological line can cost.
     public static let matchLimit: UInt32 = 200_000
 
+    /// Start positions tried by the first call of a budgeted search (later calls take more while cheap).
+    static let firstSlice = 64
+    static let unlimited = unset
+
     let data: OpaquePointer
     let context: OpaquePointer
     let emptySubject = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+    /// Uptime (ns) at which the current budget ends; nil: no budget (one unsliced call per match).
+    var deadline: UInt64?
+    /// The budget ran out: matches answer nil until `stopBudget`.
+    public internal(set) var overBudget = false
+    /// The last call ended on an error (match limit, depth limit) rather than a match or no match.
+    var stoppedEarly = false
+
+    /// Gives the following matches, together, `nanoseconds` of work.
+    public func startBudget(nanoseconds: UInt64) {
+        deadline = DispatchTime.now().uptimeNanoseconds &+ nanoseconds
+        overBudget = false
+    }
+
+    public func stopBudget() {
+        deadline = nil
+        overBudget = false
+        pcre2_set_offset_limit_8(context, Self.unlimited)
+    }
 
     public init(pairs: Int = 64) {
         data = pcre2_match_data_create_8(UInt32(pairs), nil)

@@ -3,7 +3,7 @@ import Foundation
 /// Finding keys a named group may not take (they would shadow the finding's own fields).
 public let reservedFieldNames: Set<String> = [
     "schema", "time", "host", "rule", "kind", "app", "candidates", "severity", "title", "remediation", "category",
-    "code_name", "reference", "origin", "line", "truncated", "count", "related", "lang",
+    "code_name", "reference", "origin", "line", "truncated", "capped", "count", "related", "lang",
 ]
 
 struct CompiledRule: @unchecked Sendable {
@@ -36,6 +36,16 @@ public final class RuleSet: @unchecked Sendable {
     public var prefilteredCount: Int { database.prefiltered.filter { $0 }.count }
 
     public static let defaultMaxLineBytes = 64 * 1024
+    /// What max_line_bytes may be: a reader holds one line plus a chunk, so the top stays far from memory
+    /// limits and from integer overflow.
+    public static let maxLineBytesRange = 256...(16 << 20)
+
+    /// The one check of a max_line_bytes value (configuration key or --max-line-bytes): nil when usable,
+    /// else the message, naming `name`.
+    public static func maxLineBytesProblem(_ raw: String, name: String) -> String? {
+        if let v = Int(raw), maxLineBytesRange.contains(v) { return nil }
+        return "\(name) is '\(raw)': expected a whole number of bytes from \(maxLineBytesRange.lowerBound) to \(maxLineBytesRange.upperBound) (16 MiB)"
+    }
 
     /// False when PCRE2 runs interpreted (JIT memory refused, e.g. under MemoryDenyWriteExecute=yes).
     public var usesJIT: Bool { rules.allSatisfy { $0.patterns.allSatisfy(\.usesJIT) } }
@@ -47,6 +57,9 @@ public final class RuleSet: @unchecked Sendable {
     public init(_ catalog: RuleCatalog, maxLineBytes: Int = RuleSet.defaultMaxLineBytes,
                 cacheDirectory: String? = nil) throws(RuleErrors) {
         let started = DispatchTime.now()
+        if let problem = Self.maxLineBytesProblem(String(maxLineBytes), name: "max_line_bytes") {
+            throw RuleErrors([RuleError(file: "max_line_bytes", line: 0, message: problem)])
+        }
         self.catalog = catalog
         self.maxLineBytes = maxLineBytes
         var errors: [RuleError] = []
@@ -109,7 +122,12 @@ public final class RuleSet: @unchecked Sendable {
             throw RuleErrors([RuleError(file: catalog.files.first ?? "(no rule files)", line: 0, message: "no rules loaded")])
         }
         do {
-            database = try VectorscanDatabase(expressions, cacheDirectory: cacheDirectory)
+            var db = try VectorscanDatabase(expressions, cacheDirectory: cacheDirectory)
+            if db.fromCache, let problem = Self.check(db, compiled, owners) {
+                cacheLogger.warning("compiled rule cache ignored, recompiling: \(problem)")
+                db = try VectorscanDatabase(expressions, cacheDirectory: cacheDirectory, readCache: false)
+            }
+            database = db
         } catch {
             let (r, p) = error.expression >= 0 ? owners[error.expression] : (0, 0)
             let rule = compiled[r].rule
@@ -120,6 +138,32 @@ public final class RuleSet: @unchecked Sendable {
         self.owners = owners
         self.appDetectors = detectors
         compileSeconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+    }
+
+    /// Checks a loaded database against the rules' own examples: every pattern PCRE2 matches on a `match`
+    /// example must be reported by Vectorscan under its id, and no id may lie beyond the pattern table.
+    /// nil when it holds, else what is wrong.
+    static func check(_ database: VectorscanDatabase, _ rules: [CompiledRule], _ owners: [(Int, Int)]) -> String? {
+        var ids: [Int: [Int: Int]] = [:]
+        for (id, o) in owners.enumerated() { ids[o.0, default: [:]][o.1] = id }
+        let scratch = VectorscanScratch(database, patternCount: owners.count)
+        let data = PCRE2MatchData()
+        for (r, rule) in rules.enumerated() {
+            for example in rule.rule.matchExamples {
+                let line = Array(example.line.utf8)
+                let failed: String? = line.withUnsafeBytes { raw in
+                    scratch.scan(raw)
+                    for (p, pattern) in rule.patterns.enumerated() where pattern.matches(raw, data) {
+                        guard let id = ids[r]?[p], scratch.hits.ids.contains(id) else {
+                            return "it does not report rule '\(rule.rule.id)' pattern \(p + 1) on its example"
+                        }
+                    }
+                    return nil
+                }
+                if let failed { return failed }
+            }
+        }
+        return scratch.hits.foreignIDs > 0 ? "it reports pattern ids that do not exist" : nil
     }
 
     /// Loads rule directories and compiles them in one step.

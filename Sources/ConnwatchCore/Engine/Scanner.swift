@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// What happened to one line, step by step, for `connwatch explain`.
 public struct Trace: Sendable {
@@ -21,7 +22,17 @@ public struct Trace: Sendable {
 public final class Scanner {
     public let ruleSet: RuleSet
     let scratch: VectorscanScratch
+    /// Rule patterns run under the line budget; redaction has its own data and never a budget (a line that
+    /// ran out of time must still lose its secrets).
     let data = PCRE2MatchData()
+    let redactionData = PCRE2MatchData()
+    /// PCRE2 work one line may cost over all its rules and start positions (the daemon's watchdog is 30 s,
+    /// and interpreted PCRE2 is what the unit runs).
+    public var lineBudgetNanoseconds: UInt64 = 50_000_000
+    /// Lines whose rule matching stopped at the budget (their later rules were not evaluated).
+    public private(set) var linesOverBudget = 0
+    /// At most this many findings come from one line; the rest are dropped and those kept say `capped`.
+    public static let maxFindingsPerLine = 20
     /// Reused per line: rules hit on the current line, as (rule index, pattern index).
     var lineHits: [(rule: Int, pattern: Int)] = []
 
@@ -113,14 +124,23 @@ public final class Scanner {
         var findings: [Finding] = []
         var ruleOrder: [Int] = []
         for hit in hits where !ruleOrder.contains(hit.rule) { ruleOrder.append(hit.rule) }
+        // One redacted copy of the line, shared by every finding of it.
         var redactedLine: String?
         func redacted() -> String {
             if let redactedLine { return redactedLine }
-            let text = String(decoding: ruleSet.redactor.redact(line, data), as: UTF8.self)
+            let text = String(decoding: ruleSet.redactor.redact(line, redactionData), as: UTF8.self)
             redactedLine = text
             return text
         }
-        for r in ruleOrder {
+        var capped = false
+        data.startBudget(nanoseconds: lineBudgetNanoseconds)
+        defer {
+            if data.overBudget { overBudget(origin, trace: &trace) }
+            data.stopBudget()
+        }
+        rules: for r in ruleOrder {
+            if data.overBudget { break }
+            if findings.count >= Self.maxFindingsPerLine { capped = true; break }
             let compiled = ruleSet.rules[r]
             let rule = compiled.rule
             let hitPatterns = hits.filter { $0.rule == r }.map(\.pattern)
@@ -144,10 +164,14 @@ public final class Scanner {
                         break
                     }
                     let key = groups.first { $0.name == "code" }?.value ?? Self.text(line, m.range)
-                    if seenKeys.insert(key).inserted { matches.append(groups) }
+                    if seenKeys.insert(key).inserted {
+                        if findings.count + matches.count >= Self.maxFindingsPerLine { capped = true; break }
+                        matches.append(groups)
+                    }
                     position = max(m.range.upperBound, m.range.lowerBound + 1)
                 }
             }
+            if data.overBudget { step.verdict = "stopped: the line used up its PCRE2 work budget"; break rules }
             guard !matches.isEmpty else { step.verdict = "not confirmed by PCRE2 on this line"; continue }
             step.fields = matches[0]
             if let i = compiled.requires.firstIndex(where: { !$0.matches(line, data) }) {
@@ -168,6 +192,8 @@ public final class Scanner {
                 }
             }
             if !extracted.isEmpty { step.fields += extracted }
+            // requires/excludes/extract answer nil once the budget is gone: such a finding is not trusted.
+            if data.overBudget { step.verdict = "stopped: the line used up its PCRE2 work budget"; break }
             for groups in matches {
                 let groups = groups + extracted.filter { e in !groups.contains { $0.name == e.name } }
                 findings.append(makeFinding(compiled, r, groups, decision, origin, redacted(), truncated))
@@ -175,7 +201,25 @@ public final class Scanner {
             step.verdict = "finding" + (decision.app.map { " for app \($0)" } ?? "")
                 + (decision.candidates.isEmpty ? "" : " (app unknown; candidates: \(decision.candidates.joined(separator: ", ")))")
         }
+        if capped {
+            for i in findings.indices { findings[i].capped = true }
+            trace?.policy.append("more than \(Self.maxFindingsPerLine) findings on this line: the rest were dropped")
+        }
         return applyLinePolicy(findings, trace: &trace)
+    }
+
+    static let budgetLogger = Logger(label: "connwatch")
+
+    /// Counts a line that ran out of budget and says so in the log, at the 1st, 10th, 100th… such line.
+    func overBudget(_ origin: Origin, trace: inout Trace?) {
+        linesOverBudget += 1
+        trace?.policy.append("PCRE2 work budget (\(lineBudgetNanoseconds / 1_000_000) ms) used up: rules after this point were not evaluated")
+        var n = linesOverBudget
+        while n % 10 == 0 { n /= 10 }
+        guard n == 1 else { return }
+        Self.budgetLogger.warning("a line used up its PCRE2 work budget (\(lineBudgetNanoseconds / 1_000_000) ms); the rest of its rules were skipped (an expensive rule pattern? see 'connwatch rules lint')",
+                                  metadata: ["lines_over_budget": "\(linesOverBudget)", "input": "\(origin.path ?? origin.input ?? "-")",
+                                             "offset": "\(origin.offset.map(String.init) ?? "-")"])
     }
 
     /// Supersedes first, then AADSTS folding: one line tells one story.
@@ -250,7 +294,7 @@ public final class Scanner {
         if let worst = candidates.map(\.severity).max() { severity = worst }
         var fields: [(name: String, value: String)] = []
         for g in groups where !fields.contains(where: { $0.name == g.name }) {
-            fields.append((g.name, ruleSet.redactor.redact(g.value, data)))
+            fields.append((g.name, ruleSet.redactor.redact(g.value, redactionData)))
         }
         var finding = Finding(rule: rule.id, kind: rule.kind, app: decision.app, candidates: candidates,
                               severity: severity, title: title, remediation: remediation, fields: fields,

@@ -1,5 +1,6 @@
 import CVectorscan
 import Foundation
+import Logging
 
 /// A pattern Vectorscan could not take, even in prefilter mode.
 public struct VectorscanError: Error, Sendable, CustomStringConvertible {
@@ -27,13 +28,21 @@ public final class VectorscanDatabase: @unchecked Sendable {
     /// Compiles every expression into one database; expression i reports id i. With a cache directory,
     /// a database compiled earlier for exactly the same expressions is loaded instead (milliseconds
     /// instead of ~1.5 ms per pattern), and a fresh compile is stored there for next time.
-    public init(_ expressions: [Expression], cacheDirectory: String? = nil) throws(VectorscanError) {
+    /// `readCache: false` compiles afresh and overwrites the cached copy (one that failed a check).
+    public init(_ expressions: [Expression], cacheDirectory: String? = nil, readCache: Bool = true) throws(VectorscanError) {
         let cache = cacheDirectory.map { DatabaseCache(directory: $0, expressions: expressions) }
-        if let cached = cache?.load() {
-            database = cached.database
-            prefiltered = cached.prefiltered
+        switch readCache ? cache?.load() : nil {
+        case .database(let db, let flags)? where flags.count == expressions.count:
+            database = db
+            prefiltered = flags
             fromCache = true
             return
+        case .database(let db, _)?:
+            hs_free_database(db)
+            cacheLogger.warning("compiled rule cache ignored, recompiling: \(cache!.path): wrong pattern count")
+        case .rejected(let reason)?:
+            cacheLogger.warning("compiled rule cache ignored, recompiling: \(cache!.path): \(reason)")
+        case .missing?, nil: break
         }
         fromCache = false
         var prefilter = [Bool](repeating: false, count: expressions.count)
@@ -136,6 +145,8 @@ public struct HitBuffer {
     public var ends: [Int] = []
     var lastEnd: [Int] = []
     var base: UnsafePointer<UInt8>?
+    /// Ids beyond the pattern table reported since the scratch was made (a foreign database): ignored.
+    public private(set) var foreignIDs = 0
 
     mutating func reset(_ buffer: UnsafeRawBufferPointer) {
         ids.removeAll(keepingCapacity: true)
@@ -146,6 +157,8 @@ public struct HitBuffer {
 
     @inline(__always)
     mutating func add(_ id: Int, _ end: Int) {
+        // Ids come from the database: never trust them further than the pattern table reaches.
+        guard id >= 0 && id < lastEnd.count else { foreignIDs += 1; return }
         let previous = lastEnd[id]
         lastEnd[id] = end
         if previous > 0, let base, end > previous,
@@ -157,38 +170,60 @@ public struct HitBuffer {
     }
 }
 
-/// A file holding a serialized database together with the exact expressions it was compiled from: a
-/// load succeeds only when every expression and flag is identical, so a stale cache is never used.
+/// A file holding a serialized database together with the exact expressions it was compiled from and a
+/// digest of everything: a load succeeds only when every expression and flag is identical and the bytes are
+/// whole, so a stale or damaged cache is never used. The file and its directory must belong to us (or
+/// root) and be writable by nobody else: a database is code-like input, and a foreign one under the right
+/// key could report ids we never gave (crash) or none (blindness). RuleSet then checks what it loaded
+/// against the rules' own examples.
 struct DatabaseCache {
     let path: String
     let key: [UInt8]
 
     init(directory: String, expressions: [VectorscanDatabase.Expression]) {
-        var key = Array("connwatch-hs-cache 1 \(String(cString: hs_version()))\n".utf8)
+        var key = Array("connwatch-hs-cache 2 \(String(cString: hs_version()))\n\(expressions.count) expressions\n".utf8)
         for e in expressions {
             key += Array("\(e.caseless ? 1 : 0) \(e.pattern.utf8.count)\n".utf8) + Array(e.pattern.utf8)
         }
         self.key = key
         // The name only spreads different catalogs over different files; the content check decides.
-        var hash: UInt64 = 0xcbf29ce484222325
-        for b in key { hash = (hash ^ UInt64(b)) &* 0x100000001b3 }
-        path = (directory as NSString).appendingPathComponent(String(format: "rules-%016llx.hsdb", hash))
+        path = (directory as NSString).appendingPathComponent(String(format: "rules-%016llx.hsdb", Self.digest(key[...])))
     }
 
-    func load() -> (database: OpaquePointer, prefiltered: [Bool])? {
-        guard let data = FileManager.default.contents(atPath: path), data.count > key.count + 8 else { return nil }
-        return data.withUnsafeBytes { raw -> (OpaquePointer, [Bool])? in
-            guard raw.prefix(key.count).elementsEqual(key) else { return nil }
+    /// FNV-1a, 64 bits: detects damage, not forgery (ownership and modes keep others out).
+    static func digest(_ bytes: some Sequence<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xcbf29ce484222325
+        for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100000001b3 }
+        return hash
+    }
+
+    enum Loaded {
+        case database(OpaquePointer, prefiltered: [Bool])
+        case missing
+        /// Present but not used, with the reason (logged by the caller).
+        case rejected(String)
+    }
+
+    func load() -> Loaded {
+        guard FileManager.default.fileExists(atPath: path) else { return .missing }
+        if let reason = FileSystem.untrustedReason(path) { return .rejected("not trusted: \(reason)") }
+        guard let data = FileManager.default.contents(atPath: path) else { return .rejected("unreadable") }
+        return data.withUnsafeBytes { raw -> Loaded in
+            guard raw.count > key.count + 16, raw.prefix(key.count).elementsEqual(key) else { return .rejected("other expressions or version") }
+            let body = raw.count - 8
+            guard raw.loadUnaligned(fromByteOffset: body, as: UInt64.self) == Self.digest(raw[..<body]).littleEndian else {
+                return .rejected("damaged (digest mismatch)")
+            }
             var at = key.count
-            let flagsCount = Int(raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)); at += 4
-            guard raw.count >= at + flagsCount + 4 else { return nil }
+            let flagsCount = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))); at += 4
+            guard raw.count >= at + flagsCount + 4 + 8 else { return .rejected("damaged (short)") }
             let prefiltered = raw[at..<(at + flagsCount)].map { $0 != 0 }; at += flagsCount
-            let size = Int(raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)); at += 4
-            guard raw.count == at + size else { return nil }
+            let size = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))); at += 4
+            guard body == at + size else { return .rejected("damaged (size)") }
             var db: OpaquePointer?
             let rc = hs_deserialize_database(raw.baseAddress!.advanced(by: at).assumingMemoryBound(to: CChar.self), size, &db)
-            guard rc == HS_SUCCESS, let db else { return nil }
-            return (db, prefiltered)
+            guard rc == HS_SUCCESS, let db else { return .rejected("not a database for this Vectorscan (\(rc))") }
+            return .database(db, prefiltered: prefiltered)
         }
     }
 
@@ -198,15 +233,27 @@ struct DatabaseCache {
         var length = 0
         guard hs_serialize_database(db, &bytes, &length) == HS_SUCCESS, let bytes else { return }
         defer { free(bytes) }
-        var data = Data(key)
+        var data = key
         withUnsafeBytes(of: UInt32(prefiltered.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(contentsOf: prefiltered.map { $0 ? 1 : 0 })
         withUnsafeBytes(of: UInt32(length).littleEndian) { data.append(contentsOf: $0) }
-        data.append(UnsafeRawPointer(bytes).assumingMemoryBound(to: UInt8.self), count: length)
+        data.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: length))
+        withUnsafeBytes(of: Self.digest(data).littleEndian) { data.append(contentsOf: $0) }
         let directory = (path as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let temp = path + ".tmp.\(getpid())"
-        guard FileManager.default.createFile(atPath: temp, contents: data) else { return }
-        if rename(temp, path) != 0 { unlink(temp) }
+        do {
+            try FileSystem.createDirectory(directory, mode: 0o700)
+            // Never write into a directory others can write: they could swap the file right after.
+            if let reason = FileSystem.untrustedDirectoryReason(directory) { throw CacheRefused(reason: reason) }
+            try FileSystem.replaceAtomically(path, with: data, mode: 0o600, durable: false)
+        } catch {
+            cacheLogger.warning("compiled rule cache not written: \(error)")
+        }
+    }
+
+    struct CacheRefused: Error, CustomStringConvertible {
+        var reason: String
+        var description: String { reason }
     }
 }
+
+let cacheLogger = Logger(label: "connwatch")

@@ -67,6 +67,8 @@ public struct Finding: Sendable, Equatable {
     /// The matched line, redacted.
     public var line: String
     public var truncated: Bool = false
+    /// The line held more findings than one line may give (Scanner.maxFindingsPerLine); the rest were dropped.
+    public var capped: Bool = false
     public var count: Int = 1
     public var related: [Related] = []
     /// Set on a throttle summary.
@@ -79,7 +81,7 @@ public struct Finding: Sendable, Equatable {
             && a.severity == b.severity && a.title == b.title && a.remediation == b.remediation
             && a.category == b.category && a.codeName == b.codeName && a.reference == b.reference
             && a.fields.elementsEqual(b.fields, by: { $0.name == $1.name && $0.value == $1.value })
-            && a.origin == b.origin && a.line == b.line && a.truncated == b.truncated && a.count == b.count
+            && a.origin == b.origin && a.line == b.line && a.truncated == b.truncated && a.capped == b.capped && a.count == b.count
             && a.related == b.related && a.throttle == b.throttle && a.time == b.time && a.host == b.host
     }
 }

@@ -73,6 +73,7 @@ public struct JSONLinesEncoder: FindingEncoder {
         w.close()
         w.key("line"); w.string(f.line)
         if f.truncated { w.key("truncated"); w.bool(true) }
+        if f.capped { w.key("capped"); w.bool(true) }
         w.key("count"); w.number(f.count)
         if let t = f.throttle {
             w.key("throttle"); w.open()

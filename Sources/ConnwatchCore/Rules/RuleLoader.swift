@@ -19,15 +19,7 @@ public enum RuleLoader {
             var layer = FileContents()
             for file in files {
                 let text: String
-                do {
-                    let data = try Data(contentsOf: URL(fileURLWithPath: file))
-                    guard let decoded = String(data: data, encoding: .utf8) else {
-                        errors.append(RuleError(file: file, line: 0, message: "not valid UTF-8")); continue
-                    }
-                    text = decoded
-                } catch {
-                    errors.append(RuleError(file: file, line: 0, message: "cannot read: \(error.localizedDescription)")); continue
-                }
+                do { text = try YAMLInput.read(file) } catch { errors.append(error); continue }
                 var reader = NodeReader(file: file)
                 let contents = reader.parseFile(text)
                 errors += reader.errors
@@ -135,11 +127,7 @@ struct NodeReader {
     mutating func parseFile(_ text: String) -> FileContents {
         var contents = FileContents()
         let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
-            errors.append(Self.locate(error, file: file)); return contents
-        } catch {
-            errors.append(RuleError(file: file, line: 0, message: "\(error)")); return contents
-        }
+        do { root = try YAMLInput.compose(text, file: file) } catch { errors.append(error); return contents }
         guard let root else { return contents }
         guard let top = mapping(root, "the file", allowed: ["apps", "rules", "catalog"]) else { return contents }
         if let apps = top["apps"], let entries = mapping(apps, "apps") {

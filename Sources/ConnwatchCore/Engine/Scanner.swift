@@ -222,7 +222,13 @@ public final class Scanner {
                                              "offset": "\(origin.offset.map(String.init) ?? "-")"])
     }
 
-    /// Supersedes first, then AADSTS folding: one line tells one story.
+    /// Supersedes first, then one story per line: the most specific recognised error is the finding and the
+    /// line's other facts are its `related` list (docs/rule-format.md, "One line, several rules").
+    /// - A connector finding names the app and the connector's fix: AADSTS codes on its line are related.
+    /// - Otherwise an AADSTS code with its own catalog entry is the finding: a line that carries one is a
+    ///   token-endpoint error, and generic Graph/OAuth wording on it (interaction_required, invalid_grant,
+    ///   "has not consented") is related.
+    /// - An AADSTS code without a catalog entry says less than a Graph finding on the same line: related to it.
     func applyLinePolicy(_ input: [Finding], trace: inout Trace?) -> [Finding] {
         guard input.count > 1 else { return input }
         var findings = input
@@ -235,18 +241,24 @@ public final class Scanner {
             findings.removeAll { dropped.contains($0.rule) }
             trace?.policy.append("superseded on this line: \(dropped.sorted().joined(separator: ", "))")
         }
-        let primaries = findings.indices.filter { findings[$0].kind != .aadsts }
         let codes = findings.filter { $0.kind == .aadsts }
-        if !primaries.isEmpty && !codes.isEmpty {
-            let related = codes.map {
-                Related(rule: $0.rule, code: $0.field("code"), codeName: $0.codeName, severity: $0.severity,
-                        title: $0.title, reference: $0.reference)
-            }
-            for i in primaries { findings[i].related += related }
-            findings.removeAll { $0.kind == .aadsts }
-            trace?.policy.append("AADSTS \(related.compactMap(\.code).joined(separator: ", ")) folded into \(primaries.count) finding(s) as 'related'")
-        }
+        guard !codes.isEmpty, codes.count < findings.count else { return findings }
+        let hasConnector = findings.contains { $0.kind == .connector }
+        let aadstsWins = !hasConnector && codes.contains { $0.codeName != nil }
+        let primaryKind: (RuleKind) -> Bool = aadstsWins ? { $0 == .aadsts } : { $0 != .aadsts }
+        let related = findings.filter { !primaryKind($0.kind) }.map(Self.related)
+        findings.removeAll { !primaryKind($0.kind) }
+        for i in findings.indices { findings[i].related += related }
+        let names = related.map { $0.code ?? $0.rule }.joined(separator: ", ")
+        trace?.policy.append(aadstsWins
+            ? "catalogued AADSTS code is the finding; \(names) kept as 'related'"
+            : "AADSTS \(names) folded into \(findings.count) finding(s) as 'related'")
         return findings
+    }
+
+    static func related(_ f: Finding) -> Related {
+        Related(rule: f.rule, code: f.field("code") ?? f.field("error"), codeName: f.codeName, severity: f.severity,
+                title: f.title, reference: f.reference)
     }
 
     struct AppDecision {

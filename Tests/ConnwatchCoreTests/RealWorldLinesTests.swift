@@ -1,0 +1,241 @@
+import Foundation
+import Testing
+@testable import ConnwatchCore
+
+/// Real error text that no rule example was written from: lines people pasted into public issues, each with the
+/// address it was copied from. `mustMatch` lines are single log lines as a client printed them (a pretty-printed
+/// body contributes the one line that carries the error); the expected rule is the line's one finding, and
+/// `code` the catalog key it must be looked up under. `mustNotMatch` lines are real look-alikes: the same codes
+/// and wordings mentioned in code, documentation, changelogs and other services' errors.
+@Suite struct RealWorldLinesTests {
+    struct Case: Sendable {
+        var line: String
+        var rule: String
+        var code: String? = nil
+        var app: String? = nil
+        var context: String? = nil
+    }
+
+    static let mustMatch: [Case] = [
+        // MARK: AADSTS codes outside the reference page, as clients print them
+        // https://github.com/Azure/login/issues/453
+        Case(line: "Error: AADSTS700213: No matching federated identity record found for presented assertion subject 'repo:RMI-PACTA/workflow.transition.monitor:ref:refs/heads/update-scenario-es'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation Trace ID: 8335980a-8604-4005-a5e1-f678003d5b01 Correlation ID: c3a1f4bb-2b8a-4486-ac4a-fdd45ed43116 Timestamp: 2024-05-31 14:26:23Z",
+             rule: "aadsts.code", code: "700213"),
+        // https://github.com/Azure/login/issues/461
+        Case(line: #"Error: Failed to get existing workspaces: Error retrieving keys for Storage Account "storageAccountName": autorest/Client#Do: Preparing request failed: StatusCode=0 -- Original Error: clientCredentialsToken: received HTTP status 401 with response: {"error":"invalid_client","error_description":"AADSTS700213: No matching federated identity record found for presented assertion subject 'repo:orgName/repoName:pull_request'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation Trace ID: traceId Correlation ID: correlationId Timestamp: 2024-06-13 15:40:46Z","error_codes":[700213],"timestamp":"2024-06-13 15:40:46Z","trace_id":"traceId","correlation_id":"correlationId"}"#,
+             rule: "aadsts.code", code: "700213"),
+        // https://github.com/Azure/login/issues/515
+        Case(line: "Error: AADSTS7002138: No matching federated identity record found for presented assertion subject 'repo:CODfreak213421/IsocertsgDashboard23:environment:Production'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison. Check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
+             rule: "aadsts.code", code: "7002138"),
+        // https://github.com/microsoft/Agents/issues/202
+        Case(line: #"  "responseBody": "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7002137: No matching federated identity record found for presented assertion subject '/eid1/c/pub/t/v4j5cvGGr0GRqy180BHbRw/a/9ExAW52n_ky4ZiS_jhpJIQ/7e307b14-2a27-4f66-ada8-ec6400eb4977'. Trace ID: 007fc931-d337-4638-8760-8f5c9c231e00 Correlation ID: bc6ac312-88fd-4b97-8d37-6566985045b9 Timestamp: 2025-07-07 10:30:48Z\",\"error_codes\":[7002137]"#,
+             rule: "aadsts.code", code: "7002137"),
+        // https://github.com/umijs/umi-request/issues/299
+        Case(line: #"{"error":"invalid_request","error_description":"AADSTS9002326: Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type.\r\nTrace ID: 0c7f2993-b612-434d-9cee-244e88f51600\r\nCorrelation ID: 45d80262-c77f-487b-a95b-4566c736e1bc\r\nTimestamp: 2022-06-07 19:14:30Z","error_codes":[9002326],"timestamp":"2022-06-07 19:14:30Z","trace_id":"0c7f2993-b612-434d-9cee-244e88f51600","correlation_id":"45d80262-c77f-487b-a95b-4566c736e1bc","error_uri":"https://login.windows.net/error?code=9002326"}"#,
+             rule: "aadsts.code", code: "9002326"),
+        // https://github.com/Azure-Samples/ms-identity-javascript-angular-tutorial/issues/37
+        Case(line: "ERROR ServerError: invalid_request: 9002326 - [2021-09-03 14:20:13Z]: AADSTS9002326: Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type.",
+             rule: "aadsts.code", code: "9002326"),
+        // https://github.com/vibber-ai/fastapi-azure-auth/issues/47
+        Case(line: "description: AADSTS9002326: Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type.",
+             rule: "aadsts.code", code: "9002326"),
+        // https://github.com/microsoftgraph/msgraph-sdk-powershell/issues/2598
+        Case(line: "Connect-MgGraph : InteractiveBrowserCredential authentication failed: AADSTS650053: The application 'Microsoft Graph Command Line Tools' asked for scope 'TeamSettings.Read.Group' that doesn't exist on the resource '00000003-0000-0000-c000-000000000000'. Contact the app vendor. Trace ID: 70a37f20-cf7a-45c8-ae66-7d4519490a00 Correlation ID: a9c0313e-dab9-4029-8efd-371770ae3ef3 Timestamp: 2024-02-16 19:10:38Z",
+             rule: "aadsts.code", code: "650053"),
+        // https://github.com/alixandru/q2a-open-login/issues/89
+        Case(line: ">AADSTS900144: The request body must contain the following parameter: 'scope'.",
+             rule: "aadsts.code", code: "900144"),
+        // https://github.com/clocked0ne/passport-outlook/issues/16
+        Case(line: "Message: AADSTS500201: We are unable to issue tokens from this API version for a Microsoft account. Please contact the application vendor as they need to use version 2.0 of the protocol to support",
+             rule: "aadsts.code", code: "500201"),
+        // https://github.com/heymind/OneDrive-Index-Cloudflare-Worker/issues/51
+        Case(line: #""error_description":"AADSTS90023: Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type.\r\n"#,
+             rule: "aadsts.code", code: "90023"),
+
+        // MARK: one story per line: the catalogued AADSTS code wins over the generic OAuth wording
+        // https://github.com/Azure/azure-kusto-python/issues/89
+        Case(line: #"AdalError: Get Token request returned http error: 400 and server response: {"error":"interaction_required","error_description":"AADSTS50079: The user is required to use multi-factor authentication.\r\nTrace ID: 8d4704cf-5c83-42bb-860b-7a2180d1fa00\r\nCorrelation ID: 87014a28-6bc1-4413-8592-ec1aac63646e\r\nTimestamp: 2018-12-31 20:57:33Z","error_codes":[50079],"timestamp":"2018-12-31 20:57:33Z","trace_id":"8d4704cf-5c83-42bb-860b-7a2180d1fa00","correlation_id":"87014a28-6bc1-4413-8592-ec1aac63646e","suberror":"basic_action"}"#,
+             rule: "aadsts.code", code: "50079"),
+        // https://github.com/juunas11/aspnetcore2aadauth/issues/6
+        Case(line: "Microsoft.IdentityModel.Clients.ActiveDirectory.AdalServiceException: AADSTS50079: The user is required to use multi-factor authentication.",
+             rule: "aadsts.code", code: "50079"),
+        // https://github.com/AzureAD/microsoft-authentication-library-for-dotnet/issues/3665
+        Case(line: "An exception occurred while getting user token from AAD. TenantId:XX Audience:XX, exception message:AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access 'XX'.",
+             rule: "aadsts.code", code: "50076"),
+        // https://github.com/AzureAD/microsoft-authentication-library-for-js/issues/1937
+        Case(line: "ERROR Error: Uncaught (in promise): InteractionRequiredAuthError: AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '2d5c1a48-588c-475a-9f33-65cf44627f3b'.",
+             rule: "aadsts.code", code: "50076"),
+        // https://github.com/microsoft/vscode-azure-account/issues/971
+        Case(line: #"Error Message: Get redacted:key returned http error: 400 and server response: {"error":"interaction_required","error_description":"AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access 'redacted:id'. Trace ID: redacted:id Correlation ID: redacted:id Timestamp: redacted:id redacted:id07Z","error_codes":[redacted:id]"#,
+             rule: "aadsts.code", code: "50076"),
+        // https://github.com/Azure-Samples/active-directory-java-webapp-openidconnect/issues/27
+        Case(line: #"Exception in thread "main" java.util.concurrent.ExecutionException: com.microsoft.aad.adal4j.AdalClaimsChallengeException: {"error_description":"AADSTS50079: The user is required to use multi-factor authentication.\r\nTrace ID: e64a62a5-d785-495c-80bf-f08ecf5c0d00\r\nCorrelation ID: 0a47406b-0f6e-4fd8-a531-cbe6c15a729e\r\nTimestamp: 2018-12-13 01:03:36Z","error":"interaction_required"}"#,
+             rule: "aadsts.code", code: "50079"),
+        // https://github.com/auth0/passport-azure-ad-oauth2/issues/33
+        Case(line: "TokenError: AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access",
+             rule: "aadsts.code", code: "50076"),
+
+        // MARK: Microsoft Graph 401/403 as clients print them
+        // https://github.com/microsoftgraph/python-sample-auth/issues/12
+        Case(line: "{'error': {'code': 'Authorization_RequestDenied', 'message': 'Insufficient privileges to complete the operation.', 'innerError': {'request-id': '15038357-2dee-45b7-9d84-a3adae7b7c47', 'date': '2018-12-12T21:43:28'}}}",
+             rule: "graph.insufficient-privileges", code: "Authorization_RequestDenied"),
+        // https://github.com/microsoftgraph/dotnetcore-console-sample/issues/44
+        Case(line: "ServiceException: Code: Authorization_RequestDenied", rule: "graph.insufficient-privileges"),
+        // https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/8353
+        Case(line: "  code: Authorization_RequestDenied,", rule: "graph.insufficient-privileges"),
+        // https://github.com/microsoftgraph/msgraph-sdk-powershell/issues/1289
+        Case(line: "Get-MgServicePrincipal_Get2: Insufficient privileges to complete the operation.", rule: "graph.insufficient-privileges"),
+        // https://github.com/Azure-Samples/active-directory-dotnet-graphapi-console/issues/38
+        Case(line: #"> DataServiceClientException: {"odata.error":{"code":"Authorization_RequestDenied","message":{"lang":"en","value":"Insufficient privileges to complete the operation."}}}"#,
+             rule: "graph.insufficient-privileges"),
+        // https://github.com/microsoft/Intune-Resource-Access/issues/112
+        Case(line: #"com.microsoft.intune.scepvalidation.IntuneClientHttpErrorException: {"odata.error":{"date":"2021-09-29T14:51:28","code":"Authorization_RequestDenied","requestId":"fe36e250-b195-4663-8d97-7f41161dd500","message":{"lang":"en","value":"Insufficient privileges to complete the operation."}}}"#,
+             rule: "graph.insufficient-privileges"),
+        // https://github.com/srozemuller/IntuneAssistant/issues/6
+        Case(line: #"  "Message": "Application is not authorized to perform this operation. Application must have one of the following scopes: DeviceManagementConfiguration.Read.All, DeviceManagementConfiguration.ReadWrite.All - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000 - Activity ID: 8191cc94-6c68-4ae6-a843-dcb7f44d2765 - Url: https://fef.amsua0202.manage.microsoft.com/DeviceConfiguration_2311/StatelessDeviceConfigurationFEService/deviceManagement/deviceCompliancePolicies?api-version=5023-10-14&$expand=assignments","#,
+             rule: "graph.missing-permission"),
+        // https://github.com/EUCPilots/vcredist/issues/137
+        Case(line: #"  "Message": "Application is not authorized to perform this operation. Application must have one of the following"#,
+             rule: "graph.missing-permission"),
+        // https://github.com/microsoft/Intune-PowerShell-SDK/issues/121
+        Case(line: #"\"Message\": \"Application is not authorized to perform this operation as called in app only context but does not have application"#,
+             rule: "graph.missing-permission"),
+        // https://github.com/OfficeDev/microsoft-teams-library-js/issues/2341
+        Case(line: "`Missing role permissions on the request. API requires one of 'TeamMember.Read.All, TeamMember.ReadWrite.All, Group.Read.All, Group.ReadWrite.All, TeamMember.Read.Group, Member.Read.Group'. Roles on the request 'Group.Selected'`",
+             rule: "graph.missing-permission"),
+        // https://github.com/MicrosoftDocs/msteams-docs/issues/6611
+        Case(line: "Missing role permissions on the request. API requires one of 'TeamMember.ReadWriteNonOwnerRole.All, TeamMember.ReadWrite.All, Group.ReadWrite.All'. Roles on the request 'TeamMember.Read.All, Teamwork.Migrate.All, Group.Read.All, Team.Create, Group.Create, Directory.Read.All, User.Read.All, Team.ReadBasic.All'.",
+             rule: "graph.missing-permission"),
+        // https://github.com/microsoftgraph/microsoft-graph-docs/issues/8681
+        Case(line: #"Pa {statusCode: 403, code: "accessDenied", message: "Access denied", requestId: "05e9a341-5b3c-47ed-b4aa-56b615055d5b", date: Wed Jun 10 2020 14:53:58 GMT-0400 (Eastern Daylight Time), …} body: "{"code":"accessDenied","message":"Access denied","innerError":{"date":"2020-06-10T14:53:58","request-id":"05e9a341-5b3c-47ed-b4aa-56b615055d5b"}}" code: "accessDenied""#,
+             rule: "graph.access-denied"),
+        // https://github.com/microsoftgraph/msgraph-sdk-dotnet/issues/1751
+        Case(line: #"{"error":{"code":"MissingCredentials","message":"Valid Authorization header is needed."}}"#, rule: "graph.token-missing"),
+        // https://github.com/microsoftgraph/console-java-connect-sample/issues/1
+        Case(line: #"    "code": "InvalidAuthenticationToken","#, rule: "graph.token-invalid"),
+        // https://github.com/microsoftgraph/console-java-connect-sample/issues/1
+        Case(line: #"    "message": "Access token validation failure.","#, rule: "graph.token-invalid"),
+        // https://github.com/jgraph/drawio/issues/180
+        Case(line: #"> [OneDriveSDK Error] errorType: webRequestFailure, message: graph/me request failed, status code: '403', response text: '{ "error": { "code": "-2147024891, System.UnauthorizedAccessException", "message": "Zugriff verweigert. Sie haben keine Berechtigung, diesen Vorgang auszuführen oder auf diese Ressource zuzugreifen.", "innerError": { "request-id": "34f2dfb5-b20e-4514-bee6-bb79601a1147", "date": "2017-11-27T08:08:51" } } }'"#,
+             rule: "graph.forbidden"),
+        // https://github.com/ThomasKur/M365Documentation/issues/39
+        Case(line: #"     | {"error":{"code":"UnknownError","message":"{\"ErrorCode\":\"Forbidden\",\"Message\":\"{\\r\\n  \\\"_version\\\":"#,
+             rule: "graph.forbidden"),
+        // https://github.com/microsoftgraph/microsoft-graph-docs/issues/2004
+        Case(line: #"`{"error": {"code": "unauthenticated", "message": "Access denied. You do not have permission to perform this action or access this resource.", "innerError": {"request-id": "9bcb965f-c807-4250-bc96-c8f1199f6404", "date": "2017-11-27T18:17:19"}}}`"#,
+             rule: "graph.unauthorized"),
+        // https://github.com/RogerSelwyn/O365-HomeAssistant/issues/260
+        Case(line: "Client Error: 403 Client Error: Forbidden for url: https://graph.microsoft.com/v1.0/me/chats?%24top=20 | Error Message: No authorization information present on the request. | Error Code:",
+             rule: "graph.no-authorization-info"),
+        // https://github.com/kayasax/EasyPIM/issues/37 (the status line and the URL line, as one event prints them)
+        Case(line: "Details: GET https://graph.microsoft.com/v1.0/identityGovernance/privilegedAccess/group/eligibilitySchedules?$filter=groupId%20eq%20'46d4c7fa-293d-4919-a2ac-d80ae90cb1fb'&$expand=principal HTTP/2.0 403 Forbidden",
+             rule: "graph.forbidden"),
+
+        // MARK: Office 365 Management Activity API AF codes
+        // https://github.com/wazuh/wazuh/issues/29674
+        Case(line: #"2025-05-15 09:16:33: [ERROR] Error while retrieving Office 365 activity logs: ('Request ', 'GET', ' ', 'https://manage.office.com/api/v1.0/bfd0a2f0-4e05-4596-a84e-dfd5db1fffca/activity/feed/subscriptions/content?contentType=DLP.All&startTime=2025-05-13T23:16:33&endTime=2025-05-14T23:16:33', ' failed with ', 400, ' - ', '{"error":{"code":"AF20023","message":"The subscription was disabled."}}')."#,
+             rule: "connector.office365.subscription-disabled-af20023", app: "office365"),
+        // https://github.com/microsoft/Office365APIEditor/issues/1
+        Case(line: "Internal Server Error, 500, {'error':{'code':'AF50000','message':'An internal error occurred.  Retry the request.'}}",
+             rule: "connector.office365.management-api-error", code: "AF50000", app: "office365"),
+        // https://github.com/microsoftgraph/microsoft-graph-docs/issues/841
+        Case(line: #"I got the error message "{"error":{"code":"AF50000","message":"Please retry the request again in an hour. We have been notified and would be resolved soon."}}" with 500 return code."#,
+             rule: "connector.office365.management-api-error", code: "AF50000"),
+        // https://github.com/OfficeDev/O365-InvestigationTooling/issues/1
+        Case(line: #"i get an error "error":{"code":"AF20022","message":"No subscription found for the specified content type.""#,
+             rule: "connector.office365.management-api-error", code: "AF20022"),
+        // https://github.com/microsoft/coe-starter-kit/issues/2807
+        Case(line: #"    "code": "AF20024","#, rule: "connector.office365.management-api-error", code: "AF20024"),
+        // https://github.com/MicrosoftDocs/office-365-management-api/issues/479
+        Case(line: #"        "code": "AF20023","#, rule: "connector.office365.management-api-error", code: "AF20023"),
+    ]
+
+    static let mustNotMatch: [(line: String, context: String?)] = [
+        // AADSTS codes mentioned, not reported
+        // https://github.com/MicrosoftDocs/azure-docs/pull/109271
+        ("added AADSTS5000819 and AADSTS76021", nil),
+        // https://github.com/abraunegg/onedrive/pull/3615
+        ("Add detailed guidance to usage and known-issues documentation explaining AADSTS70000 errors during authentication.", nil),
+        // https://github.com/MicrosoftDocs/azure-docs/issues/105747
+        ("Missing error code AADSTS700027 on list of AADSTS errors", nil),
+        // https://github.com/Azure/login/pull/619
+        (#"Document the AADSTS700213 / AADSTS7002138 "no matching federated identity record" failures caused by case-sensitive subject matching"#, nil),
+        // https://github.com/MicrosoftDocs/azure-docs/issues/76237
+        ("When the `MsalServiceException` is thrown with a specific `AADSTS` error code, the `ErrorCode` property **does not** contain that AADSTS error code value.", nil),
+        // https://github.com/MicrosoftDocs/azure-docs/pull/58714
+        ("Added missing AADSTS 90099 error code.", nil),
+        // OAuth wording in documentation and code
+        // https://github.com/MicrosoftDocs/azure-docs/blob/main/articles/active-directory/develop/msal-error-handling-python.md
+        (#"When an error is returned, the `"error"` key contains a machine-readable code. If the `"error"` is, for example, an `"interaction_required"`, you may prompt the user"#, nil),
+        // https://github.com/MicrosoftDocs/azure-docs/blob/main/articles/active-directory/develop/msal-error-handling-python.md
+        (#"scopes = ["https://graph.microsoft.com/.default"]"#, nil),
+        // https://github.com/schibsted/account-sdk-android/pull/480
+        (#"When the refresh token is invalid (expired, user has logged out, etc), 400 Bad Request with `"error": "invalid_grant"` is returned as response."#, nil),
+        // Graph status texts without a Graph response on the line, and other APIs' 401/403
+        // https://github.com/microsoftgraph/microsoft-graph-docs/issues/4207
+        ("graphClient.HttpProvider.SendAsync throws 403 Forbidden.", nil),
+        // https://github.com/mattleib/o365api-as-apponly-webapp/issues/4
+        ("when i try to access call graph.windows.net/.../users it return 403 forbidden error.", nil),
+        // https://github.com/microsoftgraph/microsoft-graph-docs/issues/12216
+        ("Actual Result: 403 Forbidden with Error Code: UknownError and empty Message", nil),
+        // https://github.com/RuiRomano/pbimonitor/issues/11 (no Graph response on the line)
+        ("2021-12-23T10:34:48.923 [Information] OUTPUT: Message        : Response status code does not indicate success: 403 (Forbidden).", nil),
+        // https://github.com/RogerSelwyn/O365-HomeAssistant/issues/263
+        ("2024-11-12 16:57:05.501 DEBUG (SyncWorker_36) [O365.connection] Received response (200) from URL https://graph.microsoft.com/v1.0/me/todo/lists/AQMkADAwATEyMDM3LTRjMjktOTc3AGQtMDACLTAwCgAuAAADEbr9kk7TDkinmPmDZ-ZJuwEA5sRBHK9y0ka3RSDYYdYKjAAC0s5FdwAAAA==", nil),
+        // https://github.com/OfficeDev/microsoft-teams-apps-requestateam/issues/402 (SharePoint lookup, not Graph)
+        ("You don't have permission to use this lookup. Server Response: Teams Requests failed: Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED)) clientRequestId: 38176d94-218a-4882-9cac-701beb5c1f42 serviceRequestId: 38176d94-218a-4882-9cac-701beb5c1f42", nil),
+        // Google OAuth clients that are not the Google Workspace connector
+        // https://github.com/Triple-T/gradle-play-publisher/issues/131
+        ("What could be the cause it. com.google.api.client.auth.oauth2.TokenResponseException: 400 Bad Request", nil),
+        // https://github.com/GeneralTask/task-manager/pull/2169
+        (#"Get \"https://www.googleapis.com/calendar/v3/calendars/primary/events?alt=json&orderBy=startTime\": oauth2: cannot fetch token: 400 Bad Request\nResponse: {\n  \"error\": \"invalid_grant\",\n  \"error_description\": \"Token has been expired or revoked.\"\n}"#, nil),
+        // https://github.com/AlphaTiles/AlphaTiles/pull/107
+        (#"- Usually, this results in an error with a message "Token has been expired or revoked". The code knows how to deal with this"#, nil),
+        // AF codes mentioned
+        // https://github.com/MicrosoftDocs/office-365-management-api/issues/387
+        ("The error code 'AF20024' for the Office 365 Management API is not in the documentation.", nil),
+        // https://github.com/microsoft/Office365APIEditor/issues/1
+        ("Error code AF50000 is \"internal error\" of the API.", nil),
+        // "Service timeout" of other services
+        // https://github.com/elastic/integrations/pull/15476 (a throttling text of the same API family)
+        (#""Too many frequent subscription start requests. Please retry again after 14m 56s""#, nil),
+        // Connector class names without an error
+        // https://github.com/Azure/azure-workload-identity/issues/682 (MSAL debug output that names Graph's userinfo endpoint)
+        ("msal.authority: openid_config = {'token_endpoint': 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token', 'userinfo_endpoint': 'https://graph.microsoft.com/oidc/userinfo'}", nil),
+        // https://github.com/Azure/login/issues/482 (the workflow's own echo of its inputs)
+        ("    audience: api://AzureADTokenExchange", nil),
+    ]
+
+    @Test func realErrorsAreFoundWithTheRightRuleAndCode() {
+        let scanner = Scanner(ShippedCatalogTests.ruleSet)
+        #expect(Self.mustMatch.count >= 40)
+        var missed: [String] = []
+        for c in Self.mustMatch {
+            let (_, findings) = scanner.explain(line: Array(c.line.utf8), context: c.context)
+            guard findings.count == 1, let f = findings.first else {
+                missed.append("\(findings.map(\.rule)) instead of \(c.rule): \(c.line.prefix(120))")
+                continue
+            }
+            if f.rule != c.rule { missed.append("\(f.rule) instead of \(c.rule): \(c.line.prefix(120))") }
+            if let code = c.code, f.field("code") != code {
+                missed.append("code \(f.field("code") ?? "none") instead of \(code): \(c.line.prefix(120))")
+            }
+            if let code = c.code, f.kind == .aadsts || f.rule == "connector.office365.management-api-error" {
+                #expect(f.codeName != nil, "\(code) has no catalog entry")
+            }
+            if let app = c.app, f.app != app { missed.append("app \(f.app ?? "none") instead of \(app): \(c.line.prefix(120))") }
+        }
+        #expect(missed.isEmpty, "\(missed.count) of \(Self.mustMatch.count):\n\(missed.joined(separator: "\n"))")
+    }
+
+    @Test func lookAlikesGiveNoFinding() {
+        let scanner = Scanner(ShippedCatalogTests.ruleSet)
+        #expect(Self.mustNotMatch.count >= 20)
+        var fired: [String] = []
+        for (line, context) in Self.mustNotMatch {
+            let (_, findings) = scanner.explain(line: Array(line.utf8), context: context)
+            if !findings.isEmpty { fired.append("\(findings.map(\.rule)): \(line.prefix(120))") }
+        }
+        #expect(fired.isEmpty, "\(fired.count) of \(Self.mustNotMatch.count):\n\(fired.joined(separator: "\n"))")
+    }
+}

@@ -5,32 +5,26 @@ import Foundation
 public final class OneShotScan {
     public let scanner: Scanner
     public var context: String?
-    public var host: String?
     public private(set) var bytesRead: UInt64 = 0
     public private(set) var findings = 0
 
-    public init(_ ruleSet: RuleSet, context: String? = nil, host: String? = OneShotScan.hostname()) {
+    public init(_ ruleSet: RuleSet, context: String? = nil) {
         scanner = Scanner(ruleSet)
         self.context = context
-        self.host = host
     }
 
     /// Scans `path` ("-" for stdin) to its end, calling `emit` for each finding in input order.
     /// `afterBuffer` runs after each buffer of lines (a live pipe hands over what it has: flush there).
     public func scan(path: String, afterBuffer: () -> Void = {}, emit: (Finding) -> Void) throws(InputError) {
         var input = try OpenedInput.open(path)
-        var reader = ChunkReader(maxLineBytes: scanner.ruleSet.maxLineBytes)
+        var reader = ChunkReader(maxLineBytes: scanner.ruleSet.maxLineBytes, events: scanner.events)
         defer { reader.deallocate() }
         let origin = input.origin
         let context = self.context
-        let host = self.host
         var count = 0
         let scanner = self.scanner
         try reader.run(&input.source) { buffer, offset, truncated in
             scanner.scan(buffer, bufferOffset: offset, origin: origin, context: context, lastLineTruncated: truncated) { f in
-                var f = f
-                f.time = Date()
-                f.host = host
                 count += 1
                 emit(f)
             }
@@ -38,12 +32,5 @@ public final class OneShotScan {
         }
         findings += count
         bytesRead += reader.offset
-    }
-
-    public static func hostname() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count - 1)
-        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -5,11 +5,14 @@ public final class Delivery {
     public let outputs: [any FindingOutput]
     public let throttle: Throttle
     let metrics: MetricsFile?
+    /// Stamps every finding (host, time, event time, source host) before the throttle sees it.
+    public let enricher: Enricher
     /// Findings handed to the outputs (throttle summaries included).
     public private(set) var delivered = 0
 
-    public init(outputs: [any FindingOutput], throttle: Throttle, metrics: MetricsFile? = nil) {
+    public init(outputs: [any FindingOutput], throttle: Throttle, metrics: MetricsFile? = nil, enricher: Enricher = Enricher()) {
         self.outputs = outputs
+        self.enricher = enricher
         self.throttle = throttle
         self.metrics = metrics
     }
@@ -29,7 +32,7 @@ public final class Delivery {
     /// A finding from the scanner: passed on at first sight, folded when it repeats.
     public func offer(_ finding: Finding, now: Date = Date()) {
         var f = finding
-        if f.time == nil { f.time = now }
+        enricher.stamp(&f, now: now)
         throttle.offer(f, now: now, emit: deliver)
     }
 

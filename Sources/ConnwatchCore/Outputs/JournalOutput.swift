@@ -86,6 +86,8 @@ public final class JournalOutput: FindingOutput {
         if let app = f.app { out.append(("CONNWATCH_APP", Array(app.utf8))) }
         for (key, field) in fieldNames { if let v = f.field(key) { out.append((field, Array(v.utf8))) } }
         if let o = f.origin.unit ?? f.origin.path ?? f.origin.identifier { out.append(("CONNWATCH_ORIGIN", Array(o.utf8))) }
+        if let t = f.eventTime { out.append(("CONNWATCH_EVENT_TIME", Array(Timestamp.iso8601(t).utf8))) }
+        if let h = f.sourceHost { out.append(("CONNWATCH_SOURCE_HOST", Array(h.utf8))) }
         var line: [UInt8] = []
         json.encode(f, into: &line)
         if line.last == 0x0A { line.removeLast() }

@@ -44,7 +44,32 @@ struct ScanCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Throttle window in seconds.", valueName: "seconds"))
     var throttleWindow: Double = 300
 
+    @Option(help: ArgumentHelp("Group continuation lines into one event before matching: \(Multiline.modeHelp).", valueName: "mode"))
+    var multiline: String?
+
+    @Option(help: ArgumentHelp("A line matching this regex starts an event (the others continue it).", valueName: "regex"))
+    var multilineStart: String?
+
+    @Option(help: ArgumentHelp("A line matching this regex continues the event before it.", valueName: "regex"))
+    var multilineContinuation: String?
+
     @OptionGroup var ruleOptions: RuleOptions
+
+    /// The grouping the multiline options ask for (nil: one line, one event).
+    func eventBoundaries() throws -> EventBoundaries? {
+        var m: Multiline?
+        if let multiline {
+            guard let parsed = Multiline.parse(multiline) else { throw ValidationError("--multiline '\(multiline)': expected \(Multiline.modeHelp)") }
+            m = parsed
+        }
+        if multilineStart != nil || multilineContinuation != nil {
+            if m == nil { m = Multiline(formats: []) }
+            m?.start = multilineStart
+            m?.continuation = multilineContinuation
+        }
+        guard let m else { return nil }
+        do { return try EventBoundaries(m) } catch { throw ValidationError("--multiline-start/--multiline-continuation: invalid regex \(error)") }
+    }
 
     /// `--output` values as the configuration's outputs.
     func outputsConfig() throws -> Config.OutputsConfig {
@@ -71,6 +96,7 @@ struct ScanCommand: ParsableCommand {
             ? JSONLinesEncoder(lang: lang)
             : TextEncoder(lang: lang, color: tty && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true)
         guard throttleWindow > 0 else { throw ValidationError("--throttle-window must be > 0 seconds") }
+        let boundaries = try eventBoundaries()
         let delivery: Delivery
         do {
             delivery = Delivery(outputs: try Delivery.makeOutputs(try outputsConfig(), lang: lang, stdoutEncoder: encoder),
@@ -104,15 +130,19 @@ struct ScanCommand: ParsableCommand {
                 let reader = try JournalReader(isDir.boolValue ? .directory(journal) : .files([journal]))
                 try reader.addMatches(match)
                 reader.seekHead()
-                input = JournalInput(reader: reader, scanner: Scanner(ruleSet), context: app)
+                let scanner = Scanner(ruleSet)
+                scanner.events = boundaries
+                input = JournalInput(reader: reader, scanner: scanner, context: app)
             } catch { throw CLIError("\(journal): \(error)") }
             var found = false
             while input.poll(emit: { found = true; offer($0) }) > 0 {
                 if let outputError { throw CLIError("cannot write findings: \(outputError)") }
             }
+            input.flushHeld(cut: nil) { found = true; offer($0) }
             try finish(found: found, failed: false)
         }
         let job = OneShotScan(ruleSet, context: app)
+        job.scanner.events = boundaries
         var failed = false
         for path in files.isEmpty ? ["-"] : files {
             do {

@@ -87,7 +87,9 @@ let aadstsRuleYAML = ruleYAML(id: "aadsts.code", kind: "aadsts", patterns: [#"AA
                               extra: "per_match: true\ncatalog: aadsts")
 
 /// Scans bytes the way `connwatch scan` does (ChunkReader + Scanner) with a chosen chunk size.
-func scanBytes(_ bytes: [UInt8], _ ruleSet: RuleSet, context: String? = nil, chunkBytes: Int = 1 << 20) throws -> [Finding] {
+/// With `multiline`, continuation lines are grouped into events as `scan --multiline` does.
+func scanBytes(_ bytes: [UInt8], _ ruleSet: RuleSet, context: String? = nil, chunkBytes: Int = 1 << 20,
+               multiline: Multiline? = nil) throws -> [Finding] {
     struct ArraySource: ByteSource {
         var bytes: [UInt8]; var position = 0; let step: Int
         mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
@@ -99,9 +101,10 @@ func scanBytes(_ bytes: [UInt8], _ ruleSet: RuleSet, context: String? = nil, chu
         }
     }
     var source = ArraySource(bytes: bytes, step: chunkBytes)
-    var reader = ChunkReader(chunkBytes: chunkBytes, maxLineBytes: ruleSet.maxLineBytes)
-    defer { reader.deallocate() }
     let scanner = Scanner(ruleSet)
+    scanner.events = try multiline.map { try EventBoundaries($0) }
+    var reader = ChunkReader(chunkBytes: chunkBytes, maxLineBytes: ruleSet.maxLineBytes, events: scanner.events)
+    defer { reader.deallocate() }
     var findings: [Finding] = []
     try reader.run(&source) { buffer, offset, truncated in
         scanner.scan(buffer, bufferOffset: offset, origin: Origin(input: "test"), context: context, lastLineTruncated: truncated) {

@@ -11,6 +11,8 @@ public struct Config: Sendable, Equatable {
         public var matches: [String] = []
         public var start: Start = .end
         public var app: String?
+        /// Consecutive entries of one unit and process grouped into events (stack traces logged line by line).
+        public var multiline: Multiline?
     }
 
     public struct FileInputConfig: Sendable, Equatable {
@@ -22,6 +24,8 @@ public struct Config: Sendable, Equatable {
         public var partialLineTimeout: Double = 5
         /// Descriptors held open at most; idle files beyond it are closed and reopened when they grow.
         public var maxOpenFiles = 256
+        /// Continuation lines grouped into events before matching.
+        public var multiline: Multiline?
     }
 
     public enum Input: Sendable, Equatable {
@@ -193,13 +197,42 @@ public struct Config: Sendable, Equatable {
         return o
     }
 
+    /// `multiline: auto` (or a format, or `java,msal`), or a mapping with `mode`, `start`, `continuation`,
+    /// `timeout`, `max_lines`, `max_bytes`.
+    static func parseMultiline(_ node: Node, _ r: inout NodeReader) -> Multiline? {
+        if case .scalar(let v) = node {
+            guard let m = Multiline.parse(v.string) else {
+                r.fail(node, "'multiline' is '\(v.string)', expected \(Multiline.modeHelp) or a mapping"); return nil
+            }
+            return m
+        }
+        guard let f = r.mapping(node, "'multiline'", allowed: ["mode", "start", "continuation", "timeout", "max_lines", "max_bytes"]) else { return nil }
+        var m = Multiline(formats: [])
+        if let n = f["mode"], let v = r.string(n, "multiline.mode") {
+            if let parsed = Multiline.parse(v) { m.formats = parsed.formats } else { r.fail(n, "'multiline.mode' is '\(v)', expected \(Multiline.modeHelp)") }
+        }
+        for key in ["start", "continuation"] {
+            guard let n = f[key], let pattern = r.nonEmptyString(n, "multiline.\(key)") else { continue }
+            do { _ = try PCRE2Pattern(pattern) } catch { r.fail(n, "'multiline.\(key)' is not a valid regex: \(error)"); continue }
+            if key == "start" { m.start = pattern } else { m.continuation = pattern }
+        }
+        if f["mode"] == nil && m.start == nil && m.continuation == nil { m.formats = Set(Multiline.Format.allCases) }
+        if let n = f["timeout"] { m.timeout = r.seconds(n, "multiline.timeout", minimum: 0.01) ?? m.timeout }
+        for (key, minimum) in [("max_lines", 2), ("max_bytes", 256)] {
+            guard let n = f[key], let s = r.string(n, "multiline.\(key)") else { continue }
+            guard let v = Int(s), v >= minimum else { r.fail(n, "'multiline.\(key)' must be a number ≥ \(minimum)"); continue }
+            if key == "max_lines" { m.maxLines = v } else { m.maxBytes = v }
+        }
+        return m
+    }
+
     static func parseInput(_ node: Node, _ r: inout NodeReader) -> Input? {
         guard case .mapping(let m) = node, let typeNode = m["type"], case .scalar(let t) = typeNode else {
             r.fail(node, "each input needs 'type: journal' or 'type: file'"); return nil
         }
         switch t.string {
         case "journal":
-            guard let f = r.mapping(node, "a journal input", allowed: ["type", "name", "directory", "files", "matches", "start", "app"]) else { return nil }
+            guard let f = r.mapping(node, "a journal input", allowed: ["type", "name", "directory", "files", "matches", "start", "app", "multiline"]) else { return nil }
             var j = JournalInputConfig()
             if let n = f["name"], let s = r.nonEmptyString(n, "name") { j.name = s }
             if let n = f["directory"], let s = r.nonEmptyString(n, "directory") { j.source = .directory(s) }
@@ -215,9 +248,10 @@ public struct Config: Sendable, Equatable {
             }
             if let n = f["start"], let v = r.enumValue(n, "start", Start.self) { j.start = v }
             if let n = f["app"] { j.app = r.nonEmptyString(n, "app") }
+            if let n = f["multiline"] { j.multiline = parseMultiline(n, &r) }
             return .journal(j)
         case "file":
-            guard let f = r.mapping(node, "a file input", allowed: ["type", "name", "paths", "start", "app", "partial_line_timeout", "max_open_files"]) else { return nil }
+            guard let f = r.mapping(node, "a file input", allowed: ["type", "name", "paths", "start", "app", "partial_line_timeout", "max_open_files", "multiline"]) else { return nil }
             guard let pn = f["paths"], let paths = r.strings(pn, "paths"), !paths.isEmpty else {
                 if f["paths"] == nil { r.fail(node, "a file input needs 'paths' (globs)") }
                 return nil
@@ -235,6 +269,7 @@ public struct Config: Sendable, Equatable {
             if let n = f["max_open_files"], let s = r.string(n, "max_open_files") {
                 if let v = Int(s), v >= 1 { c.maxOpenFiles = v } else { r.fail(n, "'max_open_files' must be a number ≥ 1") }
             }
+            if let n = f["multiline"] { c.multiline = parseMultiline(n, &r) }
             return .file(c)
         default:
             r.fail(typeNode, "input type '\(t.string)' is not one of: journal, file")

@@ -36,7 +36,6 @@ final class Pipeline {
         do {
             delivery = Delivery(outputs: try Delivery.makeOutputs(config.outputs, lang: config.lang), throttle: throttle, metrics: metrics)
         } catch { throw DaemonError("output \(error)") }
-        let host = OneShotScan.hostname()
         if let problem = config.unknownApps(in: ruleSet).first { throw DaemonError(problem) }
         for input in config.inputs {
             switch input {
@@ -56,7 +55,9 @@ final class Pipeline {
                         reader.seekTail()
                     }
                     let fd = try reader.descriptor()
-                    journals.append((j.name, JournalInput(reader: reader, scanner: Scanner(ruleSet), context: j.app, host: host), fd))
+                    let scanner = Scanner(ruleSet)
+                    scanner.events = try j.multiline.map { m throws(PatternError) in try EventBoundaries(m) }
+                    journals.append((j.name, JournalInput(reader: reader, scanner: scanner, context: j.app), fd))
                 } catch {
                     throw DaemonError("input '\(j.name)': \(error)")
                 }
@@ -64,8 +65,12 @@ final class Pipeline {
                 do {
                     let saved = state.files[f.name] ?? []
                     let firstRun = store.saved == nil
-                    let follower = try FileFollower(name: f.name, patterns: f.paths, context: f.app, scanner: Scanner(ruleSet),
-                                                    partialLineTimeout: f.partialLineTimeout, checkpoints: saved,
+                    let scanner = Scanner(ruleSet)
+                    scanner.events = try f.multiline.map { m throws(PatternError) in try EventBoundaries(m) }
+                    // An open event waits for its next line as long as a partial line does, at most.
+                    let timeout = min(f.partialLineTimeout, f.multiline?.timeout ?? .infinity)
+                    let follower = try FileFollower(name: f.name, patterns: f.paths, context: f.app, scanner: scanner,
+                                                    partialLineTimeout: timeout, checkpoints: saved,
                                                     startAtEnd: firstRun && f.start == .end)
                     follower.maxOpenFiles = f.maxOpenFiles
                     follower.excludedPaths = config.ownFiles
@@ -92,6 +97,7 @@ final class Pipeline {
             j.input.reader.process()
             while !full() && j.input.poll(emit: emit) > 0 {}
             if full() { more = true }
+            j.input.flushStale(emit: emit)
         }
         for f in files {
             f.handleEvents()
@@ -127,7 +133,9 @@ final class Pipeline {
     func nextDeadline() -> Date? {
         var dates = delivery.nextDeadline().map { [$0] } ?? []
         if let m = metrics { dates.append(m.nextDeadline()) }
-        if let seconds = files.compactMap({ $0.nextDeadline() }).min() { dates.append(Date().addingTimeInterval(seconds)) }
+        if let seconds = (files.compactMap { $0.nextDeadline() } + journals.compactMap { $0.input.nextDeadline() }).min() {
+            dates.append(Date().addingTimeInterval(seconds))
+        }
         return dates.min()
     }
 

@@ -18,10 +18,12 @@ public enum EffectiveConfig {
                 }
                 y += "    matches: [\(j.matches.map(q).joined(separator: ", "))]\n    start: \(j.start.rawValue)\n"
                 if let app = j.app { y += "    app: \(app)\n" }
+                if let m = j.multiline { y += multiline(m, q) }
             case .file(let f):
                 y += "  - type: file\n    name: \(q(f.name))\n    paths: [\(f.paths.map(q).joined(separator: ", "))]\n"
                 y += "    start: \(f.start.rawValue)\n    partial_line_timeout: \(f.partialLineTimeout)\n    max_open_files: \(f.maxOpenFiles)\n"
                 if let app = f.app { y += "    app: \(app)\n" }
+                if let m = f.multiline { y += multiline(m, q) }
             }
         }
         y += "outputs:\n"
@@ -34,5 +36,13 @@ public enum EffectiveConfig {
         y += "throttle:\n  enabled: \(c.throttle.enabled)\n  window: \(c.throttle.window)\n  max_keys: \(c.throttle.maxKeys)\n"
         if let m = c.metrics { y += "metrics:\n  textfile: \(q(m.path))\n  interval: \(m.interval)\n" }
         return y
+    }
+
+    static func multiline(_ m: Multiline, _ q: (String) -> String) -> String {
+        var y = "    multiline:\n"
+        if !m.formats.isEmpty { y += "      mode: \(m.formats.sorted().map(\.rawValue).joined(separator: ","))\n" }
+        if let s = m.start { y += "      start: \(q(s))\n" }
+        if let c = m.continuation { y += "      continuation: \(q(c))\n" }
+        return y + "      timeout: \(m.timeout)\n      max_lines: \(m.maxLines)\n      max_bytes: \(m.maxBytes)\n"
     }
 }

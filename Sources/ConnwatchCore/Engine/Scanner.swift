@@ -35,6 +35,8 @@ public final class Scanner {
     public static let maxFindingsPerLine = 20
     /// Reused per line: rules hit on the current line, as (rule index, pattern index).
     var lineHits: [(rule: Int, pattern: Int)] = []
+    /// Multi-line grouping: with it, each hit is evaluated with the whole event around its line.
+    public var events: EventBoundaries?
 
     public init(_ ruleSet: RuleSet) {
         self.ruleSet = ruleSet
@@ -46,14 +48,20 @@ public final class Scanner {
     /// Scans a buffer of whole lines (the last one may lack its newline) in one Vectorscan call, then
     /// evaluates only the lines that hold hits. `bufferOffset` is the stream offset of `buffer`'s first byte.
     /// `lastLineTruncated` marks the buffer's last line as cut (the reader dropped the rest of a huge line).
+    /// `lastEventCut`: with multi-line grouping, the buffer's last event was handed over before it ended.
     public func scan(_ buffer: UnsafeRawBufferPointer, bufferOffset: UInt64, origin: Origin, context: String?,
-                     lastLineTruncated: Bool = false, emit: (Finding) -> Void) {
+                     lastLineTruncated: Bool = false, lastEventCut: EventCut? = nil, emit: (Finding) -> Void) {
         scratch.scan(buffer)
         let hits = scratch.hits
         guard !hits.ids.isEmpty, let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         var order = Array(hits.ids.indices)
         if !zip(hits.ends, hits.ends.dropFirst()).allSatisfy({ $0 <= $1 }) {
             order.sort { hits.ends[$0] < hits.ends[$1] }
+        }
+        if let events {
+            scanEvents(events, base: base, count: buffer.count, order: order, bufferOffset: bufferOffset, origin: origin,
+                       context: context, lastLineTruncated: lastLineTruncated, lastEventCut: lastEventCut, emit: emit)
+            return
         }
         var currentStart = -1, currentEnd = -1
         var trace: Trace? = nil
@@ -77,6 +85,59 @@ public final class Scanner {
                 flush()
                 currentStart = Self.lineStart(base, before: last)
                 currentEnd = Self.lineEnd(base, from: last, count: buffer.count)
+            }
+            lineHits.append(ruleSet.owners[hits.ids[i]])
+        }
+        flush()
+    }
+
+    /// Vectorscan scanned the whole buffer; only around its hits are event bounds looked for: back to the
+    /// line that starts the event, forward through its continuation lines. One event, one evaluation.
+    func scanEvents(_ events: EventBoundaries, base: UnsafePointer<UInt8>, count: Int, order: [Int], bufferOffset: UInt64,
+                    origin: Origin, context: String?, lastLineTruncated: Bool, lastEventCut: EventCut?,
+                    emit: (Finding) -> Void) {
+        let hits = scratch.hits
+        var start = -1, end = -1, floor = 0, hitLine = 0
+        var cut: EventCut?
+        var trace: Trace? = nil
+        func flush() {
+            guard start >= 0 else { return }
+            defer { lineHits.removeAll(keepingCapacity: true); floor = end + 1 }
+            var eventOrigin = origin
+            eventOrigin.offset = bufferOffset + UInt64(start)
+            // The buffer's last event ends at its last byte (a newline, or the end of a last line without one).
+            let eventCut = cut ?? (end + 1 >= count ? lastEventCut : nil)
+            let truncatedTail = lastLineTruncated && end == count
+            if memchr(base + start, 0x0A, end - start) == nil {
+                // One line: exactly the line path.
+                let (length, truncated) = lineLength(base + start, end - start)
+                let line = UnsafeRawBufferPointer(start: base + start, count: length)
+                for var f in evaluate(line: line, hits: lineHits, context: context, origin: eventOrigin,
+                                      truncated: truncated || truncatedTail, trace: &trace) {
+                    if let eventCut { f.event = EventLines(lines: [f.line], cut: eventCut) }
+                    emit(f)
+                }
+                return
+            }
+            let subject = UnsafeRawBufferPointer(start: base + start, count: end - start)
+            var hitIndex = 0
+            for i in start..<hitLine where base[i] == 0x0A { hitIndex += 1 }
+            for var f in evaluate(line: subject, hits: lineHits, context: context, origin: eventOrigin,
+                                  truncated: truncatedTail, trace: &trace) {
+                // The redacted event, one element per line; `line` stays the line that matched.
+                let lines = f.line.split(separator: "\n", omittingEmptySubsequences: false)
+                    .map { $0.last == "\r" ? String($0.dropLast()) : String($0) }
+                f.event = EventLines(lines: lines, cut: eventCut)
+                f.line = hitIndex < lines.count ? lines[hitIndex] : lines[0]
+                emit(f)
+            }
+        }
+        for i in order {
+            let last = hits.ends[i] - 1 // a hit belongs to the line of its last byte
+            if last < start || last >= end {
+                flush()
+                hitLine = Self.lineStart(base, before: last)
+                (start, end, cut) = events.event(around: hitLine, base, count: count, floor: floor)
             }
             lineHits.append(ruleSet.owners[hits.ids[i]])
         }

@@ -45,12 +45,33 @@ public struct Related: Sendable, Equatable {
     public var reference: String?
 }
 
+/// Why a multi-line event was handed over before it ended.
+public enum EventCut: String, Sendable, Equatable {
+    /// No line came within the grouping timeout (a following continuation line would start a new event).
+    case timeout
+    case maxLines = "max_lines"
+    case maxBytes = "max_bytes"
+}
+
+/// The lines of a multi-line event a finding came from (redacted, bounded by the grouping's limits).
+public struct EventLines: Sendable, Equatable {
+    public var lines: [String]
+    public var cut: EventCut?
+    public init(lines: [String], cut: EventCut? = nil) { self.lines = lines; self.cut = cut }
+}
+
 /// One finding. JSON form and its versioning: docs/findings.md and schema/finding.schema.json.
 public struct Finding: Sendable, Equatable {
     public static let schemaVersion = 1
 
+    /// When connwatch read the line (the journal: when the entry was written).
     public var time: Date?
+    /// The machine that scanned.
     public var host: String?
+    /// The event's own time: the journal's realtime timestamp, else the line's own timestamp.
+    public var eventTime: Date?
+    /// The machine the event happened on: the journal's `_HOSTNAME`, else a syslog line's host field.
+    public var sourceHost: String?
     public var rule: String
     public var kind: RuleKind
     public var app: String?
@@ -69,6 +90,8 @@ public struct Finding: Sendable, Equatable {
     public var truncated: Bool = false
     /// The line held more findings than one line may give (Scanner.maxFindingsPerLine); the rest were dropped.
     public var capped: Bool = false
+    /// Set when the finding came from an event of more than one line.
+    public var event: EventLines?
     public var count: Int = 1
     public var related: [Related] = []
     /// Set on a throttle summary.
@@ -83,5 +106,6 @@ public struct Finding: Sendable, Equatable {
             && a.fields.elementsEqual(b.fields, by: { $0.name == $1.name && $0.value == $1.value })
             && a.origin == b.origin && a.line == b.line && a.truncated == b.truncated && a.capped == b.capped && a.count == b.count
             && a.related == b.related && a.throttle == b.throttle && a.time == b.time && a.host == b.host
+            && a.eventTime == b.eventTime && a.sourceHost == b.sourceHost && a.event == b.event
     }
 }

@@ -18,6 +18,8 @@ public struct JSONLinesEncoder: FindingEncoder {
         w.key("schema"); w.number(Finding.schemaVersion)
         if let time = f.time { w.key("time"); w.string(Timestamp.iso8601(time)) }
         if let host = f.host { w.key("host"); w.string(host) }
+        if let t = f.eventTime { w.key("event_time"); w.string(Timestamp.iso8601(t)) }
+        if let h = f.sourceHost { w.key("source_host"); w.string(h) }
         w.key("rule"); w.string(f.rule)
         w.key("kind"); w.string(f.kind.rawValue)
         w.key("app"); if let app = f.app { w.string(app) } else { w.null() }
@@ -74,6 +76,14 @@ public struct JSONLinesEncoder: FindingEncoder {
         w.key("line"); w.string(f.line)
         if f.truncated { w.key("truncated"); w.bool(true) }
         if f.capped { w.key("capped"); w.bool(true) }
+        if let e = f.event {
+            w.key("event"); w.open()
+            w.key("lines"); w.openArray()
+            for l in e.lines { w.string(l) }
+            w.closeArray()
+            if let cut = e.cut { w.key("cut"); w.string(cut.rawValue) }
+            w.close()
+        }
         w.key("count"); w.number(f.count)
         if let t = f.throttle {
             w.key("throttle"); w.open()
@@ -143,7 +153,8 @@ public enum Timestamp {
         var t = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&t, &parts)
-        let ms = min(999, Int((date.timeIntervalSince1970 - Double(t)) * 1000))
+        // Via whole microseconds: a parsed ",311" is stored as .31099999… and must not print as .310.
+        let ms = min(999, Int(((date.timeIntervalSince1970 - Double(t)) * 1e6).rounded()) / 1000)
         var b = [UInt8](repeating: 0, count: 24)
         func put(_ value: Int, _ at: Int, _ width: Int) {
             var v = value

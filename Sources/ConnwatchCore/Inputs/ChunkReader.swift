@@ -3,9 +3,13 @@ import Foundation
 /// Cuts a byte stream into buffers of whole lines for `Scanner.scan`, carrying a partial last line over to
 /// the next read, and bounding memory: a line longer than `maxLineBytes` is scanned as its first
 /// `maxLineBytes` bytes (marked truncated) and the rest of it is skipped.
+/// With multi-line grouping (`events`), the last event of what was read is held back too, from its first line,
+/// until a line that starts the next event arrives (or the end, or the caller's timeout): a buffer never ends
+/// inside an event, and `committedOffset` (where a follower resumes after a restart) is the open event's start.
 public struct ChunkReader {
     public let chunkBytes: Int
     public let maxLineBytes: Int
+    public let events: EventBoundaries?
     let buffer: UnsafeMutableRawBufferPointer
     /// Bytes held in `buffer` (a partial line carried over plus new data).
     var fill = 0
@@ -16,12 +20,14 @@ public struct ChunkReader {
 
     public static let defaultChunkBytes = 1 << 20
 
-    public init(chunkBytes: Int = ChunkReader.defaultChunkBytes, maxLineBytes: Int, startOffset: UInt64 = 0) {
+    public init(chunkBytes: Int = ChunkReader.defaultChunkBytes, maxLineBytes: Int, startOffset: UInt64 = 0,
+                events: EventBoundaries? = nil) {
         self.chunkBytes = max(chunkBytes, 4096)
         self.maxLineBytes = maxLineBytes
+        self.events = events
         offset = startOffset
-        // Room for a carried line of up to maxLineBytes plus a full chunk.
-        buffer = .allocate(byteCount: self.chunkBytes + maxLineBytes + 1, alignment: 64)
+        // Room for a carried line of up to maxLineBytes (after a held event) plus a full chunk.
+        buffer = .allocate(byteCount: self.chunkBytes + maxLineBytes + (events?.settings.maxBytes ?? 0) + 1, alignment: 64)
     }
 
     public func deallocate() { buffer.deallocate() }
@@ -29,7 +35,7 @@ public struct ChunkReader {
     /// Stream offset of the first byte not yet handed over (the start of a held partial line): where a
     /// follower resumes after a restart.
     public var committedOffset: UInt64 { offset }
-    /// Bytes of a partial last line held back.
+    /// Bytes of a partial last line (and, grouping events, of the open event) held back.
     public var heldBytes: Int { skipping ? 0 : fill }
 
     /// Reads `source` to its end, handing each buffer of whole lines to `body(buffer, streamOffset, lastLineTruncated)`.
@@ -62,13 +68,22 @@ public struct ChunkReader {
                 start = 0
             }
             if let last = Self.lastNewline(buffer, from: start, to: fill) {
-                body(UnsafeRawBufferPointer(rebasing: buffer[0...last]), offset, false)
-                offset += UInt64(last + 1)
-                move(from: last + 1)
+                var upTo = last + 1
+                if let events, let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                   let open = events.lastEventStart(base, count: upTo) {
+                    upTo = open
+                }
+                if upTo > 0 {
+                    body(UnsafeRawBufferPointer(rebasing: buffer[0..<upTo]), offset, false)
+                    offset += UInt64(upTo)
+                    move(from: upTo)
+                }
             }
-            if fill > maxLineBytes {
+            // Whole lines of a held event come first; the partial line after them is what may be over-long.
+            let partialStart = events == nil ? 0 : Self.lastNewline(buffer, from: 0, to: fill).map { $0 + 1 } ?? 0
+            if fill - partialStart > maxLineBytes {
                 // An over-long line with no end in sight: scan its head now, skip its tail.
-                body(UnsafeRawBufferPointer(rebasing: buffer[0..<maxLineBytes]), offset, true)
+                body(UnsafeRawBufferPointer(rebasing: buffer[0..<(partialStart + maxLineBytes)]), offset, true)
                 offset += UInt64(fill)
                 fill = 0
                 skipping = true
@@ -76,7 +91,8 @@ public struct ChunkReader {
         }
     }
 
-    /// Hands over a held partial line as a line of its own (end of input, or a follower's timeout).
+    /// Hands over a held partial line as a line of its own, and a held event (end of input, or a follower's
+    /// timeout).
     public mutating func flushPartialLine(_ body: (UnsafeRawBufferPointer, UInt64, Bool) -> Void) {
         if fill > 0 && !skipping { body(UnsafeRawBufferPointer(rebasing: buffer[0..<fill]), offset, false) }
         offset += UInt64(fill)

@@ -122,14 +122,16 @@ public final class FileFollower {
     /// Scans partial last lines that stopped growing `partialLineTimeout` ago as lines of their own.
     public func flushStalePartialLines(now: Date = Date(), emit: (Finding) -> Void) {
         for file in tracked.values where file.reader.heldBytes > 0 && now.timeIntervalSince(file.lastGrowth) >= partialLineTimeout {
-            flushPartialLine(file, emit: emit)
+            // A held event handed over because no line came: a later continuation line starts a new one.
+            flushPartialLine(file, cut: scanner.events == nil ? nil : .timeout, emit: emit)
         }
     }
 
-    func flushPartialLine(_ file: Tracked, emit: (Finding) -> Void) {
+    func flushPartialLine(_ file: Tracked, cut: EventCut? = nil, emit: (Finding) -> Void) {
         let origin = Origin(input: "file", path: file.path, inode: file.key.inode)
         file.reader.flushPartialLine { buf, off, trunc in
-            scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc, emit: emit)
+            scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc,
+                         lastEventCut: cut, emit: emit)
         }
     }
 
@@ -231,7 +233,8 @@ public final class FileFollower {
             offset = size
         }
         lseek(fd, off_t(offset), SEEK_SET)
-        let reader = ChunkReader(chunkBytes: Self.chunkBytes, maxLineBytes: scanner.ruleSet.maxLineBytes, startOffset: offset)
+        let reader = ChunkReader(chunkBytes: Self.chunkBytes, maxLineBytes: scanner.ruleSet.maxLineBytes, startOffset: offset,
+                                 events: scanner.events)
         tracked[key] = Tracked(key: key, path: path, fd: fd, reader: reader, fingerprint: fingerprint)
     }
 

@@ -7,7 +7,6 @@ public final class JournalInput {
     public let reader: JournalReader
     public let scanner: Scanner
     public var context: String?
-    public var host: String?
     /// Cursor of the last entry read; the checkpoint once the batch's findings are out.
     public private(set) var lastCursor: String?
     public private(set) var entriesRead: UInt64 = 0
@@ -22,6 +21,14 @@ public final class JournalInput {
     /// The batch's messages, one per line; grown only for very long messages.
     var storage = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 64)
     var starts: [Int] = []
+    /// Grouping events (the scanner has `events`): each entry's process, so that only consecutive entries of
+    /// one process form an event.
+    var keys: [Int] = []
+    /// Grouping events: the entries of the possibly open last event, carried over to the next batch
+    /// (`storage[0..<heldBytes]`, the first `heldEntries` of `starts`), and since when nothing was added.
+    var heldEntries = 0
+    var heldBytes = 0
+    public private(set) var heldSince: Date?
 
     func grow(to size: Int) {
         let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, storage.count * 2), alignment: 64)
@@ -32,11 +39,10 @@ public final class JournalInput {
 
     deinit { storage.deallocate() }
 
-    public init(reader: JournalReader, scanner: Scanner, context: String? = nil, host: String? = OneShotScan.hostname()) {
+    public init(reader: JournalReader, scanner: Scanner, context: String? = nil) {
         self.reader = reader
         self.scanner = scanner
         self.context = context
-        self.host = host
     }
 
     /// Entries per batch: small, because finding an entry's origin means stepping back to it (libsystemd
@@ -56,7 +62,7 @@ public final class JournalInput {
             if n < maxEntries { break }
         }
         if total > 0 {
-            lastCursor = reader.cursor()
+            lastCursor = cursorBeforeHeld() ?? lastCursor
             lagSeconds = max(0, Date().timeIntervalSince1970 - Double(reader.realtimeMicros()) / 1e6)
         } else {
             lagSeconds = 0
@@ -64,12 +70,65 @@ public final class JournalInput {
         return total
     }
 
-    func batch(maxBytes: Int, maxEntries: Int, emit: (Finding) -> Void) -> Int {
+    /// The checkpoint: the last entry read, or with an open event held, the entry before it (so that a
+    /// restart reads the event whole again). nil when there is no such entry.
+    func cursorBeforeHeld() -> String? {
+        guard heldEntries > 0 else { return reader.cursor() }
+        let moved = reader.previous(heldEntries)
+        let cursor = moved == heldEntries ? reader.cursor() : nil
+        _ = reader.next(moved)
+        return cursor
+    }
+
+    /// Seconds until a held event is due (grouping events), if one is held.
+    public func nextDeadline(now: Date = Date()) -> Double? {
+        guard let heldSince, let events = scanner.events else { return nil }
+        return max(0, events.settings.timeout - now.timeIntervalSince(heldSince))
+    }
+
+    /// Hands over a held event: after the grouping timeout (marked as cut), or at the end of a one-shot scan.
+    public func flushHeld(cut: EventCut?, emit: (Finding) -> Void) {
+        guard heldEntries > 0 else { return }
+        scanAndEmit(upTo: heldBytes, count: heldEntries, lastEventCut: cut, emit: emit)
         starts.removeAll(keepingCapacity: true)
+        keys.removeAll(keepingCapacity: true)
+        heldEntries = 0
+        heldBytes = 0
+        heldSince = nil
+        lastCursor = reader.cursor()
+    }
+
+    /// Flushes a held event whose timeout passed.
+    public func flushStale(now: Date = Date(), emit: (Finding) -> Void) {
+        if let due = nextDeadline(now: now), due <= 0 { flushHeld(cut: .timeout, emit: emit) }
+    }
+
+    /// Grouping events: true inside one multi-line message, false where another process's entry begins.
+    func recordBoundary(at offset: Int) -> Bool? {
+        var lo = 0, hi = starts.count
+        while hi - lo > 1 { let mid = (lo + hi) / 2; if starts[mid] <= offset { lo = mid } else { hi = mid } }
+        if starts[lo] != offset { return true }
+        return lo == 0 || keys[lo] == keys[lo - 1] ? nil : false
+    }
+
+    static func key(_ bytes: UnsafeRawBufferPointer?) -> Int {
+        var h = Hasher()
+        if let bytes { h.combine(bytes: bytes) }
+        return h.finalize()
+    }
+
+    func batch(maxBytes: Int, maxEntries: Int, emit: (Finding) -> Void) -> Int {
+        let grouping = scanner.events != nil
+        // Only entries of a held event stay from the last batch.
+        starts.removeSubrange(heldEntries...)
+        keys.removeSubrange(min(heldEntries, keys.count)...)
         let maxLine = scanner.ruleSet.maxLineBytes
-        var fill = 0
-        while fill < maxBytes, starts.count < maxEntries, reader.next() {
+        var fill = heldBytes
+        var added = 0
+        while fill < maxBytes, added < maxEntries, reader.next() {
             starts.append(fill)
+            added += 1
+            if grouping { keys.append(Self.key(reader.data("_PID"))) }
             if let message = reader.message() {
                 // Bound memory per entry: the line limit applies to journal messages too.
                 let n = min(message.count, maxLine + 1)
@@ -81,20 +140,46 @@ public final class JournalInput {
             storage[fill] = 0x0A
             fill += 1
         }
+        guard added > 0 else { return 0 }
         let count = starts.count
-        guard count > 0 else { return 0 }
-        entriesRead += UInt64(count)
-        bytesRead += UInt64(fill)
+        entriesRead += UInt64(added)
+        bytesRead += UInt64(fill - heldBytes)
+        var scanEnd = fill
+        if let events = scanner.events {
+            events.recordBoundary = { [unowned self] in self.recordBoundary(at: $0) }
+            // The last event may go on in entries not written yet: hold it (unless it is already at its bounds).
+            scanEnd = events.lastEventStart(storage.baseAddress!.assumingMemoryBound(to: UInt8.self), count: fill) ?? fill
+        }
+        scanAndEmit(upTo: scanEnd, count: count, lastEventCut: nil, emit: emit)
+        if grouping {
+            // Carry the open event's entries to the front for the next batch.
+            let first = starts.firstIndex { $0 >= scanEnd } ?? count
+            heldEntries = count - first
+            heldBytes = fill - scanEnd
+            if heldBytes > 0, scanEnd > 0 {
+                storage.baseAddress!.copyMemory(from: storage.baseAddress! + scanEnd, byteCount: heldBytes)
+            }
+            starts = starts[first...].map { $0 - scanEnd }
+            keys = Array(keys[first...])
+            heldSince = heldEntries > 0 ? Date() : nil
+        }
+        return added
+    }
+
+    /// Scans `storage[0..<end]` (the first entries of `count` read; the reader stands on the last of them).
+    func scanAndEmit(upTo end: Int, count: Int, lastEventCut: EventCut?, emit: (Finding) -> Void) {
+        guard end > 0 else { return }
+        scanner.events?.recordBoundary = { [unowned self] in self.recordBoundary(at: $0) }
+        defer { scanner.events?.recordBoundary = nil }
         var findings: [Finding] = []
-        scanner.scan(UnsafeRawBufferPointer(rebasing: storage[0..<fill]), bufferOffset: 0, origin: Origin(input: "journal"),
-                     context: context) { findings.append($0) }
+        scanner.scan(UnsafeRawBufferPointer(rebasing: storage[0..<end]), bufferOffset: 0, origin: Origin(input: "journal"),
+                     context: context, lastEventCut: lastEventCut) { findings.append($0) }
         if !findings.isEmpty {
             attachOrigins(&findings, count: count)
             // Never read our own output back: connwatch's stdout lands in the journal under systemd.
             findings.removeAll { $0.origin.pid == Self.ownPID || $0.origin.identifier.map(ignoredIdentifiers.contains) == true }
         }
         for f in findings { emit(f) }
-        return count
     }
 
     /// The reader stands on the batch's last entry: one sweep back to the earliest entry with a finding,
@@ -125,8 +210,6 @@ public final class JournalInput {
         for i in findings.indices {
             let o = origins[entry(of: findings[i])]!
             findings[i].origin = o
-            findings[i].host = host
-            if let usec = o.realtimeMicros { findings[i].time = Date(timeIntervalSince1970: Double(usec) / 1e6) }
         }
     }
 }

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+extension DaemonHarness {
+    /// Every finding written so far (all runs), as JSON objects.
+    func findings() -> [[String: Any]] {
+        outputs.flatMap { path -> [[String: Any]] in
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+    }
+}
+
+/// `scan --multiline`: one finding per event, with the shipped rules.
+@Suite struct ScanMultilineCLITests {
+    @Test func oneFindingPerEventWithItsLinesAndItsOwnTime() throws {
+        let log = try tempFile("app.log", """
+        2022-12-01 19:02:02,311 ERROR graph-sync token request failed: AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.
+        Trace ID: 22c04acd-a816-42bc-bb4f-5f1c8dcb4c02
+        Correlation ID: 3c90998d-702c-4bd9-9ae3-02eeb373883b
+        Timestamp: 2022-12-01 19:02:02Z
+        2022-12-01 19:02:03,000 INFO graph-sync retrying in 30 s
+
+        """)
+        let r = try connwatch(["scan", "--format", "json", "--no-throttle", "--multiline", "msal", log], env: ["TZ": "UTC"])
+        #expect(r.status == 0)
+        let f = try jsonLines(r.stdout)
+        #expect(f.count == 1)
+        #expect(f.first?["code"] as? String == "7000218")
+        #expect(f.first?["event_time"] as? String == "2022-12-01T19:02:02.311Z")
+        #expect((f.first?["event"] as? [String: Any])?["lines"] as? [String] == [
+            "2022-12-01 19:02:02,311 ERROR graph-sync token request failed: AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            "Trace ID: 22c04acd-a816-42bc-bb4f-5f1c8dcb4c02", "Correlation ID: 3c90998d-702c-4bd9-9ae3-02eeb373883b",
+            "Timestamp: 2022-12-01 19:02:02Z"])
+        let bad = try connwatch(["scan", "--multiline", "cobol", log])
+        #expect(bad.status != 0 && bad.stderr.contains("--multiline"))
+    }
+}
+
+/// The daemon's file input: the one enrichment stage, and multi-line events across a restart.
+@Suite(.serialized) struct EventDaemonTests {
+    @Test(.tags(.slow), .notInFastSet) func fileFindingsCarryHostAndTheLinesOwnTimeAndHost() throws {
+        let h = try DaemonHarness()
+        try h.start()
+        h.append("2026-11-20T05:06:07.250Z web-01 connector[12]: token request failed: AADSTS50020: User account does not exist\n")
+        #expect(h.waitFor { !h.findings().isEmpty })
+        #expect(h.stop().0 == 0)
+        let f = try #require(h.findings().first)
+        let hostname = try String(contentsOfFile: "/proc/sys/kernel/hostname", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(f["host"] as? String == hostname, "docs/findings.md promises host on every finding")
+        #expect(f["time"] is String)
+        #expect(f["event_time"] as? String == "2026-11-20T05:06:07.250Z")
+        #expect(f["source_host"] as? String == "web-01")
+    }
+
+    @Test(.tags(.slow), .notInFastSet) func sigtermInTheMiddleOfAnEventLosesAndRepeatsNothing() throws {
+        // The extra lines continue the file input's mapping (the harness writes it last before extraConfig).
+        let h = try DaemonHarness(extraConfig: "    partial_line_timeout: 60\n    multiline: {mode: java, timeout: 60s}\n")
+        try h.addTestRule()
+        h.append("start A\nTESTHIT 1\nstart B: Office 365 poll failed\n\tat x.Y.z(Y.java:1)\n")
+        try h.start()
+        // TESTHIT 1 is out only once the event after it was seen to start: event B is read and held now.
+        #expect(h.waitFor { h.numbers() == [1] })
+        #expect(h.stop(SIGTERM).0 == 0)
+        h.append("Caused by: java.lang.NullPointerException TESTHIT 2\n\tat x.Y.w(Y.java:2)\nstart C\n")
+        try h.start()
+        #expect(h.waitFor { h.numbers().count >= 2 })
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(h.stop().0 == 0)
+        #expect(h.numbers() == [1, 2], "nothing lost, nothing repeated")
+        let event = try #require(h.findings().last?["event"] as? [String: Any])
+        #expect(event["lines"] as? [String] == ["start B: Office 365 poll failed", "\tat x.Y.z(Y.java:1)",
+                                               "Caused by: java.lang.NullPointerException TESTHIT 2", "\tat x.Y.w(Y.java:2)"])
+        #expect(event["cut"] == nil)
+    }
+
+    @Test(.tags(.slow), .notInFastSet) func anEventThatStopsGrowingIsFlushedAtItsTimeoutAndMarked() throws {
+        let h = try DaemonHarness(extraConfig: "    multiline: {mode: java, timeout: 300ms}\n")
+        try h.addTestRule()
+        try h.start()
+        h.append("worker failed TESTHIT 7\n\tat x.Y.z(Y.java:1)\n")
+        #expect(h.waitFor { h.numbers() == [7] })
+        #expect(h.stop().0 == 0)
+        let event = try #require(h.findings().first?["event"] as? [String: Any])
+        #expect(event["lines"] as? [String] == ["worker failed TESTHIT 7", "\tat x.Y.z(Y.java:1)"])
+        #expect(event["cut"] as? String == "timeout")
+    }
+}

@@ -15,16 +15,16 @@ public struct JSONLinesEncoder: FindingEncoder {
         var w = JSONWriter(out: [])
         swap(&w.out, &out)
         w.open()
-        w.key("schema"); w.number(Finding.schemaVersion)
-        if let time = f.time { w.key("time"); w.string(Timestamp.iso8601(time)) }
-        if let host = f.host { w.key("host"); w.string(host) }
-        if let t = f.eventTime { w.key("event_time"); w.string(Timestamp.iso8601(t)) }
-        if let h = f.sourceHost { w.key("source_host"); w.string(h) }
-        w.key("rule"); w.string(f.rule)
-        w.key("kind"); w.string(f.kind.rawValue)
-        w.key("app"); if let app = f.app { w.string(app) } else { w.null() }
+        w.key(FindingField.schema); w.number(Finding.schemaVersion)
+        if let time = f.time { w.key(FindingField.time); w.string(Timestamp.iso8601(time)) }
+        if let host = f.host { w.key(FindingField.host); w.string(host) }
+        if let t = f.eventTime { w.key(FindingField.eventTime); w.string(Timestamp.iso8601(t)) }
+        if let h = f.sourceHost { w.key(FindingField.sourceHost); w.string(h) }
+        w.key(FindingField.rule); w.string(f.rule)
+        w.key(FindingField.kind); w.string(f.kind.rawValue)
+        w.key(FindingField.app); if let app = f.app { w.string(app) } else { w.null() }
         if !f.candidates.isEmpty {
-            w.key("candidates"); w.openArray()
+            w.key(FindingField.candidates); w.openArray()
             for c in f.candidates {
                 w.open()
                 w.key("app"); w.string(c.app)
@@ -36,18 +36,18 @@ public struct JSONLinesEncoder: FindingEncoder {
             }
             w.closeArray()
         }
-        w.key("severity"); w.string(f.severity.rawValue)
-        w.key("title"); w.string(f.title[lang])
-        if let codeName = f.codeName { w.key("code_name"); w.string(codeName) }
-        if let category = f.category { w.key("category"); w.string(category.rawValue) }
+        w.key(FindingField.severity); w.string(f.severity.rawValue)
+        w.key(FindingField.title); w.string(f.title[lang])
+        if let codeName = f.codeName { w.key(FindingField.codeName); w.string(codeName) }
+        if let category = f.category { w.key(FindingField.category); w.string(category.rawValue) }
         for field in f.fields {
             w.key(field.name)
             if field.name == "http_status", let n = Int(field.value) { w.number(n) } else { w.string(field.value) }
         }
-        w.key("remediation"); w.string(f.remediation[lang])
-        if let reference = f.reference { w.key("reference"); w.string(reference) }
+        w.key(FindingField.remediation); w.string(f.remediation[lang])
+        if let reference = f.reference { w.key(FindingField.reference); w.string(reference) }
         if !f.related.isEmpty {
-            w.key("related"); w.openArray()
+            w.key(FindingField.related); w.openArray()
             for r in f.related {
                 w.open()
                 w.key("rule"); w.string(r.rule)
@@ -60,40 +60,40 @@ public struct JSONLinesEncoder: FindingEncoder {
             }
             w.closeArray()
         }
-        w.key("origin"); w.open()
+        w.key(FindingField.origin); w.open()
         let o = f.origin
-        if let v = o.input { w.key("input"); w.string(v) }
-        if let v = o.path { w.key("path"); w.string(v) }
-        if let v = o.inode { w.key("inode"); w.number(v) }
-        if let v = o.offset { w.key("offset"); w.number(v) }
-        if let v = o.cursor { w.key("cursor"); w.string(v) }
-        if let v = o.unit { w.key("unit"); w.string(v) }
-        if let v = o.identifier { w.key("identifier"); w.string(v) }
-        if let v = o.pid { w.key("pid"); w.string(v) }
-        if let v = o.hostname { w.key("hostname"); w.string(v) }
-        if let v = o.realtimeMicros { w.key("realtime_usec"); w.number(v) }
+        if let v = o.input { w.key(OriginField.input); w.string(v) }
+        if let v = o.path { w.key(OriginField.path); w.string(v) }
+        if let v = o.inode { w.key(OriginField.inode); w.number(v) }
+        if let v = o.offset { w.key(OriginField.offset); w.number(v) }
+        if let v = o.cursor { w.key(OriginField.cursor); w.string(v) }
+        if let v = o.unit { w.key(OriginField.unit); w.string(v) }
+        if let v = o.identifier { w.key(OriginField.identifier); w.string(v) }
+        if let v = o.pid { w.key(OriginField.pid); w.string(v) }
+        if let v = o.hostname { w.key(OriginField.hostname); w.string(v) }
+        if let v = o.realtimeMicros { w.key(OriginField.realtimeMicros); w.number(v) }
         w.close()
-        w.key("line"); w.string(f.line)
-        if f.truncated { w.key("truncated"); w.bool(true) }
-        if f.capped { w.key("capped"); w.bool(true) }
+        w.key(FindingField.line); w.string(f.line)
+        if f.truncated { w.key(FindingField.truncated); w.bool(true) }
+        if f.capped { w.key(FindingField.capped); w.bool(true) }
         if let e = f.event {
-            w.key("event"); w.open()
+            w.key(FindingField.event); w.open()
             w.key("lines"); w.openArray()
             for l in e.lines { w.string(l) }
             w.closeArray()
             if let cut = e.cut { w.key("cut"); w.string(cut.rawValue) }
             w.close()
         }
-        w.key("count"); w.number(f.count)
+        w.key(FindingField.count); w.number(f.count)
         if let t = f.throttle {
-            w.key("throttle"); w.open()
+            w.key(FindingField.throttle); w.open()
             w.key("window_start"); w.string(Timestamp.iso8601(t.start))
             w.key("window_end"); w.string(Timestamp.iso8601(t.end))
             w.key("first_seen"); w.string(Timestamp.iso8601(t.firstSeen))
             w.key("last_seen"); w.string(Timestamp.iso8601(t.lastSeen))
             w.close()
         }
-        w.key("lang"); w.string(lang.rawValue)
+        w.key(FindingField.lang); w.string(lang.rawValue)
         w.close()
         w.out.append(0x0A)
         swap(&out, &w.out)
@@ -111,6 +111,8 @@ struct JSONWriter {
     mutating func closeArray() { out.append(UInt8(ascii: "]")); needComma = true }
     mutating func comma() { if needComma { out.append(UInt8(ascii: ",")) } }
     mutating func key(_ k: String) { comma(); raw(k); out.append(UInt8(ascii: ":")); needComma = false }
+    mutating func key(_ k: FindingField) { key(k.rawValue) }
+    mutating func key(_ k: OriginField) { key(k.rawValue) }
     mutating func null() { comma(); out.append(contentsOf: "null".utf8); needComma = true }
     mutating func bool(_ b: Bool) { comma(); out.append(contentsOf: (b ? "true" : "false").utf8); needComma = true }
     mutating func number<N: BinaryInteger>(_ n: N) { comma(); out.append(contentsOf: String(n).utf8); needComma = true }

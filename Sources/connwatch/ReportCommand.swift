@@ -49,17 +49,9 @@ struct ReportCommand: ParsableCommand {
         if output != nil && outputDir != nil { throw ValidationError("use --output or --output-dir, not both") }
     }
 
-    /// RFC 3339, or a local date / date and time.
+    /// RFC 3339, or a local date / date and time (checked field by field: 2026-13-01 is not a date).
     static func parseTime(_ s: String, in zone: TimeZone) -> Date? {
-        if let d = Timestamp.parse(s) { return d }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = zone
-        for pattern in ["yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd"] {
-            f.dateFormat = pattern
-            if let d = f.date(from: s) { return d }
-        }
-        return nil
+        Timestamp.parse(s) ?? ReportBuilder.localTime(s, in: zone)
     }
 
     func run() throws {
@@ -79,7 +71,7 @@ struct ReportCommand: ParsableCommand {
             label = Timestamp.iso8601(s).prefix(16).replacingOccurrences(of: ":", with: "")
         } else {
             let day = date ?? ReportBuilder.yesterday(in: zone)
-            guard let range = ReportBuilder.day(day, in: zone) else { throw CLIError("--date '\(day)': expected YYYY-MM-DD") }
+            guard let range = ReportBuilder.day(day, in: zone) else { throw CLIError("--date '\(day)': not a valid date (expected YYYY-MM-DD, a day that exists)") }
             (start, end) = range
             label = day
         }

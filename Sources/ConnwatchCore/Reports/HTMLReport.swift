@@ -260,8 +260,9 @@ private struct Page {
     /// Share of the period's total as a whole percent; "<1%" rather than a misleading "0%".
     func share(_ count: Int) -> String {
         guard report.total > 0, count > 0 else { return "0%" }
-        let p = (count * 100 + report.total / 2) / report.total
-        return p == 0 ? "&lt;1%" : "\(p)%"
+        // In floating point: counts saturate at Int.max, and count * 100 would overflow.
+        let p = (Double(count) * 100 / Double(report.total)).rounded()
+        return p == 0 ? "&lt;1%" : "\(Int(p))%"
     }
 
 
@@ -276,19 +277,13 @@ private struct Page {
 
     /// Escapes text for element content and quoted attributes alike.
     func esc(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for ch in text.unicodeScalars {
+        ReportFormat.escape(text) { ch in
             switch ch {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.unicodeScalars.append(ch)
+            case "\"": return "&quot;"
+            case "'": return "&#39;"
+            default: return ReportFormat.entity(ch)
             }
         }
-        return result
     }
 
     // MARK: Style

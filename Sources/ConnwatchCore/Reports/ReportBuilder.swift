@@ -1,107 +1,31 @@
 import Foundation
 
-/// A finding as read back from a findings file: only what reports use.
-public struct FindingRecord: Sendable {
-    public var time: Date
-    public var host: String?
-    public var rule: String
-    public var kind: String
-    public var app: String?
-    public var severity: Severity
-    public var title: String
-    public var code: String?
-    public var tenants: [String]
-    public var remediation: String
-    public var reference: String?
-    public var source: String?
-    public var line: String
-    public var count: Int
-
-    /// What a report section is: the rule; for AADSTS with the code, for connector errors with the app (each
-    /// has its own remediation).
-    public var key: String {
-        if kind == "aadsts" { return "\(rule) AADSTS\(code ?? "?")" }
-        if kind == "connector", let app { return "\(rule) [\(app)]" }
-        return rule
-    }
-
-    /// Parses one JSON line; the error says which key is missing or wrong.
-    public static func parse(_ line: Substring) -> Result<FindingRecord, ReportInputError> {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)), let o = object as? [String: Any] else {
-            return .failure(ReportInputError("not a JSON object"))
-        }
-        func string(_ k: String) -> String? { o[k] as? String }
-        guard let timeText = string("time") else { return .failure(ReportInputError("no 'time'")) }
-        guard let time = Timestamp.parse(timeText) else { return .failure(ReportInputError("'time' is not RFC 3339: \(timeText)")) }
-        guard let rule = string("rule") else { return .failure(ReportInputError("no 'rule'")) }
-        guard let severityText = string("severity"), let severity = Severity(rawValue: severityText) else {
-            return .failure(ReportInputError("no valid 'severity'"))
-        }
-        let origin = o["origin"] as? [String: Any]
-        let tenants = ["tenant_id", "client_id", "app_id"].compactMap { k in string(k).map { "\(k.dropLast(3))=\($0)" } }
-        return .success(FindingRecord(
-            time: time, host: string("host"), rule: rule, kind: string("kind") ?? "?", app: string("app"),
-            severity: severity, title: string("title") ?? rule, code: string("code"), tenants: tenants,
-            remediation: string("remediation") ?? "", reference: string("reference"),
-            source: (origin?["unit"] as? String) ?? (origin?["identifier"] as? String) ?? (origin?["path"] as? String),
-            line: string("line") ?? "", count: max(1, (o["count"] as? Int) ?? 1)))
-    }
-}
-
 public struct ReportInputError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ d: String) { description = d }
 }
 
-extension Timestamp {
-    /// RFC 3339 as connwatch writes it (UTC, milliseconds) and the usual variants (no fraction, offsets).
-    public static func parse(_ s: String) -> Date? {
-        if let d = parseUTC(s) { return d }
-        let iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = iso.date(from: s) { return d }
-        iso.formatOptions = [.withInternetDateTime]
-        return iso.date(from: s)
+extension Int {
+    /// Counts come from files: a hostile `count` near Int.max must saturate a sum, not trap.
+    mutating func addSaturating(_ n: Int) {
+        let (sum, overflow) = addingReportingOverflow(n)
+        self = overflow ? (n > 0 ? Int.max : Int.min) : sum
     }
 }
 
-extension Timestamp {
-    /// `YYYY-MM-DDTHH:MM:SS[.fff]Z`, the form `iso8601(_:)` writes, without a formatter: a report parses one per
-    /// finding, and creating ISO8601DateFormatter each time was most of a report's run time.
-    static func parseUTC(_ s: String) -> Date? {
-        let b = Array(s.utf8)
-        guard b.count == 20 || b.count == 24, b.last == UInt8(ascii: "Z"), b[4] == 45, b[7] == 45, b[10] == 84,
-              b[13] == 58, b[16] == 58 else { return nil }
-        func num(_ from: Int, _ n: Int) -> Int? {
-            var v = 0
-            for c in b[from..<from + n] {
-                guard c >= 48 && c <= 57 else { return nil }
-                v = v * 10 + Int(c - 48)
-            }
-            return v
-        }
-        guard let year = num(0, 4), let month = num(5, 2), let day = num(8, 2), let hour = num(11, 2),
-              let minute = num(14, 2), let second = num(17, 2), (1...12).contains(month), (1...31).contains(day),
-              hour < 24, minute < 60, second < 61 else { return nil }
-        var ms = 0
-        if b.count == 24 {
-            guard b[19] == 46, let f = num(20, 3) else { return nil }
-            ms = f
-        }
-        var parts = tm()
-        parts.tm_year = Int32(year - 1900); parts.tm_mon = Int32(month - 1); parts.tm_mday = Int32(day)
-        parts.tm_hour = Int32(hour); parts.tm_min = Int32(minute); parts.tm_sec = Int32(second)
-        let t = timegm(&parts)
-        return Date(timeIntervalSince1970: Double(t) + Double(ms) / 1000)
-    }
-}
-
-/// Reads findings files (plain or gzip, as logrotate leaves them) and summarises a period.
-public struct ReportBuilder {
+/// Reads findings files (plain or gzip, as logrotate leaves them) and summarises a period. Files are streamed
+/// line by line and aggregated as they are read (memory depends on the distinct rules, hosts and tenants, not on
+/// the number of findings); several files, and large plain files in chunks, are read in parallel.
+public struct ReportBuilder: Sendable {
     public var since: Date
     public var until: Date
     public var timeZone: TimeZone
     public var lang: Language
+    /// Longer lines are skipped and counted: a findings line is at most a few times `max_line_bytes` (escaping),
+    /// so anything beyond this is not a finding, and a line without end (`/dev/zero`) must not fill memory.
+    public var maxLineBytes = 16 << 20
+    /// Plain files larger than this are split into chunks read in parallel.
+    public var chunkBytes = 32 << 20
     public static let examplesPerSection = 3
     public static let skippedShown = 20
 
@@ -120,147 +44,188 @@ public struct ReportBuilder {
         return rotated.sorted { mtime($0) < mtime($1) } + (FileManager.default.fileExists(atPath: path) ? [path] : [])
     }
 
-    /// Reads `paths` and builds the report; unreadable files throw, unparsable lines are listed in `skipped`.
+    /// Reads `paths` and builds the report; unreadable files throw, unparsable or too long lines are listed in
+    /// `skipped` with file and line.
     public func build(paths: [String], now: Date = Date()) throws(InputError) -> Report {
         var report = Report(generated: now, since: since, until: until, timeZone: timeZone.identifier, lang: lang.rawValue)
-        let previousStart = since.addingTimeInterval(-until.timeIntervalSince(since))
-        var current: [FindingRecord] = [], previous: [FindingRecord] = []
-        for path in paths {
-            report.sources.append(path)
-            let text = try Self.readText(path)
-            var lineNumber = 0
-            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-                lineNumber += 1
-                if line.isEmpty { continue }
-                switch FindingRecord.parse(line) {
-                case .success(let r):
-                    if r.time >= since && r.time < until { current.append(r) }
-                    else if r.time >= previousStart && r.time < since { previous.append(r) }
-                case .failure(let e):
-                    report.skippedCount += 1
-                    if report.skipped.count < Self.skippedShown { report.skipped.append("\(path):\(lineNumber): \(e)") }
-                }
+        report.sources = paths
+        let period = ReportPeriod(since: since, until: until, timeZone: timeZone)
+        let units = try plan(paths)
+        let results = ReportResults(count: units.count)
+        let builder = self
+        DispatchQueue.concurrentPerform(iterations: units.count) { k in
+            let acc = ReportAccumulator(period: period)
+            do throws(InputError) {
+                try builder.read(units[k], into: acc)
+                results.set(k, .success(acc))
+            } catch {
+                results.set(k, .failure(error))
             }
         }
-        report.records = current.count
-        report.total = current.reduce(0) { $0 + $1.count }
-        report.previousTotal = previous.reduce(0) { $0 + $1.count }
-        report.bySeverity = Severity.allCases.reversed().map { s in
-            Bucket(name: s.rawValue, count: current.filter { $0.severity == s }.reduce(0) { $0 + $1.count })
+        // Merged in file order, so ties (same time) and the skipped list come out as a sequential read would.
+        let total = ReportAccumulator(period: period)
+        var lineBase = 0
+        for (k, unit) in units.enumerated() {
+            if unit.chunk == 0 { lineBase = 0 }
+            let acc: ReportAccumulator
+            switch results.get(k) {
+            case .success(let a): acc = a
+            case .failure(let e): throw e
+            case nil: throw InputError(path: unit.path, message: "not read")
+            }
+            for s in acc.skipped where total.skipped.count < Self.skippedShown {
+                total.skipped.append((lineBase + s.line, "\(unit.path):\(lineBase + s.line): \(s.message)"))
+            }
+            total.skippedCount.addSaturating(acc.skippedCount)
+            acc.skipped = []
+            lineBase += acc.lines
+            total.merge(acc)
         }
-        report.byKind = Self.buckets(current.map { ($0.kind, $0.count) })
-        report.byApp = Self.buckets(current.map { ($0.app ?? "unknown", $0.count) })
-        report.hosts = Self.buckets(current.compactMap { r in r.host.map { ($0, r.count) } })
-        report.perHour = hourBuckets(current)
-        report.sections = Self.sections(current)
-        let previousSections = Dictionary(Self.sections(previous).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        let currentKeys = Set(report.sections.map(\.key))
-        report.new = report.sections.filter { previousSections[$0.key] == nil }
-            .map { KeyCount(key: $0.key, title: $0.title, severity: $0.severity, count: $0.count) }
-        report.stopped = previousSections.values.filter { !currentKeys.contains($0.key) }.sorted(by: Self.order)
-            .map { KeyCount(key: $0.key, title: $0.title, severity: $0.severity, count: $0.count) }
+        total.fill(&report)
         return report
     }
 
-    static func readText(_ path: String) throws(InputError) -> String {
-        var input = try OpenedInput.open(path)
-        var data = [UInt8]()
-        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { chunk.deallocate() }
-        while true {
-            let n = try input.source.read(into: chunk)
-            if n == 0 { break }
-            data.append(contentsOf: chunk[0..<n])
-        }
-        return String(decoding: data, as: UTF8.self)
+    /// One piece of reading work: a whole file, or a byte range of a large plain file (lines that start in it).
+    struct ReadUnit: Sendable {
+        var path: String
+        var chunk: Int
+        var range: Range<Int64>?
     }
 
-    static func buckets(_ pairs: [(String, Int)]) -> [Bucket] {
-        var counts: [String: Int] = [:]
-        for (name, n) in pairs { counts[name, default: 0] += n }
-        return counts.map { Bucket(name: $0.key, count: $0.value) }.sorted { ($0.count, $1.name) > ($1.count, $0.name) }
-    }
-
-    static func order(_ a: Section, _ b: Section) -> Bool {
-        if a.severity != b.severity { return a.severity > b.severity }
-        if a.count != b.count { return a.count > b.count }
-        return a.key < b.key
-    }
-
-    /// One section as it grows, mutated in place: a Section copied out of a dictionary per record would copy
-    /// its lists each time (quadratic in a day with many tenants).
-    final class SectionAccumulator {
-        var section: Section
-        var apps: [String: Int] = [:], hosts: [String: Int] = [:], sources: [String: Int] = [:], tenants: [String: Int] = [:]
-        init(_ r: FindingRecord) {
-            section = Section(key: r.key, rule: r.rule, code: r.code, kind: r.kind, severity: r.severity, title: r.title,
-                              count: 0, firstSeen: r.time, lastSeen: r.time, apps: [], hosts: [], sources: [], tenants: [],
-                              remediation: r.remediation, reference: r.reference, examples: [])
-        }
-
-        func add(_ r: FindingRecord) {
-            section.count += r.count
-            section.severity = max(section.severity, r.severity)
-            section.lastSeen = r.time
-            section.title = r.title
-            if section.remediation.isEmpty { section.remediation = r.remediation }
-            if section.examples.count < examplesPerSection && !r.line.isEmpty && !section.examples.contains(r.line) {
-                section.examples.append(r.line)
+    func plan(_ paths: [String]) throws(InputError) -> [ReadUnit] {
+        var units: [ReadUnit] = []
+        for path in paths {
+            // Opened here too, so an unreadable file is reported before any work starts, in the order given.
+            let opened = try OpenedInput.open(path)
+            var st = stat()
+            guard path != "-", !opened.compressed, stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+                  st.st_size > Int64(chunkBytes) else {
+                units.append(ReadUnit(path: path, chunk: 0, range: nil))
+                continue
             }
-            apps[r.app ?? "unknown", default: 0] += r.count
-            if let h = r.host { hosts[h, default: 0] += r.count }
-            if let src = r.source { sources[src, default: 0] += r.count }
-            for t in r.tenants { tenants[t, default: 0] += r.count }
+            let size = Int64(st.st_size)
+            let pieces = max(2, Int((size + Int64(chunkBytes) - 1) / Int64(chunkBytes)))
+            let step = (size + Int64(pieces) - 1) / Int64(pieces)
+            for c in 0..<pieces {
+                let start = Int64(c) * step
+                units.append(ReadUnit(path: path, chunk: c, range: start..<min(size, start + step)))
+            }
         }
+        return units
+    }
 
-        var result: Section {
-            var s = section
-            s.apps = buckets(apps.map { ($0.key, $0.value) })
-            s.hosts = buckets(hosts.map { ($0.key, $0.value) })
-            s.sources = buckets(sources.map { ($0.key, $0.value) })
-            s.tenants = buckets(tenants.map { ($0.key, $0.value) })
-            return s
+    /// Streams one unit into `acc`, line by line, with lines bounded by `maxLineBytes`.
+    func read(_ unit: ReadUnit, into acc: ReportAccumulator) throws(InputError) {
+        var source: any ByteSource
+        var syncing = false       // a chunk starts inside a line that belongs to the previous chunk
+        var base: Int64 = 0       // file offset of buffer[0]
+        let end = unit.range?.upperBound ?? .max
+        if let range = unit.range {
+            let fd = open(unit.path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw InputError(path: unit.path, message: String(cString: strerror(errno))) }
+            source = OwnedDescriptorSource(fd: fd, path: unit.path)
+            if range.lowerBound > 0 {
+                base = range.lowerBound - 1
+                syncing = true
+                guard lseek(fd, off_t(base), SEEK_SET) == off_t(base) else {
+                    throw InputError(path: unit.path, message: String(cString: strerror(errno)))
+                }
+            }
+        } else {
+            source = try OpenedInput.open(unit.path).source
+        }
+        let readSize = 1 << 20
+        var capacity = 2 * readSize
+        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        defer { buffer.deallocate() }
+        var lo = 0, hi = 0, scanned = 0
+        var skipping = false
+        func line(_ from: Int, _ to: Int) {
+            acc.lines += 1
+            if to > from { acc.add(UnsafeRawBufferPointer(rebasing: buffer[from..<to])) }
+        }
+        while true {
+            while scanned < hi, let p = memchr(buffer.baseAddress! + scanned, 0x0A, hi - scanned) {
+                let nl = buffer.baseAddress!.distance(to: p)
+                if syncing {
+                    syncing = false
+                } else {
+                    if base + Int64(lo) >= end { return }
+                    if skipping { skipping = false; acc.lines += 1 } else { line(lo, nl) }
+                }
+                lo = nl + 1
+                scanned = lo
+            }
+            scanned = hi
+            if !syncing && base + Int64(lo) >= end { return }
+            if syncing || skipping {
+                base += Int64(hi); lo = 0; hi = 0; scanned = 0
+            } else if hi - lo > maxLineBytes {
+                acc.skip(line: acc.lines + 1, "line longer than \(maxLineBytes) bytes, skipped")
+                skipping = true
+                base += Int64(hi); lo = 0; hi = 0; scanned = 0
+            }
+            if lo > 0 {
+                if hi > lo { memmove(buffer.baseAddress!, buffer.baseAddress! + lo, hi - lo) }
+                base += Int64(lo); hi -= lo; scanned -= lo; lo = 0
+            }
+            if capacity - hi < readSize {
+                // A long line: grow, up to the line bound plus one read.
+                capacity *= 2
+                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+                bigger.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[0..<hi]))
+                buffer.deallocate()
+                buffer = bigger
+            }
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[hi..<hi + readSize]))
+            if n == 0 {
+                if !syncing && !skipping && hi > lo { line(lo, hi) }
+                if skipping { acc.lines += 1 }
+                return
+            }
+            hi += n
         }
     }
 
-    static func sections(_ records: [FindingRecord]) -> [Section] {
-        var byKey: [String: SectionAccumulator] = [:]
-        for r in records.sorted(by: { $0.time < $1.time }) {
-            let acc = byKey[r.key] ?? SectionAccumulator(r)
-            byKey[r.key] = acc
-            acc.add(r)
-        }
-        return byKey.values.map(\.result).sorted(by: order)
-    }
-
-    /// One bucket per clock hour of the period in the report's time zone (DST days have 23 or 25).
-    func hourBuckets(_ records: [FindingRecord]) -> [HourBucket] {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        var starts: [Date] = []
-        var t = calendar.dateInterval(of: .hour, for: since)?.start ?? since
-        while t < until && starts.count < 24 * 62 {
-            starts.append(t)
-            t = t.addingTimeInterval(3600)
-        }
-        var counts = [Int](repeating: 0, count: starts.count)
-        for r in records {
-            let i = Int(r.time.timeIntervalSince(starts.first ?? since) / 3600)
-            if i >= 0 && i < counts.count { counts[i] += r.count }
-        }
-        return zip(starts, counts).map { HourBucket(start: $0, count: $1) }
-    }
-
-    /// The local day `date` (YYYY-MM-DD) in `timeZone`, as [start, next day's start).
+    /// The local day `date` (YYYY-MM-DD) in `timeZone`, as [start, next day's start); nil for a date that does not
+    /// exist (2026-13-01, 2026-02-30).
     public static func day(_ date: String, in timeZone: TimeZone) -> (Date, Date)? {
-        let parts = date.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3 else { return nil }
+        guard date.utf8.count == 10, let start = localTime(date, in: timeZone) else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
-        guard let start = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
-              calendar.component(.day, from: start) == parts[2],
-              let end = calendar.date(byAdding: .day, value: 1, to: start) else { return nil }
+        guard let end = calendar.date(byAdding: .day, value: 1, to: calendar.startOfDay(for: start)) else { return nil }
         return (start, end)
+    }
+
+    /// A local `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]` in `timeZone`; nil unless each
+    /// field is in range for its month (no rolling 2026-13-01 over into 2027).
+    public static func localTime(_ s: String, in timeZone: TimeZone) -> Date? {
+        let b = Array(s.utf8)
+        guard [10, 16, 19].contains(b.count), b[4] == 45, b[7] == 45 else { return nil }
+        func num(_ from: Int, _ width: Int) -> Int? {
+            var v = 0
+            for c in b[from..<from + width] {
+                guard c >= 48 && c <= 57 else { return nil }
+                v = v * 10 + Int(c - 48)
+            }
+            return v
+        }
+        guard let year = num(0, 4), let month = num(5, 2), let day = num(8, 2), (1...12).contains(month),
+              day >= 1, day <= Timestamp.daysIn(month: month, year: year) else { return nil }
+        var c = DateComponents(year: year, month: month, day: day, hour: 0, minute: 0, second: 0)
+        if b.count > 10 {
+            guard b[10] == 32 || b[10] == 84, b[13] == 58, let h = num(11, 2), let m = num(14, 2), h < 24, m < 60 else {
+                return nil
+            }
+            c.hour = h; c.minute = m
+            if b.count == 19 {
+                guard b[16] == 58, let sec = num(17, 2), sec < 60 else { return nil }
+                c.second = sec
+            }
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        return calendar.date(from: c)
     }
 
     /// Yesterday in `timeZone` as YYYY-MM-DD: what the daily timer reports on.
@@ -271,4 +236,13 @@ public struct ReportBuilder {
         let c = calendar.dateComponents([.year, .month, .day], from: d)
         return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
     }
+}
+
+/// Results of the parallel reads, one slot per unit.
+final class ReportResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<ReportAccumulator, InputError>?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ k: Int, _ r: Result<ReportAccumulator, InputError>) { lock.withLock { slots[k] = r } }
+    func get(_ k: Int) -> Result<ReportAccumulator, InputError>? { lock.withLock { slots[k] } }
 }

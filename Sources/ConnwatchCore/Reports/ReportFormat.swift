@@ -51,5 +51,25 @@ struct ReportFormat {
         return "\(pad2(c.month ?? 0))-\(pad2(c.day ?? 0))"
     }
 
+    /// `text` with each scalar for which `replacement` gives a string replaced by it.
+    static func escape(_ text: String, _ replacement: (Unicode.Scalar) -> String?) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for ch in text.unicodeScalars {
+            if let r = replacement(ch) { out += r } else { out.unicodeScalars.append(ch) }
+        }
+        return out
+    }
+
+    /// The HTML entity for `&`, `<` and `>`, which both HTML and Markdown must never pass raw.
+    static func entity(_ ch: Unicode.Scalar) -> String? {
+        switch ch {
+        case "&": return "&amp;"
+        case "<": return "&lt;"
+        case ">": return "&gt;"
+        default: return nil
+        }
+    }
+
     func pad2(_ n: Int) -> String { n < 10 && n >= 0 ? "0\(n)" : "\(n)" }
 }

@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps build run scan test test-fast bench bench-daemon bench-delivery docs install
+.PHONY: deps build run scan test test-fast bench bench-daemon bench-delivery bench-report docs install
 
 deps:
 	scripts/setup.sh
@@ -44,6 +44,10 @@ bench-daemon: deps
 
 bench-delivery: deps
 	Benchmarks/delivery-bench.py
+
+# `report` over 100k and 1M findings; BEFORE=path/to/connwatch measures a baseline binary in the same run.
+bench-report: deps
+	Benchmarks/report-bench.py $(if $(BEFORE),--before $(BEFORE))
 
 docs: build
 	# docs/RULES.md is checked by a test: regenerate it whenever Rules/ changes.

@@ -144,16 +144,16 @@ def main():
                 t, rss, status = run_report(exe, ps, os.path.join(work, "%s.json" % which))
                 best, peak = min(best, t), max(peak, rss)
             results[(label, which)] = (best, peak)
-            rate = n / best / 1e6
-            say("   %-6s %7.2f s  %5.2f M findings/s  peak RSS %7.1f MB%s" %
+            rate = n / best / 1e3
+            say("   %-6s %7.2f s  %7.0fk findings/s  peak RSS %7.1f MB%s" %
                 (which, best, rate, peak, "" if status == 0 else "  (exit %d)" % status))
         if a.before:
             same = comparable(os.path.join(work, "after.json")) == comparable(os.path.join(work, "before.json"))
             say("   reports identical (but for 'generated'): %s" % ("yes" if same else "NO"))
     one = [(n, results[("%d findings, one file" % n, "after")]) for n in sizes]
     big = [r for n, r in one if n == max(sizes)][0]
-    say("targets (after): 1M findings %.2f s [< 5 s: %s], peak RSS %.1f MB [< 200 MB: %s]" %
-        (big[0], "PASS" if big[0] < 5 else "MISS", big[1], "PASS" if big[1] < 200 else "MISS"))
+    say("targets (after): %d findings %.2f s [1M < 5 s: %s], peak RSS %.1f MB [< 200 MB: %s]" %
+        (max(sizes), big[0], "PASS" if big[0] * 1e6 / max(sizes) < 5 else "MISS", big[1], "PASS" if big[1] < 200 else "MISS"))
     if len(one) > 1:
         (n0, r0), (n1, r1) = one[0], one[-1]
         say("RSS growth with findings (after): %.1f MB at %d, %.1f MB at %d [flat within 20%%: %s]" %

@@ -17,7 +17,12 @@ import Testing
         let dir = try workDir()
         let findings = dir + "/findings.json"
         #expect(try connwatch(["scan", "--no-throttle", "--output", "file:" + findings, example]).status == 0)
-        let since = rfc3339(Date().addingTimeInterval(-3600)), until = rfc3339(Date().addingTimeInterval(3600))
+        // The report places findings at their event_time (the example lines' own timestamps): cover those.
+        let times = try String(contentsOfFile: findings, encoding: .utf8).split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]).flatMap { $0["event_time"] ?? $0["time"] } as? String
+        }.sorted()
+        let first = try #require(times.first.flatMap(parseRFC3339)), last = try #require(times.last.flatMap(parseRFC3339))
+        let since = rfc3339(first.addingTimeInterval(-3600)), until = rfc3339(last.addingTimeInterval(3600))
         let json = try connwatch(["report", "--format", "json", "--since", since, "--until", until, findings])
         let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let hours = (report["per_hour"] as? [[String: Any]] ?? []).filter { ($0["count"] as? Int ?? 0) > 0 }.count
@@ -53,4 +58,11 @@ import Testing
 func rfc3339(_ d: Date) -> String {
     let f = ISO8601DateFormatter()
     return f.string(from: d)
+}
+
+/// connwatch's timestamps (`2026-11-21T07:02:44.000Z`).
+func parseRFC3339(_ s: String) -> Date? {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return f.date(from: s)
 }

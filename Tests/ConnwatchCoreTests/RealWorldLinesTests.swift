@@ -131,6 +131,15 @@ import Testing
         Case(line: "Details: GET https://graph.microsoft.com/v1.0/identityGovernance/privilegedAccess/group/eligibilitySchedules?$filter=groupId%20eq%20'46d4c7fa-293d-4919-a2ac-d80ae90cb1fb'&$expand=principal HTTP/2.0 403 Forbidden",
              rule: "graph.forbidden"),
 
+        // https://github.com/microsoftgraph/csharp-teams-sample-graph/issues/31
+        Case(line: "Microsoft.Graph : One or more errors occurred. (Message: This request is forbidden. Inner error )", rule: "graph.forbidden"),
+        // https://github.com/pnp/sp-dev-fx-webparts/issues/3793
+        Case(line: "Receiving a 403 (Forbidden) when calling MS Graph, https://graph.microsoft.com/v1.0/admin/serviceAnnouncement/healthOverviews?$expand=issues.",
+             rule: "graph.forbidden"),
+        // https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/5717
+        Case(line: #""message": "{\"errorCode\":\"GraphTokenValidationFail\",\"message\":\"MS Graph token validation fail\",\"target\":null,\"details\":null,\"innerError\":null,\"instanceAnnotations\":[]}","#,
+             rule: "graph.unauthorized", code: "GraphTokenValidationFail"),
+
         // MARK: Office 365 Management Activity API AF codes
         // https://github.com/wazuh/wazuh/issues/29674
         Case(line: #"2025-05-15 09:16:33: [ERROR] Error while retrieving Office 365 activity logs: ('Request ', 'GET', ' ', 'https://manage.office.com/api/v1.0/bfd0a2f0-4e05-4596-a84e-dfd5db1fffca/activity/feed/subscriptions/content?contentType=DLP.All&startTime=2025-05-13T23:16:33&endTime=2025-05-14T23:16:33', ' failed with ', 400, ' - ', '{"error":{"code":"AF20023","message":"The subscription was disabled."}}')."#,
@@ -202,6 +211,13 @@ import Testing
         // Connector class names without an error
         // https://github.com/Azure/azure-workload-identity/issues/682 (MSAL debug output that names Graph's userinfo endpoint)
         ("msal.authority: openid_config = {'token_endpoint': 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token', 'userinfo_endpoint': 'https://graph.microsoft.com/oidc/userinfo'}", nil),
+        // a report of a 403 without the response that says which API gave it
+        // https://github.com/MicrosoftDocs/azure-docs/issues/8704
+        ("Invoke-WebRequest : The remote server returned an error: (403) Forbidden.", nil),
+        // https://github.com/microsoftgraph/msgraph-sdk-javascript/issues/57
+        ("I am able to run simple GET requests like `https://graph.microsoft.com/beta/me` or `GET /users` etc.", nil),
+        // https://github.com/AzureAD/microsoft-authentication-library-for-dotnet/pull/1410 (changelog)
+        ("+MSAL now supports the device code grant for ADFS 2019 [#1403](https://github.com/AzureAD/microsoft-authentication-library-for-dotnet/issues/1403)", nil),
         // https://github.com/Azure/login/issues/482 (the workflow's own echo of its inputs)
         ("    audience: api://AzureADTokenExchange", nil),
     ]

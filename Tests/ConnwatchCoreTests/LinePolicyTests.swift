@@ -64,6 +64,22 @@ import Testing
         #expect(Self.findings("POST https://login.microsoftonline.com/t/oauth2/v2.0/token scope=https://graph.microsoft.com/.default 401 Unauthorized").1.isEmpty)
     }
 
+    /// Invoke-MgGraphRequest prints the request on one line and the status on the next; grouped into one event
+    /// (PowerShell mode) the two make the Graph finding, while neither line alone is one.
+    @Test func graphStatusOnTheLineAfterTheRequest() throws {
+        let text = """
+        Invoke-MgGraphRequest: GET https://graph.microsoft.com/v1.0/me/messages
+        HTTP/1.1 401 Unauthorized
+        Date: Thu, 04 Jul 2024 18:48:41 GMT
+        2024-07-04 18:48:45 INFO next poll
+
+        """
+        let grouped = try scanBytes(Array(text.utf8), ShippedCatalogTests.ruleSet, multiline: Multiline.parse("powershell"))
+        #expect(grouped.map(\.rule) == ["graph.unauthorized"])
+        #expect(grouped.first?.field("http_status") == "401")
+        #expect(try scanBytes(Array(text.utf8), ShippedCatalogTests.ruleSet).isEmpty)
+    }
+
     @Test func connectorClassNamesAttributeGenericJavaErrors() {
         let o365 = Self.findings("2026-01-12 03:11:09,412 ERROR [collector-7] com.adallom.appconnector.office365.Office365Connector - java.lang.NullPointerException").1
         #expect(o365.map(\.app) == ["office365"])

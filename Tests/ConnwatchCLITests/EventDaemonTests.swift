@@ -74,6 +74,31 @@ extension DaemonHarness {
         #expect(event["cut"] == nil)
     }
 
+    @Test(.tags(.slow), .notInFastSet,
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd-journal-remote"), "needs systemd-journal-remote"))
+    func journalEntriesOfOneProcessAreOneEventWithTheEntrysTimeAndHost() throws {
+        let h = try DaemonHarness(extraConfig: "    multiline: java\n", journal: true)
+        try h.addTestRule()
+        let messages = [("job failed TESTHIT 9", "42"), ("\tat x.Y.z(Y.java:1)", "42"), ("\tat other.Process.run(P.java:2)", "77"),
+                        ("next job", "42")]
+        var export = ""
+        for (i, (message, pid)) in messages.enumerated() {
+            export += "__REALTIME_TIMESTAMP=\(1_763_700_000_000_000 + i * 1000)\n__MONOTONIC_TIMESTAMP=\(1_000_000 + i)\n"
+            export += "_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=edge-7\n_PID=\(pid)\nSYSLOG_IDENTIFIER=job\nMESSAGE=\(message)\n\n"
+        }
+        let remote = try run("/lib/systemd/systemd-journal-remote", ["--output=\(h.dir)/journal/x.journal", "-"], stdin: Data(export.utf8))
+        #expect(remote.status == 0)
+        try h.start()
+        #expect(h.waitFor { !h.findings().isEmpty })
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(h.stop().0 == 0)
+        let f = h.findings()
+        #expect(f.count == 1)
+        #expect((f.first?["event"] as? [String: Any])?["lines"] as? [String] == ["job failed TESTHIT 9", "\tat x.Y.z(Y.java:1)"])
+        #expect(f.first?["source_host"] as? String == "edge-7")
+        #expect(f.first?["event_time"] as? String == "2025-11-21T04:40:00.000Z")
+    }
+
     @Test(.tags(.slow), .notInFastSet) func anEventThatStopsGrowingIsFlushedAtItsTimeoutAndMarked() throws {
         let h = try DaemonHarness(extraConfig: "    multiline: {mode: java, timeout: 300ms}\n")
         try h.addTestRule()

@@ -239,6 +239,27 @@ import Testing
         #expect(grouped[0].event == nil)
     }
 
+    @Test func aFollowedFileHoldsItsOpenEventAndScansItWhenTheFileIsCopyTruncated() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-events-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/app.log"
+        try "Office 365 poller failed\njava.lang.NullPointerException\n\tat a.B.c(B.java:1)\n".write(toFile: path, atomically: false, encoding: .utf8)
+        let scanner = Scanner(Self.ruleSet)
+        scanner.events = try EventBoundaries(Multiline.parse("java")!)
+        let follower = try FileFollower(name: "t", patterns: [dir + "/*.log"], context: nil, scanner: scanner,
+                                        partialLineTimeout: 60, checkpoints: [], startAtEnd: false)
+        var found: [Finding] = []
+        follower.pump { found.append($0) }
+        #expect(found.isEmpty, "the event may go on: held")
+        #expect(follower.checkpoints.map(\.offset) == [0], "the checkpoint is the open event's first line")
+        // logrotate copytruncate: the file is cut below what was read; the held event was written before.
+        try "x\n".write(toFile: path, atomically: false, encoding: .utf8)
+        follower.handleEvents()
+        follower.pump { found.append($0) }
+        #expect(found.map(\.app) == ["office365"])
+        #expect(found.first?.event?.lines.count == 3)
+    }
+
     @Test func theReaderHoldsTheOpenEventFromItsFirstLine() throws {
         let events = try EventBoundaries(Multiline.parse("java")!)
         var reader = ChunkReader(chunkBytes: 4096, maxLineBytes: 1024, events: events)

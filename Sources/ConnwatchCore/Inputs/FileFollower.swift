@@ -243,7 +243,9 @@ public final class FileFollower {
         guard fstat(file.fd, &st) == 0 else { return }
         let position = file.reader.committedOffset + UInt64(file.reader.heldBytes)
         if UInt64(st.st_size) < position {
-            // copytruncate: the file was cut below what we read; its new content starts at 0.
+            // copytruncate: the file was cut below what we read; its new content starts at 0. What was held
+            // (an open event, a partial line) was written before the cut: scan it, do not drop it.
+            flushPartialLine(file, emit: emit)
             lseek(file.fd, 0, SEEK_SET)
             file.reader.reset(to: 0)
         }

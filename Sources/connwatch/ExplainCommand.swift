@@ -60,7 +60,9 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func describe(label: String?, bytes: [UInt8], trace: Trace, findings: [Finding], lang: Language) -> String {
-        var s = (label.map { "\($0): " } ?? "line: ") + String(decoding: bytes, as: UTF8.self) + "\n"
+        // The line is echoed as findings carry it: redacted (fields come redacted from the scanner's trace).
+        let shown = bytes.withUnsafeBytes { String(decoding: Redactor().redact($0), as: UTF8.self) }
+        var s = (label.map { "\($0): " } ?? "line: ") + shown + "\n"
         if let app { s += "  declared app: \(app)\n" }
         if trace.steps.isEmpty {
             s += "  prefilter (Vectorscan): no pattern of any rule hit this line\n"

@@ -1,61 +1,48 @@
-/// Removes credentials from a line before it leaves connwatch: tokens, secrets, passwords, Authorization
-/// headers. Runs only on matched lines (rare), so clarity beats speed here.
-public final class Redactor: @unchecked Sendable {
+/// Removes credentials from a line before it leaves connwatch. It reads the line's structure in one forward pass
+/// (key names, the syntax that delimits their values, authorization schemes, command-line flags, URLs, cookies,
+/// PEM blocks, XML elements) and the shapes of well-known tokens wherever they stand: docs/findings.md,
+/// "Redaction". Every step either moves forward or looks a bounded distance back, and a masked value is never
+/// read twice, so the cost is linear in the line's length whatever the line holds.
+public struct Redactor: Sendable {
     public static let mask = "[REDACTED]"
 
-    /// Each pattern's group 1 (when present) is kept; the rest of the match is replaced by the mask.
-    static let patterns: [String] = [
-        // Authorization / Proxy-Authorization headers, with or without a scheme.
-        #"(?i)(\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?:bearer|basic|negotiate|ntlm|digest|sharedkey|pop)\s+)?)[^\s"',;]+"#,
-        // Bearer tokens anywhere.
-        #"(?i)(\bbearer\s+)[A-Za-z0-9\-._~+/]+=*"#,
-        // JWTs (header.payload.signature) anywhere, e.g. inside a URL or a JSON value.
-        #"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"#,
-        // key=value, key: value and "key":"value" for secret-bearing keys.
-        #"(?i)(["']?\b(?:access_token|refresh_token|id_token|token|client_secret|client_assertion|assertion|password|passwd|pwd|passphrase|secret|api[_-]?key|apikey|x-api-key|sig|samlresponse|code_verifier)\b["']?\s*[:=]\s*["']?)[^\s"'&,;})\]]+"#,
-        // user:password@ in URLs.
-        #"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+(?=@)"#,
-    ]
+    public init() {}
 
-    let compiled: [PCRE2Pattern]
-
-    public init() {
-        // These are fixed, tested patterns: failing to compile them is a programming error.
-        compiled = Self.patterns.map { try! PCRE2Pattern($0) }
+    /// Byte ranges of `line` to replace by the mask: sorted, disjoint, not adjacent.
+    public func spans(in line: UnsafeRawBufferPointer) -> [Range<Int>] {
+        guard let base = line.baseAddress, !line.isEmpty else { return [] }
+        var scan = RedactionScan(base.assumingMemoryBound(to: UInt8.self), line.count)
+        scan.run()
+        return scan.finished()
     }
 
-    public func redact(_ bytes: UnsafeRawBufferPointer, _ data: PCRE2MatchData) -> [UInt8] {
-        var current = Array(bytes)
-        for pattern in compiled {
-            current = current.withUnsafeBytes { apply(pattern, to: $0, data) } ?? current
-        }
-        return current
+    public func redact(_ line: UnsafeRawBufferPointer) -> [UInt8] {
+        Self.apply(spans(in: line), to: line, range: 0..<line.count)
     }
 
-    public func redact(_ text: String, _ data: PCRE2MatchData) -> String {
-        var bytes = Array(text.utf8)
-        bytes = bytes.withUnsafeBytes { redact($0, data) }
-        return String(decoding: bytes, as: UTF8.self)
+    public func redact(_ text: String) -> String {
+        var text = text
+        return text.withUTF8 { String(decoding: redact(UnsafeRawBufferPointer($0)), as: UTF8.self) }
     }
 
-    /// nil when nothing was replaced.
-    func apply(_ pattern: PCRE2Pattern, to subject: UnsafeRawBufferPointer, _ data: PCRE2MatchData) -> [UInt8]? {
+    /// The bytes of `range` of `line` with the parts that fall inside `spans` masked: a field extracted from a
+    /// line is redacted by what surrounds it in the line, not judged alone.
+    public static func apply(_ spans: [Range<Int>], to line: UnsafeRawBufferPointer, range: Range<Int>) -> [UInt8] {
         var out: [UInt8] = []
-        var copied = 0, position = 0
-        var changed = false
-        while position <= subject.count, let m = pattern.match(subject, from: position, data) {
-            let whole = m.range
-            let keep = m.range(1).map { $0.upperBound } ?? whole.lowerBound
-            if whole.upperBound > keep {
-                out.append(contentsOf: subject[copied..<keep])
-                out.append(contentsOf: Self.mask.utf8)
-                copied = whole.upperBound
-                changed = true
-            }
-            position = max(whole.upperBound, whole.lowerBound + 1)
+        out.reserveCapacity(range.count)
+        var copied = range.lowerBound
+        for span in spans where span.upperBound > range.lowerBound {
+            guard span.lowerBound < range.upperBound else { break }
+            let start = max(span.lowerBound, range.lowerBound)
+            if start > copied { out.append(contentsOf: line[copied..<start]) }
+            out.append(contentsOf: mask.utf8)
+            copied = min(span.upperBound, range.upperBound)
         }
-        guard changed else { return nil }
-        out.append(contentsOf: subject[copied...])
+        if copied < range.upperBound { out.append(contentsOf: line[copied..<range.upperBound]) }
         return out
+    }
+
+    public static func text(_ spans: [Range<Int>], of line: UnsafeRawBufferPointer, range: Range<Int>) -> String {
+        String(decoding: apply(spans, to: line, range: range), as: UTF8.self)
     }
 }

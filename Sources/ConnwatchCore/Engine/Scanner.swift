@@ -22,10 +22,9 @@ public struct Trace: Sendable {
 public final class Scanner {
     public let ruleSet: RuleSet
     let scratch: VectorscanScratch
-    /// Rule patterns run under the line budget; redaction has its own data and never a budget (a line that
-    /// ran out of time must still lose its secrets).
+    /// Rule patterns run under the line budget. Redaction uses no PCRE2 and has no budget (a line that ran out of
+    /// time must still lose its secrets).
     let data = PCRE2MatchData()
-    let redactionData = PCRE2MatchData()
     /// PCRE2 work one line may cost over all its rules and start positions (the daemon's watchdog is 30 s,
     /// and interpreted PCRE2 is what the unit runs).
     public var lineBudgetNanoseconds: UInt64 = 50_000_000
@@ -185,13 +184,16 @@ public final class Scanner {
         var findings: [Finding] = []
         var ruleOrder: [Int] = []
         for hit in hits where !ruleOrder.contains(hit.rule) { ruleOrder.append(hit.rule) }
-        // One redacted copy of the line, shared by every finding of it.
+        // Redaction spans are found once per line; the line and every field extracted from it are masked by them.
+        var spans: [Range<Int>]?
+        func redacted(_ range: Range<Int>) -> String {
+            if spans == nil { spans = ruleSet.redactor.spans(in: line) }
+            return Redactor.text(spans!, of: line, range: range)
+        }
         var redactedLine: String?
-        func redacted() -> String {
-            if let redactedLine { return redactedLine }
-            let text = String(decoding: ruleSet.redactor.redact(line, redactionData), as: UTF8.self)
-            redactedLine = text
-            return text
+        func redactedWholeLine() -> String {
+            if redactedLine == nil { redactedLine = redacted(0..<line.count) }
+            return redactedLine!
         }
         var capped = false
         data.startBudget(nanoseconds: lineBudgetNanoseconds)
@@ -216,7 +218,7 @@ public final class Scanner {
                 var position = 0
                 while position <= line.count, let m = pattern.match(line, from: position, data) {
                     if step.confirmedPattern == nil { step.confirmedPattern = p + 1 }
-                    let groups = pattern.namedGroups(m).map { (name: $0.0, value: Self.text(line, $0.1)) }
+                    let groups = pattern.namedGroups(m).map { (name: $0.0, value: redacted($0.1)) }
                     guard rule.perMatch else {
                         // One finding per line: later matching patterns only add fields the first lacked.
                         if matches.isEmpty { matches.append(groups) } else {
@@ -249,7 +251,7 @@ public final class Scanner {
             for pattern in compiled.extract {
                 guard let m = pattern.match(line, data) else { continue }
                 for (name, range) in pattern.namedGroups(m) where !extracted.contains(where: { $0.name == name }) {
-                    extracted.append((name, Self.text(line, range)))
+                    extracted.append((name, redacted(range)))
                 }
             }
             if !extracted.isEmpty { step.fields += extracted }
@@ -257,7 +259,7 @@ public final class Scanner {
             if data.overBudget { step.verdict = "stopped: the line used up its PCRE2 work budget"; break }
             for groups in matches {
                 let groups = groups + extracted.filter { e in !groups.contains { $0.name == e.name } }
-                findings.append(makeFinding(compiled, r, groups, decision, origin, redacted(), truncated))
+                findings.append(makeFinding(compiled, r, groups, decision, origin, redactedWholeLine(), truncated))
             }
             step.verdict = "finding" + (decision.app.map { " for app \($0)" } ?? "")
                 + (decision.candidates.isEmpty ? "" : " (app unknown; candidates: \(decision.candidates.joined(separator: ", ")))")
@@ -366,9 +368,7 @@ public final class Scanner {
         }
         if let worst = candidates.map(\.severity).max() { severity = worst }
         var fields: [(name: String, value: String)] = []
-        for g in groups where !fields.contains(where: { $0.name == g.name }) {
-            fields.append((g.name, ruleSet.redactor.redact(g.value, redactionData)))
-        }
+        for g in groups where !fields.contains(where: { $0.name == g.name }) { fields.append(g) }
         var finding = Finding(rule: rule.id, kind: rule.kind, app: decision.app, candidates: candidates,
                               severity: severity, title: title, remediation: remediation, fields: fields,
                               origin: origin, line: line, truncated: truncated)

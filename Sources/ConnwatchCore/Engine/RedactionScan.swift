@@ -1,0 +1,824 @@
+/// Byte classes the scan works with, one bit each (a 256-entry table: no per-byte branching on ranges).
+struct ByteClass: OptionSet {
+    let rawValue: UInt16
+    /// Key names: alphanumerics and `_ . - $ @`.
+    static let key = ByteClass(rawValue: 1 << 0)
+    /// base64url: alphanumerics and `_ -`.
+    static let b64url = ByteClass(rawValue: 1 << 1)
+    /// JWT (base64url segments and dots).
+    static let jwt = ByteClass(rawValue: 1 << 2)
+    /// A credential after an authorization scheme (RFC 7235 token68 and what real tokens add: `! * $ %`).
+    static let credential = ByteClass(rawValue: 1 << 3)
+    /// Standard base64 without padding.
+    static let b64 = ByteClass(rawValue: 1 << 4)
+    /// Microsoft refresh tokens and authorization codes (`0.A…`, `M.R3_BAY.…`).
+    static let msToken = ByteClass(rawValue: 1 << 5)
+    /// Entra ID client secrets (`…8Q~…`).
+    static let entraSecret = ByteClass(rawValue: 1 << 6)
+    static let alnum = ByteClass(rawValue: 1 << 7)
+    /// Salesforce session ids after the `!`.
+    static let salesforce = ByteClass(rawValue: 1 << 8)
+    /// MSA access tokens (`EwB…`: standard base64 plus url-safe characters and padding).
+    static let msa = ByteClass(rawValue: 1 << 9)
+    static let space = ByteClass(rawValue: 1 << 10)
+    /// Ends an unquoted value.
+    static let stop = ByteClass(rawValue: 1 << 11)
+    static let quote = ByteClass(rawValue: 1 << 12)
+    /// Ends an unquoted auth-param value (SigV4's `SignedHeaders=host;x-amz-date` holds `;`).
+    static let paramStop = ByteClass(rawValue: 1 << 13)
+
+    static let table: [UInt16] = (0..<256).map { i -> UInt16 in
+        let c = UInt8(i)
+        func any(_ s: String) -> Bool { s.utf8.contains(c) }
+        var set: ByteClass = []
+        let an = isAlnum(c)
+        if an { set.insert(.alnum) }
+        if an || any("_.-$@") { set.insert(.key) }
+        if an || any("_-") { set.insert(.b64url) }
+        if an || any("_-.") { set.insert(.jwt) }
+        if an || any("-._~+/=!*$%") { set.insert(.credential) }
+        if an || any("+/") { set.insert(.b64) }
+        if an || any("_.*!$-") { set.insert(.msToken) }
+        if an || any("_~.-") { set.insert(.entraSecret) }
+        if an || any("._") { set.insert(.salesforce) }
+        if an || any("+/=_-") { set.insert(.msa) }
+        if any(" \t\r\n\u{0B}\u{0C}") { set.insert(.space) }
+        if any(" \t\r\n\u{0B}\u{0C}\"',;&)]}<>") || c == 0 { set.insert(.stop) }
+        if any("\"'") { set.insert(.quote) }
+        if any(" \t\r\n\u{0B}\u{0C}\"',&)]}<>") || c == 0 { set.insert(.paramStop) }
+        return set.rawValue
+    }
+}
+
+/// One redaction pass over one line. Collects mask spans; never copies the line.
+struct RedactionScan {
+    let b: UnsafePointer<UInt8>
+    let n: Int
+    var spans: [Range<Int>] = []
+    /// Per byte class, the last run measured (start, end): a later start inside it ends at the same place, so no
+    /// run is measured twice (what keeps repeated token prefixes inside one long run linear).
+    var runStart = [Int](repeating: -1, count: 16)
+    var runEnd = [Int](repeating: -1, count: 16)
+    /// After `name="DB_PASSWORD"` or `key="ClientSecret"`, up to here a `value=` is that secret's value.
+    var pairedValueBefore = -1
+
+    init(_ b: UnsafePointer<UInt8>, _ n: Int) {
+        self.b = b
+        self.n = n
+    }
+
+    @inline(__always) func has(_ i: Int, _ set: ByteClass) -> Bool {
+        i < n && ByteClass.table[Int(b[i])] & set.rawValue != 0
+    }
+
+    @inline(__always) func byte(_ i: Int) -> UInt8 { i < n && i >= 0 ? b[i] : 0 }
+
+    /// End of the run of `set` bytes starting at `from`.
+    mutating func end(of set: ByteClass, from: Int) -> Int {
+        let k = set.rawValue.trailingZeroBitCount
+        if from >= runStart[k] && from < runEnd[k] { return runEnd[k] }
+        var i = from
+        while has(i, set) { i += 1 }
+        runStart[k] = from
+        runEnd[k] = i
+        return i
+    }
+
+    func matches(_ i: Int, _ literal: StaticString, caseless: Bool = false) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard i + count <= n else { return false }
+        let p = literal.utf8Start
+        for k in 0..<count {
+            var c = b[i + k]
+            if caseless && isUpper(c) { c |= 0x20 }
+            if c != p[k] { return false }
+        }
+        return true
+    }
+
+    func skipSpaces(_ i: Int, limit: Int, max: Int = 16) -> Int {
+        var i = i
+        var k = 0
+        while i < limit && k < max && has(i, .space) { i += 1; k += 1 }
+        return i
+    }
+
+    /// An earlier redaction's mask: left as it is, so redacting twice changes nothing.
+    func isMask(at p: Int) -> Bool { matches(p, "[REDACTED]") }
+
+    mutating func add(_ r: Range<Int>) {
+        if !r.isEmpty { spans.append(r) }
+    }
+
+    /// Masks `r` unless the value is evidently not a secret (see `keeps`). True when masked.
+    @discardableResult
+    mutating func maskValue(_ r: Range<Int>, _ cls: KeyClass) -> Bool {
+        guard !r.isEmpty, !keeps(r, cls) else { return false }
+        add(r)
+        return true
+    }
+
+    func finished() -> [Range<Int>] {
+        let sorted = spans.sorted { $0.lowerBound < $1.lowerBound }
+        var merged: [Range<Int>] = []
+        for r in sorted {
+            if let last = merged.last, r.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, r.upperBound)
+            } else {
+                merged.append(r)
+            }
+        }
+        return merged
+    }
+
+    // MARK: the pass
+
+    mutating func run() {
+        var i = 0
+        while i < n {
+            let c = b[i]
+            var next: Int?
+            if isAlnum(c) {
+                if i == 0 || !isAlnum(b[i - 1]) { next = wordStart(i) }
+            } else {
+                switch c {
+                case UInt8(ascii: "="):
+                    next = keyValue(separator: i)
+                case UInt8(ascii: ":"):
+                    if byte(i + 1) == UInt8(ascii: "/") && byte(i + 2) == UInt8(ascii: "/") {
+                        next = userinfo(i) ?? i + 3
+                    } else {
+                        next = keyValue(separator: i)
+                    }
+                case UInt8(ascii: ">"):
+                    next = xmlElement(closing: i)
+                case UInt8(ascii: "-"):
+                    next = pemBlock(i) ?? flag(i)
+                case UInt8(ascii: "~"):
+                    next = entraSecret(tilde: i)
+                default:
+                    break
+                }
+            }
+            i = max(next ?? i + 1, i + 1)
+        }
+    }
+
+    // MARK: key = value
+
+    /// `key=value`, `key: value`, `"key":"value"`, `\"key\":\"value\"`, `key => value`, `key := value`.
+    mutating func keyValue(separator s: Int) -> Int? {
+        var v = s + 1
+        if b[s] == UInt8(ascii: "=") {
+            if byte(s - 1) == UInt8(ascii: "=") { return nil } // base64 padding
+            if byte(v) == UInt8(ascii: ">") { v += 1 }
+        } else {
+            if byte(v) == UInt8(ascii: ":") || byte(s - 1) == UInt8(ascii: ":") { return nil }
+            if byte(v) == UInt8(ascii: "=") { v += 1 }
+        }
+        // The key, looking back a bounded distance: spaces, a closing quote (maybe escaped), the name.
+        var j = s - 1
+        var k = 0
+        while j >= 0 && k < 4 && has(j, .space) { j -= 1; k += 1 }
+        if j >= 0 && has(j, .quote) {
+            j -= 1
+            k = 0
+            while j >= 0 && k < 8 && b[j] == UInt8(ascii: "\\") { j -= 1; k += 1 }
+        }
+        let keyEnd = j + 1
+        var keyStart = keyEnd
+        while keyStart > 0 && keyEnd - keyStart < 128 && has(keyStart - 1, .key) { keyStart -= 1 }
+        guard keyStart < keyEnd else { return nil }
+        let cls = SecretKeys.classify(UnsafeBufferPointer(start: b + keyStart, count: keyEnd - keyStart))
+        v = skipSpaces(v, limit: n)
+        guard v < n else { return nil }
+        let keyName = keyEnd - keyStart <= 5 ? lowercased(keyStart..<keyEnd) : ""
+        switch cls {
+        case .plain:
+            if keyName == "value" || keyName == "val", s < pairedValueBefore {
+                pairedValueBefore = -1
+                return secretValue(at: v, .secret)
+            }
+            if keyName == "name" { pairSecretName(at: v) }
+            return nil
+        case .urlSecret:
+            // Only in a URL's query or fragment; `code=403` or `"code": "…"` elsewhere is a status.
+            guard keyStart > 0, "?&#".utf8.contains(b[keyStart - 1]) else {
+                if keyName == "key" { pairSecretName(at: v) }
+                return nil
+            }
+            return secretValue(at: v, .urlSecret)
+        case .secret, .sessionID:
+            if b[s] == UInt8(ascii: ":") && isProseOrStructure(v) { return nil }
+            return secretValue(at: v, cls)
+        case .authorization:
+            return authorizationValue(at: v)
+        case .cookies:
+            return cookieValue(at: v)
+        }
+    }
+
+    /// Name/value pairs (`{"name":"DB_PASSWORD","value":"…"}`, `<add key="ClientSecret" value="…"/>`,
+    /// `Name=AWS_SECRET_ACCESS_KEY,Value=…`): when the name is a secret's, the next `value` is its value.
+    mutating func pairSecretName(at v: Int) {
+        pairedValueBefore = -1
+        // Only a short quoted or bare name: this value is not masked, so it must not be measured to its end.
+        var e = v
+        if has(v, .quote) || byte(v) == UInt8(ascii: "\\") { e += 1 }
+        if byte(v) == UInt8(ascii: "\\") && has(v + 1, .quote) { e += 1 }
+        let start = e
+        while e < n && e - start < 64 && (has(e, .key) || b[e] == UInt8(ascii: ":")) { e += 1 }
+        let r = start..<e
+        guard !r.isEmpty, e - start < 64 else { return }
+        let end = e
+        if SecretKeys.classify(UnsafeBufferPointer(start: b + r.lowerBound, count: r.count)) != .plain {
+            pairedValueBefore = end + 96
+        }
+    }
+
+    /// After `key: `, what is prose (`INVALID_SESSION_ID: Session expired or invalid`, `Token: The token has
+    /// expired`) or another key's structure (`Found credentials: aws_access_key_id=…`) is not the key's value.
+    func isProseOrStructure(_ v: Int) -> Bool {
+        guard v > 0, has(v - 1, .space) else { return false }
+        var e = v
+        while e < n && e - v < 20 && (isUpper(b[e]) || isLower(b[e])) { e += 1 }
+        if e > v && byte(e) == UInt8(ascii: " ") && (isUpper(byte(e + 1)) || isLower(byte(e + 1))) && isPlainWord(v..<e) {
+            var w = e + 1
+            if isUpper(byte(w)) { w += 1 }
+            while w < n && w - e < 20 && isLower(b[w]) { w += 1 }
+            if w > e + 1 && (w == n || has(w, .space) || ".,;:".utf8.contains(b[w])) { return true }
+        }
+        // `name=` where the name reads as a key: letters, `_` and `.`, with a `_` or `.` or in lower case.
+        e = v
+        while e < n && e - v < 64 && (isUpper(b[e]) || isLower(b[e]) || b[e] == UInt8(ascii: "_") || b[e] == UInt8(ascii: ".")) { e += 1 }
+        guard e - v >= 3, byte(e) == UInt8(ascii: "="), e + 1 < n, byte(e + 1) != UInt8(ascii: "="), !has(e + 1, .space) else {
+            return false
+        }
+        return (v..<e).contains { b[$0] == UInt8(ascii: "_") || b[$0] == UInt8(ascii: ".") } || (v..<e).allSatisfy { !isUpper(b[$0]) }
+    }
+
+    enum Value {
+        /// The value's bytes (without quotes or brackets) and where the scan resumes.
+        case region(Range<Int>, end: Int, bare: Bool)
+        /// A structured value (a JSON object, a Java map): its own keys decide, so the scan goes inside.
+        case structured
+    }
+
+    /// The value starting at `v`, delimited by the syntax it starts with.
+    mutating func value(at v: Int, bareStops: ByteClass = .stop) -> Value {
+        var p = v
+        if "bBuUrR".utf8.contains(byte(p)) && has(p + 1, .quote) { p += 1 } // Python b'…' / u'…'
+        let c = byte(p)
+        if has(p, .quote) { return quoted(p, escapes: 0) }
+        if c == UInt8(ascii: "\\") {
+            var k = 0
+            while byte(p + k) == UInt8(ascii: "\\") && k < 8 { k += 1 }
+            if has(p + k, .quote) { return quoted(p + k, escapes: k) }
+        }
+        if c == UInt8(ascii: "$") && byte(p + 1) == UInt8(ascii: "{"),
+           case .region(let r, let end, _) = bracketed(p + 1, close: UInt8(ascii: "}")) {
+            return .region(p..<min(r.upperBound + 1, n), end: end, bare: true) // `${VAR}`: kept by `keeps`
+        }
+        if c == UInt8(ascii: "[") { return bracketed(p, close: UInt8(ascii: "]")) }
+        if c == UInt8(ascii: "{") {
+            if isStructured(p + 1) { return .structured }
+            return bracketed(p, close: UInt8(ascii: "}"))
+        }
+        let e = bareEnd(p, stops: bareStops)
+        return .region(p..<e, end: e, bare: true)
+    }
+
+    /// A quoted value; `escapes` backslashes before the quote (a JSON string inside a JSON string) close it too.
+    func quoted(_ q: Int, escapes k: Int) -> Value {
+        let quote = b[q]
+        var i = q + 1
+        while i < n {
+            let c = b[i]
+            if k == 0 {
+                if c == UInt8(ascii: "\\") { i += 2; continue }
+                if c == quote { return .region(q + 1..<i, end: i + 1, bare: false) }
+            } else if c == quote {
+                var m = 0
+                while m < k && b[i - 1 - m] == UInt8(ascii: "\\") { m += 1 }
+                if m == k { return .region(q + 1..<i - k, end: i + 1, bare: false) }
+            }
+            i += 1
+        }
+        return .region(q + 1..<n, end: n, bare: false) // unterminated: the rest of the line
+    }
+
+    func bracketed(_ open: Int, close: UInt8) -> Value {
+        let opening = b[open]
+        var depth = 0
+        var i = open
+        while i < n {
+            if b[i] == opening { depth += 1 } else if b[i] == close {
+                depth -= 1
+                if depth == 0 { return .region(open + 1..<i, end: i + 1, bare: false) }
+            }
+            i += 1
+        }
+        return .region(open + 1..<n, end: n, bare: false)
+    }
+
+    /// After `{`: a JSON object (scan inside: its own keys decide). Anything else braced under a secret's key
+    /// (an ODBC `{pass;word}`, a Java `{user=…, pass=…}`) is masked whole.
+    func isStructured(_ p: Int) -> Bool {
+        let q = skipSpaces(p, limit: n)
+        return q < n && (has(q, .quote) || "\\{}".utf8.contains(b[q]))
+    }
+
+    /// An unquoted value ends at a stop byte or at an escape sequence (`\"`, `\n`, `\u0026` in JSON text).
+    func bareEnd(_ p: Int, stops: ByteClass) -> Int {
+        var i = p
+        while i < n && !has(i, stops) {
+            if b[i] == UInt8(ascii: "\\") && "\"'nrtu\\/".utf8.contains(byte(i + 1)) { break }
+            i += 1
+        }
+        return i
+    }
+
+    mutating func secretValue(at v: Int, _ cls: KeyClass) -> Int? {
+        switch value(at: v) {
+        case .structured:
+            return nil
+        case .region(let r, let end, let bare):
+            // `auth_header=Bearer xyz`: a bare scheme word is not the secret, the credentials after it are.
+            if bare, byte(r.upperBound) == UInt8(ascii: " "), Self.schemes.contains(lowercased(r)) {
+                return schemeCredentials(at: v, force: true)
+            }
+            maskValue(r, cls)
+            return end
+        }
+    }
+
+    // MARK: authorization
+
+    static let schemes: Set<String> = [
+        "bearer", "basic", "ssws", "negotiate", "ntlm", "digest", "aws4-hmac-sha256", "sharedaccesssignature",
+        "sharedkey", "sharedkeylite", "oauth", "dpop", "pop", "kerberos",
+    ]
+    /// Auth-params that describe a challenge or a request, not a credential (RFC 6750 errors, Digest realm,
+    /// SigV4 Credential and SignedHeaders, SAS resource and expiry, HTTP Signatures keyId).
+    static let plainAuthParams: Set<String> = [
+        "realm", "scope", "error", "error_description", "error_uri", "authorization_uri", "trusted_issuers",
+        "resource_id", "resource", "client_id", "claims", "resource_metadata", "algorithm", "qop", "nonce",
+        "opaque", "uri", "username", "stale", "charset", "domain", "userhash", "credential", "signedheaders",
+        "sr", "se", "skn", "sv", "sp", "st", "spr", "srt", "ss", "oauth_consumer_key", "oauth_signature_method",
+        "oauth_timestamp", "oauth_nonce", "oauth_version", "oauth_callback", "max_age", "as_uri", "keyid",
+        "headers", "created", "expires", "nc",
+    ]
+
+    func lowercased(_ r: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(start: b + r.lowerBound, count: r.count).map { isUpper($0) ? $0 | 0x20 : $0 },
+               as: UTF8.self)
+    }
+
+    mutating func authorizationValue(at v: Int) -> Int? {
+        switch value(at: v) {
+        case .structured:
+            return nil
+        case .region(let r, let end, let bare):
+            if bare { return schemeCredentials(at: v, force: true) }
+            credentials(in: r)
+            return end
+        }
+    }
+
+    /// A scheme word: letters, digits and `-`, at most 40 bytes.
+    func schemeEnd(_ p: Int, limit: Int) -> Int {
+        var i = p
+        while i < limit && i - p < 40 && (isAlnum(b[i]) || b[i] == UInt8(ascii: "-")) { i += 1 }
+        return i
+    }
+
+    /// `Scheme credentials` inside a quoted or bracketed value: everything after the scheme is masked, except
+    /// auth-params that are not secrets.
+    mutating func credentials(in r: Range<Int>) {
+        let w = schemeEnd(r.lowerBound, limit: r.upperBound)
+        guard w > r.lowerBound, w < r.upperBound, has(w, .space),
+              isSchemeWord(r.lowerBound..<w, before: skipSpaces(w, limit: r.upperBound), limit: r.upperBound) else {
+            maskValue(r, .secret)
+            return
+        }
+        let c = skipSpaces(w, limit: r.upperBound)
+        guard c < r.upperBound else { return }
+        if isParamStart(c, limit: r.upperBound) {
+            let e = authParams(c, limit: r.upperBound)
+            maskValue(skipSpaces(e, limit: r.upperBound)..<r.upperBound, .secret)
+        } else {
+            maskValue(c..<r.upperBound, .secret)
+        }
+    }
+
+    /// A first word is a scheme when it is a known one, or a word of letters followed by something that is not
+    /// a plain word (so `Authorization: token ghp_…` keeps `token`, `Authorization: abc123 x` keeps nothing).
+    mutating func isSchemeWord(_ w: Range<Int>, before c: Int, limit: Int) -> Bool {
+        if Self.schemes.contains(lowercased(w)) { return true }
+        guard (w.lowerBound..<w.upperBound).allSatisfy({ isUpper(b[$0]) || isLower(b[$0]) || b[$0] == UInt8(ascii: "-") })
+        else { return false }
+        if isMask(at: c) { return true }
+        let e = min(end(of: .credential, from: c), limit)
+        return e > c && !isPlainWord(c..<e)
+    }
+
+    /// Unquoted `Scheme credentials` (`force`: after an Authorization key, where any scheme counts and a lone
+    /// value is the credential itself). Returns where the scan resumes, nil when nothing here is a credential.
+    mutating func schemeCredentials(at p: Int, force: Bool) -> Int? {
+        let w = schemeEnd(p, limit: n)
+        if w > p && has(w, .space) {
+            let c = skipSpaces(w, limit: n)
+            guard c < n else { return w }
+            let known = Self.schemes.contains(lowercased(p..<w))
+            if !known && !(force && isSchemeWord(p..<w, before: c, limit: n)) {
+                return force ? maskRun(at: p) : nil
+            }
+            if isMask(at: c) { return c + 10 }
+            if isParamStart(c, limit: n) {
+                // `token_type=Bearer access_token=…` is logfmt, not auth-params: the key decides, in `keyValue`.
+                return isAuthParam(c) ? authParams(c, limit: n) : c
+            }
+            var e = end(of: .credential, from: c)
+            guard e > c else { return w }
+            while e > c + 1 && ".,:".utf8.contains(b[e - 1]) { e -= 1 }
+            // In free text, `Bearer token` and `Basic authentication` are words, not credentials.
+            if !force && isPlainWord(c..<e) { return w }
+            maskValue(c..<e, .secret)
+            return e
+        }
+        return force ? maskRun(at: p) : nil
+    }
+
+    mutating func maskRun(at p: Int) -> Int {
+        let e = end(of: .credential, from: p)
+        maskValue(p..<e, .secret)
+        return max(e, p + 1)
+    }
+
+    /// Letters only and shorter than 20 bytes (`token`, `authentication`, `RefreshToken`), or shorter than 4:
+    /// prose or a name, not a credential (real credentials hold digits or symbols, or are longer).
+    func isPlainWord(_ r: Range<Int>) -> Bool {
+        if r.count < 4 { return true }
+        return r.count < 20 && r.allSatisfy { isUpper(b[$0]) || isLower(b[$0]) }
+    }
+
+    /// `name=value` where `name` is a known auth-param or a secret key name (`token_type=Bearer access_token=…`);
+    /// inside a list already started (`inList`), any `name=value`.
+    func isParamStart(_ c: Int, limit: Int, inList: Bool = false) -> Bool {
+        var i = c
+        while i < limit && i - c < 40 && (isAlnum(b[i]) || b[i] == UInt8(ascii: "_") || b[i] == UInt8(ascii: "-")) { i += 1 }
+        guard i > c, i + 1 < limit, b[i] == UInt8(ascii: "="), b[i + 1] != UInt8(ascii: "="), !has(i + 1, .space) else {
+            return false
+        }
+        if inList { return true }
+        let name = UnsafeBufferPointer(start: b + c, count: i - c)
+        return Self.plainAuthParams.contains(String(decoding: name.map { isUpper($0) ? $0 | 0x20 : $0 }, as: UTF8.self))
+            || SecretKeys.classify(name) != .plain
+    }
+
+    func isAuthParam(_ c: Int) -> Bool {
+        var i = c
+        while i < n && i - c < 40 && (isAlnum(b[i]) || b[i] == UInt8(ascii: "_") || b[i] == UInt8(ascii: "-")) { i += 1 }
+        return Self.plainAuthParams.contains(lowercased(c..<i))
+    }
+
+    /// `name=value, name="value"` (or `&`-separated): values of names not known as plain are masked.
+    mutating func authParams(_ c: Int, limit: Int) -> Int {
+        var p = c
+        var inList = false
+        while p < limit && isParamStart(p, limit: limit, inList: inList) {
+            inList = true
+            let nameStart = p
+            while b[p] != UInt8(ascii: "=") { p += 1 }
+            let plain = Self.plainAuthParams.contains(lowercased(nameStart..<p))
+            p += 1
+            let r: Range<Int>
+            switch value(at: p, bareStops: .paramStop) {
+            case .region(let range, let end, _):
+                r = range.lowerBound..<min(range.upperBound, limit)
+                p = min(end, limit)
+            case .structured:
+                r = p..<p
+            }
+            if !plain { maskValue(r, .secret) }
+            var q = p
+            var k = 0
+            while q < limit && k < 8 && (has(q, .space) || b[q] == UInt8(ascii: ",") || b[q] == UInt8(ascii: "&")) { q += 1; k += 1 }
+            guard q < limit, isParamStart(q, limit: limit, inList: true) else { break }
+            p = q
+        }
+        return p
+    }
+
+    // MARK: cookies
+
+    static let cookieAttributes: Set<String> = [
+        "path", "domain", "expires", "max-age", "samesite", "secure", "httponly", "priority", "partitioned",
+        "version", "comment",
+    ]
+
+    mutating func cookieValue(at v: Int) -> Int? {
+        switch value(at: v) {
+        case .structured:
+            return nil
+        case .region(let r, let end, let bare):
+            if bare { return cookies(v, limit: n, bounded: false) }
+            _ = cookies(r.lowerBound, limit: r.upperBound, bounded: true)
+            return end
+        }
+    }
+
+    /// `name=value; name=value; Attribute; Attribute=value`: cookie values masked, attributes kept. Unbounded (an
+    /// unquoted header), the list goes on only across `;`; bounded (quoted, bracketed), to the region's end.
+    mutating func cookies(_ start: Int, limit: Int, bounded: Bool) -> Int {
+        var p = start
+        while p < limit {
+            p = skipSpaces(p, limit: limit)
+            let nameStart = p
+            while p < limit && (has(p, .key) || b[p] == UInt8(ascii: "!")) { p += 1 }
+            if p == nameStart {
+                guard bounded else { break }
+                p += 1 // a separator inside a bounded list
+                continue
+            }
+            let name = lowercased(nameStart..<p)
+            let attribute = Self.cookieAttributes.contains(name)
+            if p < limit && b[p] == UInt8(ascii: "=") {
+                p += 1
+                if isMask(at: p) {
+                    p += 10
+                } else if has(p, .quote), case .region(let r, let end, _) = quoted(p, escapes: 0) {
+                    if !attribute { maskValue(r.lowerBound..<min(r.upperBound, limit), .secret) }
+                    p = min(end, limit)
+                } else {
+                    let valueStart = p
+                    // `Expires=Thu, 01 Jan 2026 00:00:00 GMT` runs to the `;`.
+                    while p < limit && b[p] != UInt8(ascii: ";") && (name == "expires" || !has(p, .stop)) { p += 1 }
+                    if !attribute { maskValue(valueStart..<p, .secret) }
+                }
+            } else if !attribute && !bounded {
+                return nameStart
+            }
+            let q = skipSpaces(p, limit: limit)
+            if q < limit && b[q] == UInt8(ascii: ";") { p = q + 1; continue }
+            if !bounded { return q }
+            p = q
+        }
+        return p
+    }
+
+    // MARK: URLs, XML, command lines, PEM
+
+    /// `scheme://user:password@host`: the password may hold `/`; `host:8080/…` is a port.
+    mutating func userinfo(_ colon: Int) -> Int? {
+        guard colon > 0, isUpper(b[colon - 1]) || isLower(b[colon - 1]) else { return nil }
+        let u = colon + 3
+        var i = u
+        while i < n && i - u < 128 && !"/:@?#\"'<>[] \t".utf8.contains(b[i]) { i += 1 }
+        guard byte(i) == UInt8(ascii: ":") else { return nil }
+        let ps = i + 1
+        i = ps
+        while i < n && i - ps < 256 && b[i] != UInt8(ascii: "@") && !has(i, .space) && !"\"<>".utf8.contains(b[i]) { i += 1 }
+        guard byte(i) == UInt8(ascii: "@") else { return nil }
+        if let slash = (ps..<i).first(where: { b[$0] == UInt8(ascii: "/") }), slash > ps,
+           (ps..<slash).allSatisfy({ isDigit(b[$0]) }) {
+            return nil // a port, then a path that happens to hold '@'
+        }
+        add(ps..<i)
+        return i + 1
+    }
+
+    /// `<sessionId>…</sessionId>`, `<Password>…</Password>`: the element's text when its name is a secret's.
+    mutating func xmlElement(closing gt: Int) -> Int? {
+        guard gt > 0, b[gt - 1] != UInt8(ascii: "/") else { return nil }
+        var j = gt - 1
+        while j >= 0 && gt - j < 128 && b[j] != UInt8(ascii: "<") && b[j] != UInt8(ascii: ">") { j -= 1 }
+        guard j >= 0, b[j] == UInt8(ascii: "<"), isUpper(byte(j + 1)) || isLower(byte(j + 1)) else { return nil }
+        var e = j + 1
+        var local = e
+        while e < gt && (has(e, .key) || b[e] == UInt8(ascii: ":")) {
+            if b[e] == UInt8(ascii: ":") { local = e + 1 }
+            e += 1
+        }
+        let cls = SecretKeys.classify(UnsafeBufferPointer(start: b + local, count: e - local))
+        guard cls != .plain && cls != .urlSecret else { return nil }
+        var k = gt + 1
+        while k < n && b[k] != UInt8(ascii: "<") { k += 1 }
+        switch cls {
+        case .authorization: credentials(in: gt + 1..<k)
+        case .cookies: _ = cookies(gt + 1, limit: k, bounded: true)
+        default: maskValue(gt + 1..<k, cls)
+        }
+        return k
+    }
+
+    /// `--password X`, `-Password X`, `--client-secret "X"`, `-p X` (not a port), `-u user:pass` (curl).
+    /// `--name=X` is left to `keyValue`.
+    mutating func flag(_ i: Int) -> Int? {
+        guard i == 0 || has(i - 1, .space) || has(i - 1, .quote) || b[i - 1] == UInt8(ascii: "(") else { return nil }
+        var p = i + 1
+        if byte(p) == UInt8(ascii: "-") { p += 1 }
+        let nameStart = p
+        guard isUpper(byte(p)) || isLower(byte(p)) else { return nil }
+        while p < n && p - nameStart < 48 && (isAlnum(b[p]) || b[p] == UInt8(ascii: "-")) { p += 1 }
+        guard has(p, .space) else { return nil }
+        let a = skipSpaces(p, limit: n)
+        guard a < n, !"-$(".utf8.contains(b[a]) else { return nil }
+        let name = lowercased(nameStart..<p)
+        guard case .region(let r, let end, _) = argument(a) else { return nil }
+        switch name {
+        case "p":
+            // ssh -p 22, docker -p 8080:80/tcp are ports.
+            if r.allSatisfy({ isDigit(b[$0]) || ".:/-tcpud".utf8.contains(b[$0]) }) && r.contains(where: { isDigit(b[$0]) }) {
+                return nil
+            }
+            maskValue(r, .secret)
+            return end
+        case "u", "user":
+            guard let colon = r.first(where: { b[$0] == UInt8(ascii: ":") }), byte(colon + 1) != UInt8(ascii: "/") else {
+                return nil
+            }
+            maskValue(colon + 1..<r.upperBound, .secret)
+            return end
+        default:
+            switch SecretKeys.classify(UnsafeBufferPointer(start: b + nameStart, count: p - nameStart)) {
+            case .plain, .urlSecret: return nil
+            case .secret, .sessionID, .authorization, .cookies:
+                maskValue(r, .secret)
+                return end
+            }
+        }
+    }
+
+    /// A command-line argument: quoted, or up to the next space.
+    func argument(_ a: Int) -> Value {
+        if has(a, .quote) { return quoted(a, escapes: 0) }
+        var e = a
+        while e < n && !has(e, .space) && !has(e, .quote) { e += 1 }
+        return .region(a..<e, end: e, bare: true)
+    }
+
+    /// `ConvertTo-SecureString 'X' -AsPlainText` / `ConvertTo-SecureString -String "X"`: X is a secret.
+    mutating func secureString(_ i: Int) -> Int? {
+        guard matches(i, "convertto-securestring", caseless: true) else { return nil }
+        var a = skipSpaces(i + 22, limit: n)
+        if matches(a, "-string", caseless: true) && has(a + 7, .space) { a = skipSpaces(a + 7, limit: n) }
+        guard a < n, !"-$(".utf8.contains(b[a]), case .region(let r, let end, _) = argument(a) else { return nil }
+        maskValue(r, .secret)
+        return end
+    }
+
+    /// `-----BEGIN … PRIVATE KEY-----` … `-----END …`: the body, also when its newlines are escaped (`\n` in
+    /// JSON) or the line was cut before the end.
+    mutating func pemBlock(_ i: Int) -> Int? {
+        guard matches(i, "-----BEGIN ") else { return nil }
+        var e = i + 11
+        while e < n && e - i < 80 && !matches(e, "-----") { e += 1 }
+        guard matches(e, "-----") else { return nil }
+        var isPrivate = false
+        var k = i + 11
+        while k + 11 <= e { if matches(k, "PRIVATE KEY") { isPrivate = true; break }; k += 1 }
+        guard isPrivate else { return nil }
+        let body = e + 5
+        var j = body
+        while j < n && !matches(j, "-----END") { j += 1 }
+        add(body..<j)
+        return j
+    }
+
+    // MARK: token shapes
+
+    /// At the start of a word: a token of a well-known shape, `ConvertTo-SecureString`, or a scheme in free text.
+    mutating func wordStart(_ i: Int) -> Int? {
+        if let e = tokenShape(i) {
+            add(i..<e)
+            return e
+        }
+        if b[i] == UInt8(ascii: "C") || b[i] == UInt8(ascii: "c"), let e = secureString(i) { return e }
+        let w = schemeEnd(i, limit: n)
+        if w > i && has(w, .space) && Self.schemes.contains(lowercased(i..<w)) {
+            return schemeCredentials(at: i, force: false)
+        }
+        return nil
+    }
+
+    /// End of a token of a documented, well-known shape starting at `i`, or nil.
+    mutating func tokenShape(_ i: Int) -> Int? {
+        func atLeast(_ set: ByteClass, _ count: Int, from: Int? = nil) -> Int? {
+            let e = end(of: set, from: from ?? i)
+            return e - i >= count ? e : nil
+        }
+        switch b[i] {
+        case UInt8(ascii: "e"):
+            // JWT / JWS / JWE: a base64url JSON header, then a dot; also when the line cut it after one segment.
+            guard matches(i, "eyJ") else { break }
+            let s1 = end(of: .b64url, from: i)
+            if s1 - i >= 10 && byte(s1) == UInt8(ascii: ".") { return end(of: .jwt, from: i) }
+        case UInt8(ascii: "y"):
+            if matches(i, "ya29.") { return atLeast(.jwt, 20) } // Google OAuth access token
+        case UInt8(ascii: "x"):
+            // Slack: xoxb- xoxp- xoxa- xoxo- xoxs- xoxr- xoxe-, app-level xapp-.
+            if matches(i, "xox") && "abposre".utf8.contains(byte(i + 3)) && byte(i + 4) == UInt8(ascii: "-")
+                || matches(i, "xapp-") { return atLeast(.b64url, 15) }
+        case UInt8(ascii: "g"):
+            if matches(i, "gh") && "pousr".utf8.contains(byte(i + 2)) && byte(i + 3) == UInt8(ascii: "_") {
+                return atLeast(.b64url, 24) // GitHub tokens
+            }
+            if matches(i, "github_pat_") { return atLeast(.b64url, 30) }
+            if matches(i, "glpat-") { return atLeast(.b64url, 20) }
+        case UInt8(ascii: "s"), UInt8(ascii: "r"):
+            if matches(i + 1, "k_live_") || matches(i + 1, "k_test_") { return atLeast(.b64url, 20) } // Stripe
+            if matches(i, "sk-") { return atLeast(.b64url, 23) }
+        case UInt8(ascii: "n"):
+            if matches(i, "npm_") { return atLeast(.b64url, 40) }
+        case UInt8(ascii: "A"):
+            if matches(i, "AQAB") { return atLeast(.b64url, 60) } // Entra v1 refresh tokens and codes
+            if matches(i, "AIza") { return atLeast(.b64url, 39) } // Google API keys
+        case UInt8(ascii: "E"):
+            if byte(i + 1) == UInt8(ascii: "w") && isUpper(byte(i + 2)) { return atLeast(.msa, 100) } // MSA access tokens
+        case UInt8(ascii: "M"):
+            // MSA refresh tokens and codes: M.R3_BAY.…, M.C507_BL2.2.U.…
+            if byte(i + 1) == UInt8(ascii: "."), isUpper(byte(i + 2)) {
+                var d = i + 3
+                while isDigit(byte(d)) && d - i < 8 { d += 1 }
+                if d > i + 3 && byte(d) == UInt8(ascii: "_") { return atLeast(.msToken, 30) }
+            }
+        case UInt8(ascii: "0"), UInt8(ascii: "1"):
+            // Entra refresh tokens and authorization codes: 0.A… / 1.A…
+            if byte(i + 1) == UInt8(ascii: "."), byte(i + 2) == UInt8(ascii: "A") { return atLeast(.msToken, 24) }
+            if matches(i, "1//0") { return atLeast(.b64url, 24, from: i + 4) } // Google refresh tokens
+            if matches(i, "00D") {
+                // Salesforce session id: the org id (15 or 18), '!', the session.
+                let org = end(of: .alnum, from: i)
+                if org - i >= 15 && org - i <= 18 && byte(org) == UInt8(ascii: "!") {
+                    let e = end(of: .salesforce, from: org + 1)
+                    if e - org > 20 { return e }
+                }
+            }
+            if matches(i, "00") {
+                // Okta API token: 00 and 40 base64url characters, both cases.
+                let e = end(of: .b64url, from: i)
+                if e - i == 42 && (i..<e).contains(where: { isUpper(b[$0]) }) && (i..<e).contains(where: { isLower(b[$0]) }) {
+                    return e
+                }
+            }
+        default:
+            break
+        }
+        // An Azure Storage account key: 64 bytes in base64, 88 characters ending in '=='.
+        if i == 0 || !has(i - 1, .b64) {
+            let e = end(of: .b64, from: i)
+            if e - i == 86 && matches(e, "==") { return e + 2 }
+        }
+        return nil
+    }
+
+    /// Entra ID client secret: three characters, a digit, `Q~`, then 31 to 34 characters.
+    mutating func entraSecret(tilde t: Int) -> Int? {
+        guard t >= 5, b[t - 1] == UInt8(ascii: "Q"), isDigit(b[t - 2]),
+              has(t - 3, .entraSecret), has(t - 4, .entraSecret), has(t - 5, .entraSecret) else { return nil }
+        let e = end(of: .entraSecret, from: t + 1)
+        guard e - t - 1 >= 31 else { return nil }
+        add(t - 5..<e)
+        return e
+    }
+
+    // MARK: values that are not secrets
+
+    /// Values kept even under a secret's key: booleans and nulls, placeholders and masks, variable references,
+    /// AWS access key ids (identifiers), AADSTS codes; GUIDs and Windows SIDs as session ids; numbers as codes.
+    func keeps(_ r: Range<Int>, _ cls: KeyClass) -> Bool {
+        guard r.count <= 256 else { return false }
+        let s = UnsafeBufferPointer(start: b + r.lowerBound, count: r.count)
+        let lower = String(decoding: s.map { isUpper($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+        if ["true", "false", "null", "nil", "none", "undefined", "redacted", "[redacted]", "<redacted>", "hidden",
+            "<hidden>", "(hidden)", "masked", "removed"].contains(lower) { return true }
+        if s.count >= 3 && s.allSatisfy({ $0 == UInt8(ascii: "*") }) { return true }
+        if s.count >= 2, let f = s.first, let l = s.last {
+            if f == UInt8(ascii: "<") && l == UInt8(ascii: ">") { return true }
+            if lower.hasPrefix("${") && l == UInt8(ascii: "}") || lower.hasPrefix("{{") && lower.hasSuffix("}}") { return true }
+        }
+        if (lower.hasPrefix("akia") || lower.hasPrefix("asia")) && s.count >= 20
+            && s[4..<20].allSatisfy({ isUpper($0) || isDigit($0) }) && (s.count == 20 || s[20] == UInt8(ascii: "/") || s[20] == UInt8(ascii: "%")) {
+            return true
+        }
+        if lower.hasPrefix("aadsts") && s.count > 6 && isDigit(s[6]) { return true }
+        switch cls {
+        case .sessionID:
+            return Self.isGUID(s) || lower.hasPrefix("s-1-")
+        case .urlSecret:
+            return s.allSatisfy(isDigit)
+        default:
+            return false
+        }
+    }
+
+    static func isGUID(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
+        var s = s[...]
+        if s.first == UInt8(ascii: "{") && s.last == UInt8(ascii: "}") { s = s.dropFirst().dropLast() }
+        guard s.count == 36 else { return false }
+        return s.enumerated().allSatisfy { k, c in
+            [8, 13, 18, 23].contains(k) ? c == UInt8(ascii: "-") : isDigit(c) || "abcdefABCDEF".utf8.contains(c)
+        }
+    }
+}

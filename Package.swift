@@ -37,7 +37,7 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")]
         ),
-        .testTarget(name: "ConnwatchCoreTests", dependencies: ["ConnwatchCore"]),
+        .testTarget(name: "ConnwatchCoreTests", dependencies: ["ConnwatchCore"], exclude: ["Fixtures"]),
         .testTarget(name: "ConnwatchCLITests", dependencies: ["ConnwatchCore", "connwatch"]),
     ],
     swiftLanguageModes: [.v6]

@@ -103,7 +103,8 @@ struct RedactionCase: Sendable, CustomTestStringConvertible {
     /// A JWT cut by max_line_bytes (one segment and its dot, or two segments) is still a JWT.
     @Test func truncatedLinesKeepNoTokenTail() throws {
         let jwt = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwczovL2dyYXBoIn0.c2lnbmF0dXJlLXBhcnQ"
-        let prefix = "connwatch-probe sending "
+        // max_line_bytes is at least 256: the token starts beyond that.
+        let prefix = "connwatch-probe sending " + String(repeating: "ctx ", count: 60)
         let dir = try rulesDirectory(["r.yaml": ruleYAML(id: "connector.probe", patterns: [#"connwatch-probe (?<detail>.*)"#],
                                                          match: ["connwatch-probe x"])])
         for cut in [prefix.utf8.count + 37, prefix.utf8.count + 60, prefix.utf8.count + 80] {

@@ -83,3 +83,20 @@ import Testing
         #expect(Self.seconds(Array(text.utf8)) < 0.5)
     }
 }
+
+extension RedactorLimitsTests {
+    /// What redaction costs per finding line: the corpus (lines of 30 to 450 bytes) redacted 20 times over.
+    /// Generous bound: debug build, shared machine; the line budget for all rule matching is 50 ms.
+    @Test func costPerLineIsSmall() throws {
+        let lines = RedactionCase.all.map { Array($0.input.utf8) }
+        try #require(!lines.isEmpty)
+        let redactor = Redactor()
+        let clock = ContinuousClock()
+        let rounds = 20
+        let elapsed = clock.measure {
+            for _ in 0..<rounds { for line in lines { _ = line.withUnsafeBytes { redactor.spans(in: $0) } } }
+        }
+        let perLine = (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) / Double(rounds * lines.count)
+        #expect(perLine < 0.002, "\(perLine * 1e6) µs per line")
+    }
+}

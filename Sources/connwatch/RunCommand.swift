@@ -79,21 +79,15 @@ struct ConfigCommand: ParsableCommand {
         var config: String?
 
         func run() throws {
-            let parsed: Config
-            do { parsed = try Config.load(path: config) } catch {
-                for e in error.errors { writeError(e.description) }
+            LoggingSystem.bootstrap { StderrLogHandler(label: $0) }
+            // Exactly what `run` builds (configuration, rules, outputs, inputs, metrics), then stop.
+            let generation: Generation
+            do { generation = try Generation.build(configPath: config, logger: Logger(label: "connwatch")) } catch {
+                writeError(error.description)
                 throw ExitCode(Status.error)
             }
-            let dirs = parsed.resolvedRuleDirectories
-            let ruleSet: RuleSet
-            do { ruleSet = try RuleSet.load(directories: dirs, maxLineBytes: parsed.maxLineBytes) } catch {
-                for e in error.errors { writeError(e.description) }
-                throw ExitCode(Status.error)
-            }
-            let problems = parsed.unknownApps(in: ruleSet)
-            for p in problems { writeError(p) }
-            if !problems.isEmpty { throw ExitCode(Status.error) }
-            print(EffectiveConfig.render(parsed, ruleDirectories: dirs, ruleSet: ruleSet), terminator: "")
+            let c = generation.config
+            print(EffectiveConfig.render(c, ruleDirectories: c.resolvedRuleDirectories, ruleSet: generation.ruleSet), terminator: "")
         }
     }
 }

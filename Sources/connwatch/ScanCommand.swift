@@ -100,22 +100,12 @@ struct ScanCommand: ParsableCommand {
         let delivery: Delivery
         do {
             delivery = Delivery(outputs: try Delivery.makeOutputs(try outputsConfig(), lang: lang, stdoutEncoder: encoder),
-                                throttle: Throttle(.init(enabled: !noThrottle, window: throttleWindow)))
+                                throttle: Throttle(.init(enabled: !noThrottle, window: throttleWindow)), policy: .writeWhenFull)
         } catch let error as OutputError { throw CLIError("cannot open output: \(error)") }
-        var outputError: OutputError?
-        // Writes in batches while scanning; a write error ends the scan (the input is still there to rescan).
-        func offer(_ finding: Finding) {
-            delivery.offer(finding)
-            if delivery.pending >= 512 && outputError == nil {
-                do { _ = try delivery.flush() } catch { outputError = error }
-            }
-        }
-        // Findings leave as their lines arrive, not only when a batch fills (a pipe may stay open for hours).
-        func flushWhatArrived() {
-            guard delivery.pending > 0 && outputError == nil else { return }
-            do { _ = try delivery.flush() } catch { outputError = error }
-        }
+        // The daemon's delivery, writing each full batch as it comes; a write error ends the scan (the input is
+        // still there to rescan).
         func finish(found: Bool, failed: Bool) throws -> Never {
+            if let failure = delivery.failure { throw CLIError("cannot write findings: \(failure)") }
             delivery.closeAllWindows()
             do { _ = try delivery.flush(urgent: true) } catch { throw CLIError("cannot write findings: \(error)") }
             throw ExitCode(failed ? Status.error : found ? Status.found : Status.none)
@@ -125,33 +115,28 @@ struct ScanCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: journal, isDirectory: &isDir) else {
                 throw CLIError("\(journal): No such file or directory")
             }
+            let source: JournalSource = isDir.boolValue ? .directory(journal) : .files([journal])
             let input: JournalInput
             do {
-                let reader = try JournalReader(isDir.boolValue ? .directory(journal) : .files([journal]))
-                try reader.addMatches(match)
-                reader.seekHead()
-                let scanner = Scanner(ruleSet)
-                scanner.events = boundaries
-                input = JournalInput(reader: reader, scanner: scanner, context: app)
-            } catch { throw CLIError("\(journal): \(error)") }
+                input = try JournalInput.open(.init(name: journal, source: source, matches: match, start: .beginning, app: app),
+                                              ruleSet: ruleSet).input
+                input.scanner.events = boundaries
+            } catch { throw CLIError(error.description) }
             var found = false
-            while input.poll(emit: { found = true; offer($0) }) > 0 {
-                if let outputError { throw CLIError("cannot write findings: \(outputError)") }
-            }
-            input.flushHeld(cut: nil) { found = true; offer($0) }
+            while delivery.failure == nil, input.poll(emit: { found = true; delivery.accept($0) }) > 0 {}
+            input.flushHeld(cut: nil) { found = true; delivery.accept($0) }
             try finish(found: found, failed: false)
         }
         let job = OneShotScan(ruleSet, context: app)
         job.scanner.events = boundaries
         var failed = false
-        for path in files.isEmpty ? ["-"] : files {
+        for path in files.isEmpty ? ["-"] : files where delivery.failure == nil {
             do {
-                try job.scan(path: path, afterBuffer: flushWhatArrived) { offer($0) }
+                try job.scan(path: path, afterBuffer: delivery.writeWhatArrived, emit: delivery.accept)
             } catch {
                 writeError(error.description)
                 failed = true
             }
-            if let outputError { throw CLIError("cannot write findings: \(outputError)") }
         }
         try finish(found: job.findings > 0, failed: failed)
     }

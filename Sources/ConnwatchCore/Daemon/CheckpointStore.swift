@@ -11,10 +11,13 @@ public struct CheckpointState: Codable, Sendable, Equatable {
 }
 
 /// Writes checkpoints atomically (temp file, fsync, rename, fsync of the directory) and only when they
-/// changed, so an idle daemon writes nothing.
+/// changed, so an idle daemon writes nothing. A failed save (the state directory's disk is full) retries with
+/// the outputs' backoff, and the daemon holds reading meanwhile, like for a failing output.
 public final class CheckpointStore {
+    public static let name = "checkpoints"
     public let path: String
     public private(set) var saved: CheckpointState?
+    var retry = Retry()
 
     public init(directory: String) {
         path = (directory as NSString).appendingPathComponent("checkpoints.json")
@@ -35,16 +38,28 @@ public final class CheckpointStore {
         }
     }
 
-    public func save(_ state: CheckpointState) throws(InputError) {
+    /// When a failed save is tried again.
+    public func nextDeadline() -> Date? { retry.retryAt }
+    public func retryNow() { retry.retryNow() }
+
+    public func save(_ state: CheckpointState, now: Date = Date()) throws(OutputError) {
         guard state != saved else { return }
+        try retry.attempt(now: now) { () throws(OutputError) in try write(state) }
+        saved = state
+    }
+
+    func fail(_ message: String, errno code: Int32 = errno) -> OutputError {
+        OutputError(output: Self.name, kind: "checkpoint", errno: code, message: "\(path): \(message)")
+    }
+
+    func write(_ state: CheckpointState) throws(OutputError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data: Data
-        do { data = try encoder.encode(state) } catch { throw InputError(path: path, message: "\(error)") }
+        do { data = try encoder.encode(state) } catch { throw fail("\(error)", errno: EINVAL) }
         do {
             try FileSystem.createDirectory((path as NSString).deletingLastPathComponent, mode: 0o700)
             try FileSystem.replaceAtomically(path, with: data, mode: 0o600, durable: true)
-        } catch { throw InputError(path: path, message: "cannot write checkpoints: \(error)") }
-        saved = state
+        } catch { throw fail("cannot write checkpoints: \(error)", errno: error.errno) }
     }
 }

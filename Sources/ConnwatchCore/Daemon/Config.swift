@@ -13,6 +13,11 @@ public struct Config: Sendable, Equatable {
         public var app: String?
         /// Consecutive entries of one unit and process grouped into events (stack traces logged line by line).
         public var multiline: Multiline?
+        public init(name: String = "journal", source: JournalSource = .system, matches: [String] = [], start: Start = .end,
+                    app: String? = nil, multiline: Multiline? = nil) {
+            self.name = name; self.source = source; self.matches = matches; self.start = start; self.app = app
+            self.multiline = multiline
+        }
     }
 
     public struct FileInputConfig: Sendable, Equatable {
@@ -71,6 +76,9 @@ public struct Config: Sendable, Equatable {
     public var outputs = OutputsConfig()
     public var throttle = Throttle.Settings()
     public var metrics: MetricsConfig?
+    /// How long a stop keeps retrying a failing output or checkpoint store before it gives up (the unwritten
+    /// lines are then read again at the next start). Below systemd's TimeoutStopSec= (10 s in our unit).
+    public var shutdownTimeout: TimeInterval = 5
 
     /// Paths connwatch itself writes: never read back as input.
     public var ownFiles: [String] { [outputs.file?.path, metrics?.path].compactMap { $0 } }
@@ -126,9 +134,10 @@ public struct Config: Sendable, Equatable {
         let root: Node?
         do { root = try YAMLInput.compose(text, file: file) } catch { throw RuleErrors([error]) }
         guard let root else { return config }
-        let keys = ["state_directory", "rules", "max_line_bytes", "lang", "inputs", "outputs", "throttle", "metrics"]
+        let keys = ["state_directory", "rules", "max_line_bytes", "lang", "inputs", "outputs", "throttle", "metrics", "shutdown_timeout"]
         guard let top = r.mapping(root, "the configuration", allowed: keys) else { throw RuleErrors(r.errors) }
         if let n = top["state_directory"], let s = r.nonEmptyString(n, "state_directory") { config.stateDirectory = s }
+        if let n = top["shutdown_timeout"] { config.shutdownTimeout = r.seconds(n, "shutdown_timeout", minimum: 0) ?? config.shutdownTimeout }
         if let n = top["lang"], let l = r.enumValue(n, "lang", Language.self) { config.lang = l }
         if let n = top["max_line_bytes"], let s = r.string(n, "max_line_bytes") {
             if let problem = RuleSet.maxLineBytesProblem(s, name: "'max_line_bytes'") { r.fail(n, problem) } else { config.maxLineBytes = Int(s)! }

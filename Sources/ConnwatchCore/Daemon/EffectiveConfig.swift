@@ -4,7 +4,7 @@ public enum EffectiveConfig {
         func q(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
         var y = "# effective configuration (\(c.path ?? "built-in default"))\n"
         y += "state_directory: \(q(c.stateDirectory))\n"
-        y += "lang: \(c.lang.rawValue)\nmax_line_bytes: \(c.maxLineBytes)\n"
+        y += "lang: \(c.lang.rawValue)\nmax_line_bytes: \(c.maxLineBytes)\nshutdown_timeout: \(c.shutdownTimeout)\n"
         y += "rules:  # \(ruleSet.ruleCount) rules, \(ruleSet.patternCount) patterns\n  directories: [\(ruleDirectories.map(q).joined(separator: ", "))]\n"
         y += "inputs:\n"
         for input in c.inputs {

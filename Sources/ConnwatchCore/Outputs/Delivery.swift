@@ -1,20 +1,60 @@
 import Foundation
 
-/// The path of a finding after the scanner: the throttle, then every output. Shared by `scan` and the daemon.
+/// What the end of the pipeline tells the inputs, in one answer: go on, pause (a batch waits for the outputs:
+/// bounded memory in a flood), or stop (an output cannot write; nothing more is read until it can). In the
+/// spirit of ripgrep's `Sink`, whose answer stops the search: inputs check it between chunks (`shouldStop`).
+public enum SinkDemand: Equatable, Sendable {
+    case ready
+    case full
+    case failed(OutputError)
+}
+
+/// Who writes a full batch: `scan` writes it at once and reads on (nothing else to do, no checkpoints); the
+/// daemon pauses its inputs and writes it in its loop, where checkpoints follow the write.
+public enum BatchPolicy: Sendable {
+    case writeWhenFull
+    case pauseWhenFull
+}
+
+/// The path of a finding after the scanner: the throttle, then every output. Shared by `scan` and the daemon,
+/// with one batch size for both.
 public final class Delivery {
     public let outputs: [any FindingOutput]
     public let throttle: Throttle
     let metrics: MetricsFile?
     /// Stamps every finding (host, time, event time, source host) before the throttle sees it.
     public let enricher: Enricher
+    public let policy: BatchPolicy
     /// Findings handed to the outputs (throttle summaries included).
     public private(set) var delivered = 0
+    /// The last flush's failure, until a flush succeeds.
+    public private(set) var failure: OutputError?
 
-    public init(outputs: [any FindingOutput], throttle: Throttle, metrics: MetricsFile? = nil, enricher: Enricher = Enricher()) {
+    /// Findings waiting for the outputs at most before they are written (scan) or reading pauses (daemon).
+    public static let batchLimit = 4096
+
+    public init(outputs: [any FindingOutput], throttle: Throttle, metrics: MetricsFile? = nil, enricher: Enricher = Enricher(),
+                policy: BatchPolicy = .pauseWhenFull) {
         self.outputs = outputs
         self.enricher = enricher
         self.throttle = throttle
         self.metrics = metrics
+        self.policy = policy
+    }
+
+    public var demand: SinkDemand {
+        if let failure { return .failed(failure) }
+        return pending >= Self.batchLimit ? .full : .ready
+    }
+
+    /// The inputs' `shouldStop`.
+    public var shouldStop: Bool { demand != .ready }
+
+    /// The inputs' `emit`: a finding into the throttle and the outputs' queues; with `writeWhenFull`, a full
+    /// batch is written here (a failure is kept in `failure` and ends reading at the next check).
+    public func accept(_ finding: Finding) {
+        offer(finding)
+        if policy == .writeWhenFull && failure == nil && pending >= Self.batchLimit { _ = try? flush() }
     }
 
     /// The outputs a configuration names (stdout, findings file, journal), in that order.
@@ -40,7 +80,14 @@ public final class Delivery {
     public func deliver(_ f: Finding) {
         for o in outputs { o.accept(f) }
         delivered += 1
-        metrics?.add("connwatch_findings_total", [("rule", f.rule), ("severity", f.severity.rawValue)], 1)
+        metrics?.add(.findings, [("rule", f.rule), ("severity", f.severity.rawValue)], 1)
+    }
+
+    /// Writes what the outputs hold now (`scan` of a live pipe: findings leave as their lines arrive, not only
+    /// when a batch fills); a failure is kept in `failure`.
+    public func writeWhatArrived() {
+        guard pending > 0 && failure == nil else { return }
+        _ = try? flush()
     }
 
     /// Emits the summaries of throttle windows that ended.
@@ -63,6 +110,7 @@ public final class Delivery {
                 durable = false
             }
         }
+        self.failure = failure
         if let failure { throw failure }
         return durable
     }

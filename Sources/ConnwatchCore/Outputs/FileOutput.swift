@@ -33,8 +33,7 @@ public final class FileOutput: FindingOutput {
     var written = 0
     var unsynced = false
     var lastSync = Date()
-    var backoff = Backoff()
-    var lastError: OutputError?
+    var retry = Retry()
     var reopenRequested = false
     var syncRequested = false
 
@@ -55,24 +54,19 @@ public final class FileOutput: FindingOutput {
     }
 
     public func reopen() { reopenRequested = true }
-    public func urgeNextFlush() { syncRequested = true; backoff.retryNow() }
+    public func urgeNextFlush() { syncRequested = true; retry.retryNow() }
 
     public func nextDeadline() -> Date? {
-        if let retry = backoff.retryAt { return retry }
+        if let at = retry.retryAt { return at }
         if unsynced && settings.fsync == .interval { return lastSync.addingTimeInterval(settings.fsyncInterval) }
         return nil
     }
 
     public func flush(now: Date) throws(OutputError) -> Durability {
-        guard backoff.allows(now) else { throw lastError! }
-        do {
+        try retry.attempt(now: now) { () throws(OutputError) in
             try reopenIfMoved()
             try writeQueue()
             return try sync(now)
-        } catch {
-            lastError = error
-            backoff.failed(now)
-            throw error
         }
     }
 
@@ -142,20 +136,17 @@ public final class FileOutput: FindingOutput {
     }
 
     func sync(_ now: Date) throws(OutputError) -> Durability {
-        guard unsynced else { backoff.succeeded(); return .durable }
+        guard unsynced else { return .durable }
         switch settings.fsync {
         case .never:
-            backoff.succeeded()
             return .durable
         case .interval where now.timeIntervalSince(lastSync) < settings.fsyncInterval && !syncRequested:
-            backoff.succeeded()
             return .written
         case .always, .interval:
             if fdatasync(fd) != 0 { throw OutputError(output: name, kind: "fsync", errno: errno) }
             unsynced = false
             syncRequested = false
             lastSync = now
-            backoff.succeeded()
             return .durable
         }
     }

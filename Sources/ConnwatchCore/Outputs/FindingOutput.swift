@@ -43,29 +43,48 @@ extension FindingOutput {
     public func urgeNextFlush() {}
 }
 
-/// Retry delays after a failed write: 1 s doubling to 30 s, reset by a success.
-struct Backoff {
-    private(set) var retryAt: Date?
+/// The one retry mechanism of everything connwatch writes (stdout, findings file, journal, checkpoints): a
+/// failure is remembered and answered again without touching the disk until the backoff (1 s doubling to 30 s,
+/// reset by a success) allows the next attempt; `retryAt` is the deadline the daemon's loop wakes for.
+public struct Retry: Sendable {
+    public private(set) var retryAt: Date?
+    public private(set) var lastError: OutputError?
+    /// Failed attempts since the last success.
+    public private(set) var failures = 0
     private var delay: TimeInterval = 0
     let first: TimeInterval
     let limit: TimeInterval
-    init(first: TimeInterval = 1, limit: TimeInterval = 30) { self.first = first; self.limit = limit }
 
-    func allows(_ now: Date) -> Bool { retryAt.map { now >= $0 } ?? true }
-    mutating func retryNow() { retryAt = nil }
-    mutating func failed(_ now: Date) {
-        delay = delay == 0 ? first : min(limit, delay * 2)
-        retryAt = now.addingTimeInterval(delay)
+    public init(first: TimeInterval = 1, limit: TimeInterval = 30) { self.first = first; self.limit = limit }
+
+    /// Runs `body` unless a backoff is running (then throws the last error again).
+    public mutating func attempt<T>(now: Date, _ body: () throws(OutputError) -> T) throws(OutputError) -> T {
+        if let lastError, let retryAt, now < retryAt { throw lastError }
+        do {
+            let result = try body()
+            delay = 0; retryAt = nil; lastError = nil; failures = 0
+            return result
+        } catch {
+            delay = delay == 0 ? first : min(limit, delay * 2)
+            retryAt = now.addingTimeInterval(delay)
+            lastError = error
+            failures += 1
+            throw error
+        }
     }
-    mutating func succeeded() { delay = 0; retryAt = nil }
+
+    /// The next attempt runs at once, backoff or not (stop, reload); the delay keeps growing if it fails again.
+    public mutating func retryNow() { retryAt = nil }
 }
 
-/// Findings to stdout (json or text), buffered.
+/// Findings to stdout (json or text), buffered; a failed write (a full disk under a redirection, EPIPE's
+/// cousins) keeps what is not out and retries like every other output.
 public final class StdoutOutput: FindingOutput {
     public let name = "stdout"
     let encoder: any FindingEncoder
     let buffer: OutputBuffer
     var queued = 0
+    var retry = Retry()
 
     public init(encoder: any FindingEncoder, fd: Int32 = 1) {
         self.encoder = encoder
@@ -79,9 +98,16 @@ public final class StdoutOutput: FindingOutput {
         queued += 1
     }
 
+    public func nextDeadline() -> Date? { retry.retryAt }
+    public func urgeNextFlush() { retry.retryNow() }
+
     public func flush(now: Date) throws(OutputError) -> Durability {
-        do { try buffer.flush() } catch { throw OutputError(output: name, kind: "write", errno: error.errno) }
+        try retry.attempt(now: now) { () throws(OutputError) in try writeBuffer() }
         queued = 0
         return .durable
+    }
+
+    func writeBuffer() throws(OutputError) {
+        do { try buffer.flush() } catch { throw OutputError(output: name, kind: "write", errno: error.errno) }
     }
 }

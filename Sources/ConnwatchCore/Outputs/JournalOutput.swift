@@ -9,8 +9,7 @@ public final class JournalOutput: FindingOutput {
     let lang: Language
     let json: JSONLinesEncoder
     var queue: [[(String, [UInt8])]] = []
-    var backoff = Backoff()
-    var lastError: OutputError?
+    var retry = Retry()
 
     public init(lang: Language) {
         self.lang = lang
@@ -21,25 +20,22 @@ public final class JournalOutput: FindingOutput {
 
     public func accept(_ finding: Finding) { queue.append(Self.fields(of: finding, lang: lang, json: json)) }
 
-    public func nextDeadline() -> Date? { backoff.retryAt }
-    public func urgeNextFlush() { backoff.retryNow() }
+    public func nextDeadline() -> Date? { retry.retryAt }
+    public func urgeNextFlush() { retry.retryNow() }
 
     public func flush(now: Date) throws(OutputError) -> Durability {
-        guard backoff.allows(now) else { throw lastError! }
-        var sent = 0
-        defer { queue.removeFirst(sent) }
-        for entry in queue {
-            let r = Self.send(entry)
-            if r < 0 {
-                let error = OutputError(output: name, kind: "journal", errno: -r,
-                                        message: "sd_journal_sendv: \(String(cString: strerror(-r)))")
-                lastError = error
-                backoff.failed(now)
-                throw error
+        try retry.attempt(now: now) { () throws(OutputError) in
+            var sent = 0
+            defer { queue.removeFirst(sent) }
+            for entry in queue {
+                let r = Self.send(entry)
+                if r < 0 {
+                    throw OutputError(output: name, kind: "journal", errno: -r,
+                                      message: "sd_journal_sendv: \(String(cString: strerror(-r)))")
+                }
+                sent += 1
             }
-            sent += 1
         }
-        backoff.succeeded()
         return .durable
     }
 

@@ -17,50 +17,34 @@ public final class MetricsFile {
         self.interval = interval
     }
 
-    static let help: [String: String] = [
-        "connwatch_input_lines_total": "Lines (journal entries) read, per input.",
-        "connwatch_input_bytes_total": "Bytes of log text read, per input.",
-        "connwatch_input_lag_seconds": "Journal inputs: age of the last entry when it was read (0 when caught up).",
-        "connwatch_input_behind_bytes": "File inputs: bytes written to the followed files and not read yet.",
-        "connwatch_findings_total": "Findings passed to the outputs (throttle summaries included), per rule and severity.",
-        "connwatch_throttled_total": "Repeats folded by the throttle into summaries, per rule.",
-        "connwatch_throttle_open_windows": "Throttle windows open now.",
-        "connwatch_output_pending_findings": "Findings accepted by an output and not yet written.",
-        "connwatch_lines_over_budget_total": "Lines whose rule matching stopped at the per-line PCRE2 work budget, per input.",
-        "connwatch_errors_total": "Errors, per kind (write, fsync, open, journal, checkpoint, reload).",
-        "connwatch_rule_reloads_total": "Configuration and rule reloads, per result (ok, failed).",
-        "connwatch_rules": "Rules loaded.",
-        "connwatch_last_update_timestamp_seconds": "When this file was written (Unix time).",
-    ]
-
     /// Our names are whole already (`connwatch_…_total`): no namespace or unit to add.
-    static func descriptor(_ name: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(metricName: name, unitName: "", helpText: help[name] ?? "")
+    static func descriptor(_ metric: Metric) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: metric.rawValue, unitName: "", helpText: metric.help)
     }
 
-    static func key(_ name: String, _ labels: [(String, String)]) -> String {
-        labels.reduce(name) { $0 + "\u{1F}" + $1.0 + "=" + $1.1 }
+    static func key(_ metric: Metric, _ labels: [(String, String)]) -> String {
+        labels.reduce(metric.rawValue) { $0 + "\u{1F}" + $1.0 + "=" + $1.1 }
     }
 
-    public func add(_ name: String, _ labels: [(String, String)] = [], _ amount: Int64) {
+    public func add(_ metric: Metric, _ labels: [(String, String)] = [], _ amount: Int64) {
         guard amount > 0 else { return }
-        let k = Self.key(name, labels)
-        let c = counters[k] ?? registry.makeCounter(descriptor: Self.descriptor(name), labels: labels)
-        counters[k] = c
-        c.increment(by: amount)
+        counter(metric, labels).increment(by: amount)
     }
 
     /// A counter that exists with 0 from the start (so alerts on `increase()` see the first error).
-    public func declare(_ name: String, _ labels: [(String, String)] = []) { touch(name, labels) }
+    public func declare(_ metric: Metric, _ labels: [(String, String)] = []) { _ = counter(metric, labels) }
 
-    func touch(_ name: String, _ labels: [(String, String)]) {
-        let k = Self.key(name, labels)
-        if counters[k] == nil { counters[k] = registry.makeCounter(descriptor: Self.descriptor(name), labels: labels) }
+    func counter(_ metric: Metric, _ labels: [(String, String)]) -> Counter {
+        let k = Self.key(metric, labels)
+        if let c = counters[k] { return c }
+        let c = registry.makeCounter(descriptor: Self.descriptor(metric), labels: labels)
+        counters[k] = c
+        return c
     }
 
-    public func set(_ name: String, _ labels: [(String, String)] = [], _ value: Double) {
-        let k = Self.key(name, labels)
-        let g = gauges[k] ?? registry.makeGauge(descriptor: Self.descriptor(name), labels: labels)
+    public func set(_ metric: Metric, _ labels: [(String, String)] = [], _ value: Double) {
+        let k = Self.key(metric, labels)
+        let g = gauges[k] ?? registry.makeGauge(descriptor: Self.descriptor(metric), labels: labels)
         gauges[k] = g
         g.set(value)
     }
@@ -70,10 +54,21 @@ public final class MetricsFile {
 
     /// The exposition text as it would be written now.
     public func render(now: Date = Date()) -> [UInt8] {
-        set("connwatch_last_update_timestamp_seconds", [], now.timeIntervalSince1970.rounded())
+        set(.lastUpdate, [], now.timeIntervalSince1970.rounded())
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer
+    }
+
+    /// Fails when the file could not be written (its directory is missing or not writable): a reload checks
+    /// this before it swaps anything in, without publishing a file (a probe created beside it, O_EXCL, removed).
+    public func checkWritable() throws(OutputError) {
+        let dir = (path as NSString).deletingLastPathComponent
+        let probe = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).probe")
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw OutputError(output: "metrics \(path)", kind: "open", errno: errno) }
+        close(fd)
+        unlink(probe)
     }
 
     public func write(now: Date = Date()) throws(OutputError) {
@@ -82,6 +77,41 @@ public final class MetricsFile {
         // 0644: node_exporter reads it as another user; nothing secret is in it.
         do { try FileSystem.replaceAtomically(path, with: bytes, mode: 0o644, durable: false) } catch {
             throw OutputError(output: "metrics \(path)", kind: "write", errno: error.errno)
+        }
+    }
+}
+
+/// Every metric connwatch exports, declared once with its help text: a misspelt name does not compile.
+public enum Metric: String, CaseIterable, Sendable {
+    case inputLines = "connwatch_input_lines_total"
+    case inputBytes = "connwatch_input_bytes_total"
+    case inputLag = "connwatch_input_lag_seconds"
+    case inputBehind = "connwatch_input_behind_bytes"
+    case findings = "connwatch_findings_total"
+    case throttled = "connwatch_throttled_total"
+    case throttleOpenWindows = "connwatch_throttle_open_windows"
+    case outputPending = "connwatch_output_pending_findings"
+    case linesOverBudget = "connwatch_lines_over_budget_total"
+    case errors = "connwatch_errors_total"
+    case ruleReloads = "connwatch_rule_reloads_total"
+    case rules = "connwatch_rules"
+    case lastUpdate = "connwatch_last_update_timestamp_seconds"
+
+    public var help: String {
+        switch self {
+        case .inputLines: return "Lines (journal entries) read, per input."
+        case .inputBytes: return "Bytes of log text read, per input."
+        case .inputLag: return "Journal inputs: age of the last entry when it was read (0 when caught up)."
+        case .inputBehind: return "File inputs: bytes written to the followed files and not read yet."
+        case .findings: return "Findings passed to the outputs (throttle summaries included), per rule and severity."
+        case .throttled: return "Repeats folded by the throttle into summaries, per rule."
+        case .throttleOpenWindows: return "Throttle windows open now."
+        case .outputPending: return "Findings accepted by an output and not yet written."
+        case .linesOverBudget: return "Lines whose rule matching stopped at the per-line PCRE2 work budget, per input."
+        case .errors: return "Errors, per kind (write, fsync, open, journal, checkpoint, reload)."
+        case .ruleReloads: return "Configuration and rule reloads, per result (ok, failed)."
+        case .rules: return "Rules loaded."
+        case .lastUpdate: return "When this file was written (Unix time)."
         }
     }
 }

@@ -165,3 +165,96 @@ func sampleFinding(rule: String = "aadsts.code", code: String = "50076", tenant:
 }
 // FNV-1a 128 of "connwatch:aadsts.code" (checked against an independent implementation).
 let pinnedAADSTS = "d35d388748789fc721992da9d9a2bcc1"
+
+/// stdout and the checkpoint store retry like the findings file: the same backoff, the same deadlines, the
+/// same "keep what is not out". The clock is injected (`now:`), so no test waits for time to pass.
+@Suite struct RetryTests {
+    let t = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func stdoutOnAFullDiskKeepsItsQueueAndWritesItOnceWhenSpaceReturns() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-stdout-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // The output's descriptor is /dev/full (every write: ENOSPC); later a real file takes its place (dup2),
+        // as when space returns under a redirection.
+        let fd = open("/dev/full", O_WRONLY)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        let out = StdoutOutput(encoder: JSONLinesEncoder(lang: .en), fd: fd)
+        for i in 0..<3 { out.accept(sampleFinding(line: "n\(i)")) }
+        do { _ = try out.flush(now: t); Issue.record("a write to /dev/full succeeded") } catch {
+            #expect(error.errno == ENOSPC && error.output == "stdout" && error.kind == "write")
+        }
+        #expect(out.pending == 3)
+        #expect(out.nextDeadline() == t.addingTimeInterval(1), "first retry after 1 s")
+        #expect(throws: OutputError.self) { try out.flush(now: t.addingTimeInterval(0.5) )}
+        #expect(throws: OutputError.self) { try out.flush(now: t.addingTimeInterval(1)) }
+        #expect(out.nextDeadline() == t.addingTimeInterval(3), "then 2 s later")
+        let file = open(dir + "/stdout", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        dup2(file, fd)
+        close(file)
+        #expect(throws: OutputError.self, "still backing off") { try out.flush(now: t.addingTimeInterval(2)) }
+        #expect(try out.flush(now: t.addingTimeInterval(3)) == .durable)
+        #expect(out.pending == 0 && out.nextDeadline() == nil)
+        let lines = try String(contentsOfFile: dir + "/stdout", encoding: .utf8).split(separator: "\n")
+        #expect(lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }.map { $0["line"] as? String } == ["n0", "n1", "n2"])
+        // An urgent flush (stop, reload) does not wait for the backoff.
+        let full = open("/dev/full", O_WRONLY)
+        dup2(full, fd)
+        close(full)
+        out.accept(sampleFinding())
+        #expect(throws: OutputError.self) { try out.flush(now: t.addingTimeInterval(4)) }
+        out.urgeNextFlush()
+        #expect(out.nextDeadline() == nil)
+    }
+
+    @Test func checkpointStoreRetriesWithTheSameBackoff() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-state-\(UUID().uuidString)").path
+        // The state directory's place is taken by a file: every save fails (ENOTDIR) until it is a directory.
+        try Data().write(to: URL(fileURLWithPath: dir))
+        let store = CheckpointStore(directory: dir)
+        var state = CheckpointState()
+        state.journals["j"] = "cursor-1"
+        do { try store.save(state, now: t); Issue.record("saved under a file") } catch {
+            #expect(error.output == "checkpoints" && error.kind == "checkpoint" && error.errno == ENOTDIR)
+            #expect(error.description.contains(dir + "/checkpoints.json"))
+        }
+        #expect(store.nextDeadline() == t.addingTimeInterval(1))
+        try FileManager.default.removeItem(atPath: dir)
+        #expect(throws: OutputError.self, "backing off: not tried yet") { try store.save(state, now: t.addingTimeInterval(0.5)) }
+        try store.save(state, now: t.addingTimeInterval(1))
+        #expect(store.nextDeadline() == nil)
+        #expect(try CheckpointStore(directory: dir).load() == state)
+        var st = stat()
+        stat(dir + "/checkpoints.json", &st)
+        #expect(st.st_mode & 0o777 == 0o600)
+    }
+}
+
+@Suite struct SinkTests {
+    /// One batch size for `scan` and the daemon: the daemon's inputs pause at it, `scan` writes at it.
+    @Test func aFullBatchPausesTheDaemonAndIsWrittenAtOnceByScan() throws {
+        let fd = open("/dev/null", O_WRONLY)
+        defer { close(fd) }
+        let paused = Delivery(outputs: [StdoutOutput(encoder: JSONLinesEncoder(lang: .en), fd: fd)], throttle: Throttle(.init(enabled: false)))
+        for _ in 0..<(Delivery.batchLimit - 1) { paused.accept(sampleFinding()) }
+        #expect(paused.demand == .ready && !paused.shouldStop)
+        paused.accept(sampleFinding())
+        #expect(paused.demand == .full && paused.shouldStop)
+        #expect(try paused.flush())
+        #expect(paused.demand == .ready)
+
+        let writing = Delivery(outputs: [StdoutOutput(encoder: JSONLinesEncoder(lang: .en), fd: fd)], throttle: Throttle(.init(enabled: false)),
+                               policy: .writeWhenFull)
+        for _ in 0..<(Delivery.batchLimit * 2 + 1) { writing.accept(sampleFinding()) }
+        #expect(writing.pending == 1 && writing.demand == .ready)
+
+        let full = open("/dev/full", O_WRONLY)
+        defer { close(full) }
+        let failing = Delivery(outputs: [StdoutOutput(encoder: JSONLinesEncoder(lang: .en), fd: full)], throttle: Throttle(.init(enabled: false)),
+                               policy: .writeWhenFull)
+        for _ in 0..<Delivery.batchLimit { failing.accept(sampleFinding()) }
+        guard case .failed(let error) = failing.demand else { Issue.record("no failure: \(failing.demand)"); return }
+        #expect(error.errno == ENOSPC && failing.shouldStop)
+        #expect(failing.pending == Delivery.batchLimit, "nothing dropped")
+    }
+}

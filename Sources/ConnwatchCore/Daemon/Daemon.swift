@@ -115,7 +115,7 @@ public final class Daemon: @unchecked Sendable {
         var lastPing = Date()
         more = pipeline.pump()
         commit()
-        notifier.send("READY=1\nSTATUS=\(status())")
+        sendReady()
         logger.info("following", metadata: ["inputs": "\(current.config.inputs.map(\.name).joined(separator: ","))",
                                              "outputs": "\(pipeline.outputs.map(\.name).joined(separator: ","))",
                                              "rules": "\(pipeline.ruleSet.ruleCount)"])
@@ -127,8 +127,10 @@ public final class Daemon: @unchecked Sendable {
                 due = more ? Date.distantPast : pipeline.nextDeadline()
             } else {
                 // Reading paused: only the retries (and the throttle's windows, metrics) wake the loop.
-                due = pipeline.nextDeadline()
+                due = pipeline.nextDeadline(reading: false)
             }
+            // A status change held back by the once-a-second limit is sent when the limit allows.
+            if status() != lastStatus { due = min(due ?? .distantFuture, lastStatusTime.addingTimeInterval(1)) }
             if let watchdog { due = min(due ?? .distantFuture, lastPing.addingTimeInterval(watchdog / 2)) }
             let ready = poll(&fds, nfds_t(fds.count), Self.timeout(until: due))
             if ready < 0 && errno != EINTR { throw DaemonError("poll: \(String(cString: strerror(errno)))") }
@@ -224,7 +226,7 @@ public final class Daemon: @unchecked Sendable {
     func postponeReload(_ failure: OutputError) {
         logger.warning("reload postponed until the outputs work again (their queued findings must be written first)",
                        metadata: ["output": "\(failure.output)"])
-        notifier.send("READY=1\nSTATUS=\(status())")
+        sendReady()
     }
 
     /// All or nothing: the new generation is built completely; only then are the old outputs' queues and the
@@ -267,13 +269,20 @@ public final class Daemon: @unchecked Sendable {
             current.metrics?.add(.errors, [("kind", "reload")], 1)
             logger.error("reload failed, still running on the previous configuration and rules: \(error)")
         }
-        notifier.send("READY=1\nSTATUS=\(status())")
+        sendReady()
     }
 
     func status() -> String {
         var s = "\(pipeline.journalEntries + pipeline.fileLines) lines, \(pipeline.findings) findings"
         if let failure = state.failure { s += "; output failing: \(failure)" }
         return s
+    }
+
+    /// READY=1 with the status (start, after a reload or a postponed one).
+    func sendReady() {
+        lastStatus = status()
+        lastStatusTime = Date()
+        notifier.send("READY=1\nSTATUS=\(lastStatus)")
     }
 
     func updateStatus() {

@@ -134,13 +134,13 @@ final class Pipeline {
             + files.map { pollfd(fd: $0.inotify, events: Int16(POLLIN), revents: 0) }
     }
 
-    /// The earliest moment something is due without input: a partial line, a throttle window's end, an
-    /// fsync or a retry of an output or of the checkpoint store, the metrics file.
-    func nextDeadline() -> Date? {
+    /// The earliest moment something is due without input: a throttle window's end, an fsync or a retry of an
+    /// output or of the checkpoint store, the metrics file, and (when `reading`) a partial line's timeout.
+    func nextDeadline(reading: Bool = true) -> Date? {
         var dates = delivery.nextDeadline().map { [$0] } ?? []
         if let d = store.nextDeadline() { dates.append(d) }
         if let m = metrics { dates.append(m.nextDeadline()) }
-        if let seconds = files.compactMap({ $0.nextDeadline() }).min() { dates.append(Date().addingTimeInterval(seconds)) }
+        if reading, let seconds = files.compactMap({ $0.nextDeadline() }).min() { dates.append(Date().addingTimeInterval(seconds)) }
         return dates.min()
     }
 

@@ -168,7 +168,7 @@ func jsonObjects(inFile path: String) -> [[String: Any]] {
         // Metrics, written atomically by swift-prometheus's exposition.
         #expect(h.waitFor { ((try? String(contentsOfFile: metrics, encoding: .utf8)) ?? "").contains("connwatch_input_lines_total{input=\"app\"} 260") })
         let text = try String(contentsOfFile: metrics, encoding: .utf8)
-        #expect(h.stop() == 0)
+        #expect(h.stop().status == 0)
         let all = numbers(inFiles: [findings + ".1", findings + ".2", findings])
         #expect(all.count == 260, "nothing repeated")
         #expect(Set(all) == Set(0..<260), "nothing lost")
@@ -191,7 +191,7 @@ func jsonObjects(inFile path: String) -> [[String: Any]] {
         let objects = jsonObjects(inFile: h.outputs[0])
         #expect(objects.map { $0["count"] as? Int } == [1, 4])
         #expect(objects[1]["throttle"] != nil && objects[0]["throttle"] == nil)
-        #expect(h.stop() == 0)
+        #expect(h.stop().status == 0)
 
         let long = try DaemonHarness(extraConfig: "throttle:\n  window: 1h\n", throttle: true)
         try long.addTestRule()
@@ -200,7 +200,7 @@ func jsonObjects(inFile path: String) -> [[String: Any]] {
         // READY=1 comes after the first read and write: all three lines were read, one finding written.
         #expect(long.notify.lastStatus() == "3 lines, 1 findings")
         #expect(long.numbers().count == 1, "repeats wait for the window's end")
-        #expect(long.stop() == 0)
+        #expect(long.stop().status == 0)
         #expect(jsonObjects(inFile: long.outputs[0]).map { $0["count"] as? Int } == [1, 2], "stop writes the open window's summary")
     }
 }

@@ -140,6 +140,32 @@ import Testing
         Case(line: #""message": "{\"errorCode\":\"GraphTokenValidationFail\",\"message\":\"MS Graph token validation fail\",\"target\":null,\"details\":null,\"innerError\":null,\"instanceAnnotations\":[]}","#,
              rule: "graph.unauthorized", code: "GraphTokenValidationFail"),
 
+        // https://github.com/oauth2-proxy/oauth2-proxy/issues/2517
+        Case(line: #"[Support]: '{"error":{"code":"InvalidAuthenticationToken","message":"Access token validation failure. Invalid audience.","innerError":{"date":"2024-02-20T13:53:31","request-id":"8d9fc07c-848f-4ef7-844"#,
+             rule: "graph.invalid-audience"),
+        // https://github.com/microsoftgraph/microsoft-graph-docs/issues/16208
+        Case(line: #"        "message": "Access token validation failure. Invalid audience.","#, rule: "graph.invalid-audience"),
+        // https://github.com/ahaenggli/AzureAD-LDAP-wrapper/issues/45
+        Case(line: #"errorMessage: "7000215 - [2023-03-05 22:32:01Z]: AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app 'appid'.\r\n" + | stdout"#,
+             rule: "aadsts.code", code: "7000215"),
+        // https://github.com/microsoftgraph/msgraph-cli/issues/383
+        Case(line: "Unhandled exception: Azure.Identity.AuthenticationFailedException: ClientSecretCredential authentication failed: A configuration issue is preventing authentication - check the error message from the server for details. You can modify the configuration in the application registration portal. See https://aka.ms/msal-net-invalid-client for details.  Original exception: AADSTS7000215: Invalid client secret provided. Ensure the secret be",
+             rule: "aadsts.code", code: "7000215"),
+        // https://github.com/OfficeDev/microsoft-365-agents-toolkit/issues/8621
+        Case(line: #"onTurnError] unhandled error: Error: Get Token request returned http error: 401 and server response: {"error":"invalid_client","error_description":"**AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app 'a8fdfbd0-da97-42d9-8f1a-fd6a7cb650b4'.\r\n**race ID: 6f6c4645-0202-4486-b625-fa957dfc4700","error_codes":[7000215]}"#,
+             rule: "aadsts.code", code: "7000215"),
+        // https://github.com/microsoftgraph/contoso-airlines-teams-sample/issues/11
+        Case(line: "AADSTS7000215: Invalid client secret is provided. Trace ID: 02f6f1c8-78b8-44f9-9576-66a55b4aa100 Correlation ID: 52f513ad-39d9-4eb4-b1a9-281571228968 Timestamp: 2021-09-13 23:21:24Z",
+             rule: "aadsts.code", code: "7000215"),
+        // https://github.com/sjkp/letsencrypt-siteextension/issues/227
+        Case(line: "      AADSTS50012: Invalid client secret is provided.", rule: "aadsts.code", code: "50012"),
+        // https://github.com/JayRHa/Intune-Scripts/issues/14 (the response body line of an Invoke-MgGraphRequest dump)
+        Case(line: #"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation.","innerError":{"date":"2023-08-17T08:34:09","request-id":"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"}}}"#,
+             rule: "graph.insufficient-privileges"),
+        // https://github.com/6mb/Microsoft-365-Admin/issues/13
+        Case(line: "Error code: Authorization_RequestDeniedError message: Insufficient privileges to complete the operation.",
+             rule: "graph.insufficient-privileges"),
+
         // MARK: Office 365 Management Activity API AF codes
         // https://github.com/wazuh/wazuh/issues/29674
         Case(line: #"2025-05-15 09:16:33: [ERROR] Error while retrieving Office 365 activity logs: ('Request ', 'GET', ' ', 'https://manage.office.com/api/v1.0/bfd0a2f0-4e05-4596-a84e-dfd5db1fffca/activity/feed/subscriptions/content?contentType=DLP.All&startTime=2025-05-13T23:16:33&endTime=2025-05-14T23:16:33', ' failed with ', 400, ' - ', '{"error":{"code":"AF20023","message":"The subscription was disabled."}}')."#,
@@ -218,6 +244,20 @@ import Testing
         ("I am able to run simple GET requests like `https://graph.microsoft.com/beta/me` or `GET /users` etc.", nil),
         // https://github.com/AzureAD/microsoft-authentication-library-for-dotnet/pull/1410 (changelog)
         ("+MSAL now supports the device code grant for ADFS 2019 [#1403](https://github.com/AzureAD/microsoft-authentication-library-for-dotnet/issues/1403)", nil),
+        // https://github.com/MicrosoftDocs/azure-docs/issues/42817
+        (#"7000215 is not documented. The message I'm receiving is "Invalid client secret is provided.""#, nil),
+        // https://github.com/MicrosoftDocs/azure-docs/issues/33356 (a comment asking about the code)
+        (#"Any update on error "AADSTS7000215"?"#, nil),
+        // https://github.com/MicrosoftDocs/azure-docs/pull/19707 (Event Hubs, not Graph)
+        ("`InvalidAudience: Invalid authorization token audience.`", nil),
+        // https://github.com/microsoft/AzureTRE/issues/361 (the app's own API, not Graph)
+        ("DEBUG:root:Invalid audience", nil),
+        // https://github.com/Azure/ms-rest-nodeauth/issues/145 (the request in code)
+        ("      url : 'https://graph.microsoft.com/v1.0/users',", nil),
+        // https://github.com/microsoftgraph/microsoft-graph-docs/issues/4752 (a request header dump without a status)
+        ("Access-Control-Expose-Headers: ETag, Location, Preference-Applied, Content-Range, request-id, client-request-id", nil),
+        // https://github.com/MicrosoftDocs/azure-docs/issues/70841
+        (#" string[] scopes = new string[] { "https://graph.microsoft.com/.default" };"#, nil),
         // https://github.com/Azure/login/issues/482 (the workflow's own echo of its inputs)
         ("    audience: api://AzureADTokenExchange", nil),
     ]

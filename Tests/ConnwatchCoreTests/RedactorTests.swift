@@ -37,9 +37,9 @@ import Testing
     }
 }
 
-/// A hostile line must not make redaction quadratic: each form repeated to 8 KiB and to 64 KiB; linear work grows
-/// 8×, quadratic 64×. Debug builds on a loaded machine are slow, so only a line that is both slow in absolute
-/// terms and super-linear fails.
+/// A hostile line must not make redaction quadratic: each form repeated to 16 KiB and to 64 KiB; linear work grows
+/// 4× (a little more once the line leaves the CPU's cache), quadratic 16×. Debug builds on a loaded machine are
+/// slow, so only a line that is both slow in absolute terms (a quadratic form took minutes) and super-linear fails.
 @Suite struct RedactorLimitsTests {
     static let units = [
         "eyJ-", "eyJaaaaaaaaaaaa.", "password=\"", "password=", "a=", "=", ":", "Bearer ", "Bearer realm=x, ",
@@ -57,18 +57,21 @@ import Testing
         return line
     }
 
+    /// The best of three runs: a stall of the shared machine is not the redactor's cost.
     static func seconds(_ line: [UInt8]) -> Double {
         let redactor = Redactor()
         let clock = ContinuousClock()
-        let elapsed = clock.measure { _ = line.withUnsafeBytes { redactor.redact($0) } }
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return (0..<3).map { _ in
+            let elapsed = clock.measure { _ = line.withUnsafeBytes { redactor.redact($0) } }
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }.min()!
     }
 
     @Test(arguments: units)
     func hostileLineStaysLinear(unit: String) {
-        let small = Self.seconds(Self.line(unit, bytes: 8 << 10))
+        let small = Self.seconds(Self.line(unit, bytes: 16 << 10))
         let large = Self.seconds(Self.line(unit, bytes: 64 << 10))
-        #expect(large < 0.25 || large < 24 * max(small, 1e-4), "\(unit): 8 KiB \(small) s, 64 KiB \(large) s")
+        #expect(large < 2 || large < 10 * max(small, 1e-4), "\(unit): 16 KiB \(small) s, 64 KiB \(large) s")
     }
 
     /// The corpus concatenated to 64 KiB: many real forms in one line, each still redacted.

@@ -27,6 +27,13 @@ struct ByteClass: OptionSet {
     /// Ends an unquoted auth-param value (SigV4's `SignedHeaders=host;x-amz-date` holds `;`).
     static let paramStop = ByteClass(rawValue: 1 << 13)
 
+    /// Read through a pointer: an array's checks on every byte were most of the scan's cost in debug builds.
+    nonisolated(unsafe) static let pointer: UnsafePointer<UInt16> = {
+        let p = UnsafeMutablePointer<UInt16>.allocate(capacity: 256)
+        p.initialize(from: table, count: 256)
+        return UnsafePointer(p)
+    }()
+
     static let table: [UInt16] = (0..<256).map { i -> UInt16 in
         let c = UInt8(i)
         func any(_ s: String) -> Bool { s.utf8.contains(c) }
@@ -62,13 +69,19 @@ struct RedactionScan {
     /// After `name="DB_PASSWORD"` or `key="ClientSecret"`, up to here a `value=` is that secret's value.
     var pairedValueBefore = -1
 
+    let table = ByteClass.pointer
+    /// The key being classified, lower-case and without separators, for the quick `mayBeSecret` test.
+    var keyBytes: [UInt8] = []
+    var lastKey: (key: [UInt8], cls: KeyClass)?
+
     init(_ b: UnsafePointer<UInt8>, _ n: Int) {
         self.b = b
         self.n = n
+        keyBytes.reserveCapacity(128)
     }
 
     @inline(__always) func has(_ i: Int, _ set: ByteClass) -> Bool {
-        i < n && ByteClass.table[Int(b[i])] & set.rawValue != 0
+        i < n && table[Int(b[i])] & set.rawValue != 0
     }
 
     @inline(__always) func byte(_ i: Int) -> UInt8 { i < n && i >= 0 ? b[i] : 0 }
@@ -94,6 +107,16 @@ struct RedactionScan {
             if c != p[k] { return false }
         }
         return true
+    }
+
+    /// `r` spells `literal` (lower case), ignoring case.
+    func equals(_ r: Range<Int>, _ literal: StaticString) -> Bool {
+        r.count == literal.utf8CodeUnitCount && matches(r.lowerBound, literal, caseless: true)
+    }
+
+    func isKnownScheme(_ r: Range<Int>) -> Bool {
+        guard r.count >= 3 && r.count <= 21 else { return false }
+        return Self.schemes.contains { equals(r, $0) }
     }
 
     func skipSpaces(_ i: Int, limit: Int, max: Int = 16) -> Int {
@@ -189,22 +212,22 @@ struct RedactionScan {
         var keyStart = keyEnd
         while keyStart > 0 && keyEnd - keyStart < 128 && has(keyStart - 1, .key) { keyStart -= 1 }
         guard keyStart < keyEnd else { return nil }
-        let cls = SecretKeys.classify(UnsafeBufferPointer(start: b + keyStart, count: keyEnd - keyStart))
+        let key = keyStart..<keyEnd
+        let cls = mayBeSecret(key) ? classify(key) : .plain
         v = skipSpaces(v, limit: n)
         guard v < n else { return nil }
-        let keyName = keyEnd - keyStart <= 5 ? lowercased(keyStart..<keyEnd) : ""
         switch cls {
         case .plain:
-            if keyName == "value" || keyName == "val", s < pairedValueBefore {
+            if equals(key, "value") || equals(key, "val"), s < pairedValueBefore {
                 pairedValueBefore = -1
                 return secretValue(at: v, .secret)
             }
-            if keyName == "name" { pairSecretName(at: v) }
+            if equals(key, "name") { pairSecretName(at: v) }
             return nil
         case .urlSecret:
             // Only in a URL's query or fragment; `code=403` or `"code": "…"` elsewhere is a status.
             guard keyStart > 0, "?&#".utf8.contains(b[keyStart - 1]) else {
-                if keyName == "key" { pairSecretName(at: v) }
+                if equals(key, "key") { pairSecretName(at: v) }
                 return nil
             }
             return secretValue(at: v, .urlSecret)
@@ -215,6 +238,38 @@ struct RedactionScan {
             return authorizationValue(at: v)
         case .cookies:
             return cookieValue(at: v)
+        }
+    }
+
+    /// Every key `SecretKeys.classify` can find secret holds one of these (in lower case, separators dropped);
+    /// most keys on a line (`time`, `level`, `https`, `10` of `10:00`) hold none and skip the classification.
+    static let secretStems: [[UInt8]] = [
+        "pass", "pwd", "pin", "secret", "cred", "sig", "verifier", "assertion", "otp", "auth", "wresult", "saml",
+        "sas", "rtfa", "token", "key", "cookie", "sid", "sess", "code",
+    ].map { Array($0.utf8) }
+
+    /// `SecretKeys.classify`, remembering the last key: a line repeating one key thousands of times (hostile or
+    /// a dump) classifies it once.
+    mutating func classify(_ key: Range<Int>) -> KeyClass {
+        let bytes = UnsafeBufferPointer(start: b + key.lowerBound, count: key.count)
+        if let last = lastKey, last.key.elementsEqual(bytes) { return last.cls }
+        let cls = SecretKeys.classify(bytes)
+        lastKey = (Array(bytes), cls)
+        return cls
+    }
+
+    mutating func mayBeSecret(_ key: Range<Int>) -> Bool {
+        keyBytes.removeAll(keepingCapacity: true)
+        for i in key where isAlnum(b[i]) { keyBytes.append(isUpper(b[i]) ? b[i] | 0x20 : b[i]) }
+        guard keyBytes.count >= 2 else { return false }
+        return keyBytes.withUnsafeBufferPointer { k in
+            Self.secretStems.contains { stem in
+                guard stem.count <= k.count else { return false }
+                for start in 0...(k.count - stem.count) where k[start] == stem[0] {
+                    if (1..<stem.count).allSatisfy({ k[start + $0] == stem[$0] }) { return true }
+                }
+                return false
+            }
         }
     }
 
@@ -231,7 +286,7 @@ struct RedactionScan {
         let r = start..<e
         guard !r.isEmpty, e - start < 64 else { return }
         let end = e
-        if SecretKeys.classify(UnsafeBufferPointer(start: b + r.lowerBound, count: r.count)) != .plain {
+        if mayBeSecret(r), classify(r) != .plain {
             pairedValueBefore = end + 96
         }
     }
@@ -344,7 +399,7 @@ struct RedactionScan {
             return nil
         case .region(let r, let end, let bare):
             // `auth_header=Bearer xyz`: a bare scheme word is not the secret, the credentials after it are.
-            if bare, byte(r.upperBound) == UInt8(ascii: " "), Self.schemes.contains(lowercased(r)) {
+            if bare, byte(r.upperBound) == UInt8(ascii: " "), isKnownScheme(r) {
                 return schemeCredentials(at: v, force: true)
             }
             maskValue(r, cls)
@@ -354,7 +409,7 @@ struct RedactionScan {
 
     // MARK: authorization
 
-    static let schemes: Set<String> = [
+    static let schemes: [StaticString] = [
         "bearer", "basic", "ssws", "negotiate", "ntlm", "digest", "aws4-hmac-sha256", "sharedaccesssignature",
         "sharedkey", "sharedkeylite", "oauth", "dpop", "pop", "kerberos",
     ]
@@ -414,7 +469,7 @@ struct RedactionScan {
     /// A first word is a scheme when it is a known one, or a word of letters followed by something that is not
     /// a plain word (so `Authorization: token ghp_…` keeps `token`, `Authorization: abc123 x` keeps nothing).
     mutating func isSchemeWord(_ w: Range<Int>, before c: Int, limit: Int) -> Bool {
-        if Self.schemes.contains(lowercased(w)) { return true }
+        if isKnownScheme(w) { return true }
         guard (w.lowerBound..<w.upperBound).allSatisfy({ isUpper(b[$0]) || isLower(b[$0]) || b[$0] == UInt8(ascii: "-") })
         else { return false }
         if isMask(at: c) { return true }
@@ -429,7 +484,7 @@ struct RedactionScan {
         if w > p && has(w, .space) {
             let c = skipSpaces(w, limit: n)
             guard c < n else { return w }
-            let known = Self.schemes.contains(lowercased(p..<w))
+            let known = isKnownScheme(p..<w)
             if !known && !(force && isSchemeWord(p..<w, before: c, limit: n)) {
                 return force ? maskRun(at: p) : nil
             }
@@ -464,16 +519,14 @@ struct RedactionScan {
 
     /// `name=value` where `name` is a known auth-param or a secret key name (`token_type=Bearer access_token=…`);
     /// inside a list already started (`inList`), any `name=value`.
-    func isParamStart(_ c: Int, limit: Int, inList: Bool = false) -> Bool {
+    mutating func isParamStart(_ c: Int, limit: Int, inList: Bool = false) -> Bool {
         var i = c
         while i < limit && i - c < 40 && (isAlnum(b[i]) || b[i] == UInt8(ascii: "_") || b[i] == UInt8(ascii: "-")) { i += 1 }
         guard i > c, i + 1 < limit, b[i] == UInt8(ascii: "="), b[i + 1] != UInt8(ascii: "="), !has(i + 1, .space) else {
             return false
         }
         if inList { return true }
-        let name = UnsafeBufferPointer(start: b + c, count: i - c)
-        return Self.plainAuthParams.contains(String(decoding: name.map { isUpper($0) ? $0 | 0x20 : $0 }, as: UTF8.self))
-            || SecretKeys.classify(name) != .plain
+        return Self.plainAuthParams.contains(lowercased(c..<i)) || (mayBeSecret(c..<i) && classify(c..<i) != .plain)
     }
 
     func isAuthParam(_ c: Int) -> Bool {
@@ -600,7 +653,7 @@ struct RedactionScan {
             if b[e] == UInt8(ascii: ":") { local = e + 1 }
             e += 1
         }
-        let cls = SecretKeys.classify(UnsafeBufferPointer(start: b + local, count: e - local))
+        let cls = mayBeSecret(local..<e) ? classify(local..<e) : .plain
         guard cls != .plain && cls != .urlSecret else { return nil }
         var k = gt + 1
         while k < n && b[k] != UInt8(ascii: "<") { k += 1 }
@@ -641,7 +694,7 @@ struct RedactionScan {
             maskValue(colon + 1..<r.upperBound, .secret)
             return end
         default:
-            switch SecretKeys.classify(UnsafeBufferPointer(start: b + nameStart, count: p - nameStart)) {
+            switch mayBeSecret(nameStart..<p) ? classify(nameStart..<p) : .plain {
             case .plain, .urlSecret: return nil
             case .secret, .sessionID, .authorization, .cookies:
                 maskValue(r, .secret)
@@ -696,7 +749,7 @@ struct RedactionScan {
         }
         if b[i] == UInt8(ascii: "C") || b[i] == UInt8(ascii: "c"), let e = secureString(i) { return e }
         let w = schemeEnd(i, limit: n)
-        if w > i && has(w, .space) && Self.schemes.contains(lowercased(i..<w)) {
+        if w > i && has(w, .space) && isKnownScheme(i..<w) {
             return schemeCredentials(at: i, force: false)
         }
         return nil

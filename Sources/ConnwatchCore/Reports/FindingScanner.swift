@@ -108,7 +108,7 @@ struct FindingScanner {
             f.eventTime = t
         }
         guard f.rule != nil else { throw ReportInputError("no 'rule'") }
-        guard let severityRef, let severity = Severity(rawValue: text(severityRef)) else {
+        guard let severityRef, let severity = lookup(severityRef, Self.severities) else {
             throw ReportInputError("no valid 'severity'")
         }
         f.severity = severity
@@ -174,6 +174,7 @@ struct FindingScanner {
     /// Extracted fields: 1 code, 2 tenant, 3 client, 4 app id.
     static let extractedKeys = KeyTable<Int>([(FindingField.code, 1), (FindingField.tenantID, 2),
                                               (FindingField.clientID, 3), (FindingField.appID, 4)])
+    static let severities = KeyTable<Severity>(Severity.allCases.map { ($0.rawValue, $0) })
     static let originKeys = KeyTable<OriginField>([OriginField.unit, .identifier, .path].map { ($0.rawValue, $0) })
 
     /// Keys are compared as bytes; an escaped key (legal, never written by connwatch) is decoded first.
@@ -219,7 +220,12 @@ struct FindingScanner {
         i += 1
         let start = i
         var escaped = false
-        while i < b.count {
+        let n = b.count
+        while i < n {
+            // Eight bytes at a time while none is a quote, a backslash or a control character: most of a finding
+            // is long plain strings (line, remediation), and this loop is the report's hot path.
+            while i + 8 <= n && !Self.special(b.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+            guard i < n else { break }
             let c = b[i]
             if c == UInt8(ascii: "\"") {
                 i += 1
@@ -245,6 +251,15 @@ struct FindingScanner {
             i += 1
         }
         throw syntax("unterminated string")
+    }
+
+    /// Whether any byte of the word is `"`, `\\` or below 0x20 (the classic "has zero / has less" bit tricks; byte
+    /// order does not matter for "any").
+    @inline(__always)
+    static func special(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+        return ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (w &- ones &* 0x20) & ~w) & highs != 0
     }
 
     /// Validates and skips any value; nesting is bounded so a hostile line cannot exhaust the stack.

@@ -192,7 +192,9 @@ final class SectionAccumulator {
     var section: Section
     var apps: [String: Int] = [:], hosts: [String: Int] = [:], sources: [String: Int] = [:], tenants: [String: Int] = [:]
     var titleTime = -Double.infinity, remediationTime = Double.infinity, referenceTime = Double.infinity
-    var examples: [(time: Double, line: String)] = []
+    /// Each example with its JSON bytes as written (escapes and all): a record is compared with the kept examples
+    /// as bytes, without decoding its line.
+    var examples: [(time: Double, line: String, raw: [UInt8])] = []
 
     init(key: String, rule: String, code: String?, kind: String, severity: Severity, time: Double) {
         let d = Date(timeIntervalSince1970: time)
@@ -232,18 +234,22 @@ final class SectionAccumulator {
 
     /// Keeps the `examplesPerSection` distinct lines seen earliest (their earliest time each).
     func example(_ t: Double, _ bytes: UnsafeRawBufferPointer, _ r: StringRef) {
-        if let k = examples.firstIndex(where: { sameText(bytes, r, $0.line) }) {
+        let n = r.end - r.start
+        if let k = examples.firstIndex(where: { e in
+            e.raw.count == n && e.raw.withUnsafeBytes { memcmp($0.baseAddress!, bytes.baseAddress! + r.start, n) == 0 }
+        }) {
             examples[k].time = min(examples[k].time, t)
             return
         }
-        insertExample(t, FindingScanner.text(bytes, r))
+        if examples.count == ReportBuilder.examplesPerSection && t >= examples.map(\.time).max()! { return }
+        insertExample(t, FindingScanner.text(bytes, r), Array(UnsafeRawBufferPointer(rebasing: bytes[r.start..<r.end])))
     }
 
-    func insertExample(_ t: Double, _ line: String) {
+    func insertExample(_ t: Double, _ line: String, _ raw: [UInt8]) {
         if examples.count < ReportBuilder.examplesPerSection {
-            examples.append((t, line))
+            examples.append((t, line, raw))
         } else if let latest = examples.indices.max(by: { examples[$0].time < examples[$1].time }), t < examples[latest].time {
-            examples[latest] = (t, line)
+            examples[latest] = (t, line, raw)
         }
     }
 
@@ -257,7 +263,7 @@ final class SectionAccumulator {
         if o.referenceTime < referenceTime { referenceTime = o.referenceTime; section.reference = o.section.reference }
         for e in o.examples {
             if let k = examples.firstIndex(where: { $0.line == e.line }) { examples[k].time = min(examples[k].time, e.time) }
-            else { insertExample(e.time, e.line) }
+            else { insertExample(e.time, e.line, e.raw) }
         }
         ReportAccumulator.merge(&apps, o.apps); ReportAccumulator.merge(&hosts, o.hosts)
         ReportAccumulator.merge(&sources, o.sources); ReportAccumulator.merge(&tenants, o.tenants)

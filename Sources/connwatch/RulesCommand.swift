@@ -24,6 +24,7 @@ struct RulesCommand: ParsableCommand {
                 print("ok: \(files) file(s) in \(dirs.joined(separator: ", "))")
                 // Under MemoryDenyWriteExecute the kernel refuses JIT memory; say which path PCRE2 takes.
                 print("PCRE2: " + (ruleSet.usesJIT ? "JIT" : "interpreter (JIT unavailable)"))
+                for warning in ruleSet.expensivePatterns() { writeError("warning: \(warning)") }
                 if ruleSet.prefilteredCount > 0 {
                     print("note: \(ruleSet.prefilteredCount) pattern(s) use Vectorscan's prefilter mode (PCRE2 decides)")
                 }

@@ -41,6 +41,24 @@ import Testing
         #expect(checkTook < 10)
     }
 
+    @Test func lintWarnsAboutAnExpensivePatternAndStillPasses() throws {
+        let rules = try tempFile("slow.yaml", """
+        apps:
+          box: {name: Box, detect: ['box']}
+        rules:
+          - id: connector.slow
+            kind: connector
+            severity: high
+            title: {en: T, ko: T}
+            remediation: {en: R, ko: R}
+            patterns: ['a{1,300}a{1,300}x|zz[z]end']
+            examples: {match: ['zzzend'], no_match: ['aaa']}
+        """)
+        let lint = try connwatch(["rules", "lint", "--rules", rules])
+        #expect(lint.status == 0)
+        #expect(lint.stderr.contains("warning: \(rules):9: rule 'connector.slow': pattern 1 is expensive"), "\(lint.stderr)")
+    }
+
     /// `journalctl -f | connwatch scan -`: a finding must come out while the pipe is still open.
     @Test(.tags(.slow), .notInFastSet) func scanStdinStreamsALivePipe() throws {
         let p = Process()

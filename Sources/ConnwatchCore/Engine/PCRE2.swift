@@ -91,9 +91,9 @@ public final class PCRE2Pattern: @unchecked Sendable {
     func call(_ subject: UnsafeRawBufferPointer, _ start: Int, _ data: PCRE2MatchData) -> PCRE2Match? {
         // PCRE2 wants a non-null subject even when it is empty.
         let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(data.emptySubject)
-        let rc = usesJIT
+        let rc = usesJIT && !data.interpreted
             ? pcre2_jit_match_8(code, base, subject.count, start, 0, data.data, data.context)
-            : pcre2_match_8(code, base, subject.count, start, PCRE2_NO_UTF_CHECK, data.data, data.context)
+            : pcre2_match_8(code, base, subject.count, start, PCRE2_NO_UTF_CHECK | (data.interpreted ? PCRE2_NO_JIT : 0), data.data, data.context)
         data.stoppedEarly = rc < 0 && rc != PCRE2_ERROR_NOMATCH
         guard rc > 0 else { return nil }
         return PCRE2Match(ovector: pcre2_get_ovector_pointer_8(data.data), pairs: Int(rc))
@@ -143,6 +143,8 @@ public final class PCRE2MatchData {
     var deadline: UInt64?
     /// The budget ran out: matches answer nil until `stopBudget`.
     public internal(set) var overBudget = false
+    /// Use the interpreter even where JIT code exists (what the service runs; `rules lint` measures it).
+    public var interpreted = false
     /// The last call ended on an error (match limit, depth limit) rather than a match or no match.
     var stoppedEarly = false
 

@@ -27,7 +27,8 @@ public final class Scanner {
     let data = PCRE2MatchData()
     /// PCRE2 work one line may cost over all its rules and start positions (the daemon's watchdog is 30 s,
     /// and interpreted PCRE2 is what the unit runs).
-    public var lineBudgetNanoseconds: UInt64 = 50_000_000
+    public var lineBudgetNanoseconds = Scanner.defaultLineBudgetNanoseconds
+    public static let defaultLineBudgetNanoseconds: UInt64 = 50_000_000
     /// Lines whose rule matching stopped at the budget (their later rules were not evaluated).
     public private(set) var linesOverBudget = 0
     /// At most this many findings come from one line; the rest are dropped and those kept say `capped`.

@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps build run scan test test-fast bench bench-daemon bench-delivery bench-report docs install
+.PHONY: deps build run scan test test-fast fuzz fuzz-short bench bench-daemon bench-delivery bench-report docs install
 
 deps:
 	scripts/setup.sh
@@ -35,6 +35,16 @@ test: deps
 test-fast: deps
 	$(SWIFT) build --build-tests
 	CONNWATCH_FAST_TESTS=1 $(SWIFT) test --skip-build
+
+# libFuzzer (swiftc -sanitize=fuzzer) over the rule loader, the configuration parser and the scanner, each
+# for FUZZ_SECONDS; a crash fails the run and leaves its input in .build-fuzz/artifacts/ (Fuzz/README.md).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	Fuzz/fuzz.sh $(FUZZ_SECONDS)
+
+# The short run CI can afford (8 s per target, plus the build).
+fuzz-short: deps
+	Fuzz/fuzz.sh 8
 
 bench: deps
 	Benchmarks/scan-throughput.sh

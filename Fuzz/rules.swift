@@ -1,0 +1,7 @@
+import ConnwatchCore
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzRules(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    FuzzTargets.rules(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}

@@ -74,17 +74,18 @@ public final class PCRE2Pattern: @unchecked Sendable {
         if data.overBudget { return nil }
         var from = start
         var slice = PCRE2MatchData.firstSlice
+        var began = data.now()
         while true {
             let last = from + slice
             pcre2_set_offset_limit_8(data.context, last >= subject.count ? PCRE2MatchData.unlimited : last)
-            let began = DispatchTime.now().uptimeNanoseconds
             let found = call(subject, from, data)
-            let now = DispatchTime.now().uptimeNanoseconds
+            let now = data.now()
             if found != nil || last >= subject.count || data.stoppedEarly { return found }
             if now >= deadline { data.overBudget = true; return nil }
             from = last + 1
             // Cheap slices (the usual case: no start candidates) grow, so a long line costs few calls.
             if now - began < 200_000 { slice = min(slice * 4, 1 << 20) }
+            began = now
         }
     }
 
@@ -139,10 +140,18 @@ public final class PCRE2MatchData {
     let data: OpaquePointer
     let context: OpaquePointer
     let emptySubject = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
-    /// Uptime (ns) at which the current budget ends; nil: no budget (one unsliced call per match).
+    /// Thread CPU time (ns) at which the current budget ends; nil: no budget (one unsliced call per match).
     var deadline: UInt64?
     /// The budget ran out: matches answer nil until `stopBudget`.
     public internal(set) var overBudget = false
+    /// The budget's clock: this thread's CPU time, so that a busy machine (a preempted thread) never makes a
+    /// line look expensive and lose its findings.
+    func now() -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+    }
+
     /// Use the interpreter even where JIT code exists (what the service runs; `rules lint` measures it).
     public var interpreted = false
     /// The last call ended on an error (match limit, depth limit) rather than a match or no match.
@@ -150,7 +159,7 @@ public final class PCRE2MatchData {
 
     /// Gives the following matches, together, `nanoseconds` of work.
     public func startBudget(nanoseconds: UInt64) {
-        deadline = DispatchTime.now().uptimeNanoseconds &+ nanoseconds
+        deadline = now() &+ nanoseconds
         overBudget = false
     }
 

@@ -25,8 +25,8 @@ public final class Scanner {
     /// Rule patterns run under the line budget. Redaction uses no PCRE2 and has no budget (a line that ran out of
     /// time must still lose its secrets).
     let data = PCRE2MatchData()
-    /// PCRE2 work one line may cost over all its rules and start positions (the daemon's watchdog is 30 s,
-    /// and interpreted PCRE2 is what the unit runs).
+    /// PCRE2 work (thread CPU time) one line may cost over all its rules and start positions (the daemon's
+    /// watchdog is 30 s, and interpreted PCRE2 is what the unit runs).
     public var lineBudgetNanoseconds = Scanner.defaultLineBudgetNanoseconds
     public static let defaultLineBudgetNanoseconds: UInt64 = 50_000_000
     /// Lines whose rule matching stopped at the budget (their later rules were not evaluated).

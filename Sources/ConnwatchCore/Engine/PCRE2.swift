@@ -68,24 +68,24 @@ public final class PCRE2Pattern: @unchecked Sendable {
     /// The match limit holds per start position, so one call may still cost (start positions × limit). Under a
     /// line budget (`PCRE2MatchData.startBudget`) the start positions are therefore tried in slices (the
     /// offset limit ends each call), the clock is read between slices, and an exhausted budget answers nil
-    /// for this and every later match until the budget is stopped.
+    /// for this and every later match until the budget is stopped. A search done in its first slice (the
+    /// usual case) reads no clock at all.
     public func match(_ subject: UnsafeRawBufferPointer, from start: Int = 0, _ data: PCRE2MatchData) -> PCRE2Match? {
         guard let deadline = data.deadline else { return call(subject, start, data) }
         if data.overBudget { return nil }
         var from = start
         var slice = PCRE2MatchData.firstSlice
-        var began = data.now()
         while true {
             let last = from + slice
             pcre2_set_offset_limit_8(data.context, last >= subject.count ? PCRE2MatchData.unlimited : last)
             let found = call(subject, from, data)
-            let now = data.now()
             if found != nil || last >= subject.count || data.stoppedEarly { return found }
+            let began = data.lastReading
+            let now = data.read()
             if now >= deadline { data.overBudget = true; return nil }
             from = last + 1
-            // Cheap slices (the usual case: no start candidates) grow, so a long line costs few calls.
+            // Cheap slices (no start candidates) grow, so a long line costs few calls.
             if now - began < 200_000 { slice = min(slice * 4, 1 << 20) }
-            began = now
         }
     }
 
@@ -157,10 +157,25 @@ public final class PCRE2MatchData {
     /// The last call ended on an error (match limit, depth limit) rather than a match or no match.
     var stoppedEarly = false
 
+    /// The clock's last reading under the current budget.
+    var lastReading: UInt64 = 0
+
+    func read() -> UInt64 {
+        lastReading = now()
+        return lastReading
+    }
+
     /// Gives the following matches, together, `nanoseconds` of work.
     public func startBudget(nanoseconds: UInt64) {
-        deadline = now() &+ nanoseconds
+        deadline = read() &+ nanoseconds
         overBudget = false
+    }
+
+    /// Reads the clock: true (and from then on `overBudget`) once the budget is used up. For callers that
+    /// run many short matches, each finished in one slice without a clock reading.
+    public func budgetUsedUp() -> Bool {
+        if !overBudget, let deadline, read() >= deadline { overBudget = true }
+        return overBudget
     }
 
     public func stopBudget() {

@@ -203,7 +203,8 @@ public final class Scanner {
             data.stopBudget()
         }
         rules: for r in ruleOrder {
-            if data.overBudget { break }
+            // Between rules the clock is read (within one rule, only searches that need several slices read it).
+            if r != ruleOrder.first && data.budgetUsedUp() { break }
             if findings.count >= Self.maxFindingsPerLine { capped = true; break }
             let compiled = ruleSet.rules[r]
             let rule = compiled.rule

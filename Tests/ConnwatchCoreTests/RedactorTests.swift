@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ConnwatchCore
 
@@ -57,17 +58,23 @@ import Testing
         return line
     }
 
-    /// The best of three runs: a stall of the shared machine is not the redactor's cost.
+    /// CPU time of this thread (other processes on a shared machine do not count), best of three runs.
     static func seconds(_ line: [UInt8]) -> Double {
         let redactor = Redactor()
-        let clock = ContinuousClock()
         return (0..<3).map { _ in
-            let elapsed = clock.measure { _ = line.withUnsafeBytes { redactor.redact($0) } }
-            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let before = threadCPUTime()
+            _ = line.withUnsafeBytes { redactor.redact($0) }
+            return threadCPUTime() - before
         }.min()!
     }
 
-    @Test(arguments: units)
+    static func threadCPUTime() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    @Test(.tags(.slow), .notInFastSet, arguments: units)
     func hostileLineStaysLinear(unit: String) {
         let small = Self.seconds(Self.line(unit, bytes: 16 << 10))
         let large = Self.seconds(Self.line(unit, bytes: 64 << 10))
@@ -75,7 +82,7 @@ import Testing
     }
 
     /// The corpus concatenated to 64 KiB: many real forms in one line, each still redacted.
-    @Test func longLineOfRealForms() throws {
+    @Test(.tags(.slow), .notInFastSet) func longLineOfRealForms() throws {
         let cases = RedactionCase.all
         try #require(!cases.isEmpty)
         var text = ""
@@ -84,22 +91,5 @@ import Testing
         let out = Redactor().redact(text)
         for c in cases { for s in c.secrets { #expect(!out.contains(s), "secret '\(s)' of line \(c.number) left") } }
         #expect(Self.seconds(Array(text.utf8)) < 2)
-    }
-}
-
-extension RedactorLimitsTests {
-    /// What redaction costs per finding line: the corpus (lines of 30 to 450 bytes) redacted 20 times over.
-    /// Generous bound: debug build, shared machine; the line budget for all rule matching is 50 ms.
-    @Test func costPerLineIsSmall() throws {
-        let lines = RedactionCase.all.map { Array($0.input.utf8) }
-        try #require(!lines.isEmpty)
-        let redactor = Redactor()
-        let clock = ContinuousClock()
-        let rounds = 20
-        let elapsed = clock.measure {
-            for _ in 0..<rounds { for line in lines { _ = line.withUnsafeBytes { redactor.spans(in: $0) } } }
-        }
-        let perLine = (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) / Double(rounds * lines.count)
-        #expect(perLine < 0.002, "\(perLine * 1e6) µs per line")
     }
 }

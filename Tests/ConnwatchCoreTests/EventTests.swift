@@ -189,6 +189,36 @@ import Testing
         #expect(b[0].field("request_id") == "e3a1b7ae-3cde-483d-bff7-153adfb5f607")
     }
 
+    @Test func aJSONErrorOnItsOwnLineIsNotGluedToTheLineBeforeIt() throws {
+        // As in the benchmark corpus: a Java stack trace, then an unrelated JSON error logged on its own line.
+        let text = """
+        2026-11-20 00:04:17.516 ERROR 14554 --- [worker-5] c.e.shipping.LabelClient : request failed
+        java.lang.NullPointerException: Cannot invoke "java.util.List.size()" because "items" is null
+        \tat com.example.billing.InvoiceService.computeTotal(InvoiceService.java:608) ~[classes/:na]
+        {"error":"invalid_grant","error_description":"AADSTS50055: The password is expired."}
+
+        """
+        let f = try scan(text, "auto")
+        #expect(f.map { $0.field("code") } == ["50055"])
+        #expect(f.first?.event == nil, "an event of its own line")
+        #expect(f.first?.origin.offset == UInt64(text.utf8.count - 86))
+    }
+
+    @Test func theLineOfAFindingIsWhereItsOwnRuleMatched() throws {
+        // The first hit (a NullPointerException without connector context) gives no finding; the code does.
+        let text = """
+        worker failed: java.lang.NullPointerException
+        \tat a.B.c(B.java:1)
+        Caused by: token refresh failed AADSTS70008
+        next
+
+        """
+        let f = try scan(text, "java")
+        #expect(f.map(\.rule) == ["aadsts.code"])
+        #expect(f.first?.line == "Caused by: token refresh failed AADSTS70008")
+        #expect(f.first?.event?.lines.count == 3)
+    }
+
     @Test func customStartPattern() throws {
         let text = """
         [12:00:01] sync started

@@ -97,12 +97,14 @@ public final class Scanner {
                     origin: Origin, context: String?, lastLineTruncated: Bool, lastEventCut: EventCut?,
                     emit: (Finding) -> Void) {
         let hits = scratch.hits
-        var start = -1, end = -1, floor = 0, hitLine = 0
+        var start = -1, end = -1, floor = 0
         var cut: EventCut?
+        /// The event's hits as (rule, last byte): a finding's `line` is the line where its own rule matched.
+        var eventHits: [(rule: Int, last: Int)] = []
         var trace: Trace? = nil
         func flush() {
             guard start >= 0 else { return }
-            defer { lineHits.removeAll(keepingCapacity: true); floor = end + 1 }
+            defer { lineHits.removeAll(keepingCapacity: true); eventHits.removeAll(keepingCapacity: true); floor = end + 1 }
             var eventOrigin = origin
             eventOrigin.offset = bufferOffset + UInt64(start)
             // The buffer's last event ends at its last byte (a newline, or the end of a last line without one).
@@ -120,15 +122,21 @@ public final class Scanner {
                 return
             }
             let subject = UnsafeRawBufferPointer(start: base + start, count: end - start)
-            var hitIndex = 0
-            for i in start..<hitLine where base[i] == 0x0A { hitIndex += 1 }
+            func lineIndex(of rule: String) -> Int {
+                let r = ruleSet.rules.firstIndex { $0.rule.id == rule }
+                let last = eventHits.first { $0.rule == r }?.last ?? eventHits[0].last
+                var index = 0
+                for i in start..<min(last, end) where base[i] == 0x0A { index += 1 }
+                return index
+            }
             for var f in evaluate(line: subject, hits: lineHits, context: context, origin: eventOrigin,
                                   truncated: truncatedTail, trace: &trace) {
                 // The redacted event, one element per line; `line` stays the line that matched.
                 let lines = f.line.split(separator: "\n", omittingEmptySubsequences: false)
                     .map { $0.last == "\r" ? String($0.dropLast()) : String($0) }
                 f.event = EventLines(lines: lines, cut: eventCut)
-                f.line = hitIndex < lines.count ? lines[hitIndex] : lines[0]
+                let index = lineIndex(of: f.rule)
+                f.line = index < lines.count ? lines[index] : lines[0]
                 emit(f)
             }
         }
@@ -136,10 +144,11 @@ public final class Scanner {
             let last = hits.ends[i] - 1 // a hit belongs to the line of its last byte
             if last < start || last >= end {
                 flush()
-                hitLine = Self.lineStart(base, before: last)
-                (start, end, cut) = events.event(around: hitLine, base, count: count, floor: floor)
+                (start, end, cut) = events.event(around: Self.lineStart(base, before: last), base, count: count, floor: floor)
             }
-            lineHits.append(ruleSet.owners[hits.ids[i]])
+            let owner = ruleSet.owners[hits.ids[i]]
+            lineHits.append(owner)
+            eventHits.append((owner.rule, last))
         }
         flush()
     }

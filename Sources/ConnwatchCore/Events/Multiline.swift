@@ -49,9 +49,13 @@ public struct Multiline: Sendable, Equatable {
         // MSAL's message tail, and azure-core's `Content: {…}` with the response body after it.
         .msal: [#"^\s*(?:Trace ID|Correlation ID|Timestamp):\s"#, #"^\s*$"#, #"^Content:\s"#],
         .powershell: [#"^\s*\|"#, #"^\s*\d+\s+\|"#, #"^Line\s+\|"#, #"^At (?:line:\d+ )?.*char:\d+"#, #"^\s*\+\s"#,
-                      #"^\s*~+\s*$"#, #"^HTTP/\d(?:\.\d)? \d{3}"#, #"^\s*$"#, #"^\s*\{\s*"error"\s*:"#,
+                      #"^\s*~+\s*$"#, #"^HTTP/\d(?:\.\d)? \d{3}"#, #"^\s*$"#,
                       #"^(?i:Cache-Control|Vary|Strict-Transport-Security|request-id|client-request-id|x-ms-[\w-]+|Date|Content-Type|Content-Encoding|Content-Length|Transfer-Encoding|WWW-Authenticate|Retry-After):\s"#],
     ]
+
+    /// A response body after the blank line that ends Graph PowerShell's headers; only there, so that a JSON
+    /// error logged on its own line is not glued to whatever line came before it.
+    static let afterBlank: [Format: String] = [.powershell: #"^\s*\{\s*"error"\s*:"#]
 
     /// Python's last traceback line (`msal.exceptions.…Error: …`, `ValueError: …`) continues the event only
     /// right after an indented line (a frame or its source line).
@@ -64,6 +68,7 @@ public final class EventBoundaries {
     public let settings: Multiline
     let continuation: PCRE2Pattern?
     let afterIndented: PCRE2Pattern?
+    let afterBlank: PCRE2Pattern?
     let start: PCRE2Pattern?
     /// The custom pattern has only `start`: every other line continues.
     let startOnly: Bool
@@ -81,6 +86,8 @@ public final class EventBoundaries {
         for a in alternatives where !unique.contains(a) { unique.append(a) }
         continuation = unique.isEmpty ? nil : try PCRE2Pattern(unique.map { "(?:\($0))" }.joined(separator: "|"))
         afterIndented = settings.formats.contains(.python) ? try PCRE2Pattern(Multiline.pythonExceptionLine) : nil
+        let blank = settings.formats.sorted().compactMap { Multiline.afterBlank[$0] }
+        afterBlank = blank.isEmpty ? nil : try PCRE2Pattern(blank.map { "(?:\($0))" }.joined(separator: "|"))
         start = try settings.start.map { pattern throws(PatternError) in try PCRE2Pattern(pattern) }
         startOnly = settings.start != nil && settings.continuation == nil && settings.formats.isEmpty
     }
@@ -92,6 +99,9 @@ public final class EventBoundaries {
         if startOnly { return true }
         if let continuation, continuation.matches(line, data) { return true }
         if let afterIndented, let first = previous.first, first == 0x20 || first == 0x09, afterIndented.matches(line, data) {
+            return true
+        }
+        if let afterBlank, previous.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }), afterBlank.matches(line, data) {
             return true
         }
         return false

@@ -99,6 +99,24 @@ extension DaemonHarness {
         #expect(f.first?["event_time"] as? String == "2025-11-21T04:40:00.000Z")
     }
 
+    @Test(.tags(.slow), .notInFastSet,
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/lib/systemd/systemd-journal-remote"), "needs systemd-journal-remote"))
+    func aJournalEventThatStopsGrowingIsFlushedAtItsTimeout() throws {
+        let h = try DaemonHarness(extraConfig: "    multiline: {mode: java, timeout: 300ms}\n", journal: true)
+        try h.addTestRule()
+        var export = ""
+        for (i, message) in ["job failed TESTHIT 4", "\tat x.Y.z(Y.java:1)"].enumerated() {
+            export += "__REALTIME_TIMESTAMP=\(1_763_700_000_000_000 + i * 1000)\n__MONOTONIC_TIMESTAMP=\(1_000_000 + i)\n"
+            export += "_BOOT_ID=0123456789abcdef0123456789abcdef\n_PID=42\nSYSLOG_IDENTIFIER=job\nMESSAGE=\(message)\n\n"
+        }
+        #expect(try run("/lib/systemd/systemd-journal-remote", ["--output=\(h.dir)/journal/x.journal", "-"], stdin: Data(export.utf8)).status == 0)
+        try h.start()
+        // Nothing follows the event: only its timeout (a deadline of the poll loop) hands it over.
+        #expect(h.waitFor(timeout: 10) { h.numbers() == [4] })
+        #expect(h.stop().0 == 0)
+        #expect((h.findings().first?["event"] as? [String: Any])?["cut"] as? String == "timeout")
+    }
+
     @Test(.tags(.slow), .notInFastSet) func anEventThatStopsGrowingIsFlushedAtItsTimeoutAndMarked() throws {
         let h = try DaemonHarness(extraConfig: "    multiline: {mode: java, timeout: 300ms}\n")
         try h.addTestRule()

@@ -140,7 +140,10 @@ final class Pipeline {
         var dates = delivery.nextDeadline().map { [$0] } ?? []
         if let d = store.nextDeadline() { dates.append(d) }
         if let m = metrics { dates.append(m.nextDeadline()) }
-        if reading, let seconds = files.compactMap({ $0.nextDeadline() }).min() { dates.append(Date().addingTimeInterval(seconds)) }
+        // A partial line's timeout, and an open multi-line event's (files and journals).
+        if reading, let seconds = (files.compactMap { $0.nextDeadline() } + journals.compactMap { $0.input.nextDeadline() }).min() {
+            dates.append(Date().addingTimeInterval(seconds))
+        }
         return dates.min()
     }
 

@@ -23,6 +23,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StderrLogHandler(label: $0) }
         let logger = Logger(label: "connwatch")
+        FileFollower.raiseDescriptorLimit()
         let daemon: Daemon
         do { daemon = try Daemon(configPath: config, logger: logger) } catch {
             throw CLIError(error.description)

@@ -79,8 +79,10 @@ final class DaemonHarness {
     let journal: Bool
     let throttle: Bool
 
-    /// `throttle: false` (the default here) lets tests count every line's finding.
-    init(extraConfig: String = "", journal: Bool = false, throttle: Bool = false) throws {
+    /// `throttle: false` (the default here) lets tests count every line's finding. `paths`: the file input's
+    /// globs under this harness's directory; `fileOptions`: more keys of that input (YAML, 4-space indented).
+    init(extraConfig: String = "", journal: Bool = false, throttle: Bool = false, paths: [String] = ["logs/*.log"],
+         fileOptions: String = "") throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-daemon-\(UUID().uuidString)").path
         for sub in ["logs", "state", "rules.d", "journal"] {
             try FileManager.default.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true)
@@ -104,10 +106,10 @@ final class DaemonHarness {
         inputs:
           - type: file
             name: app
-            paths: [\(dir)/logs/*.log]
+            paths: [\(paths.map { dir + "/" + $0 }.joined(separator: ", "))]
             start: beginning
 
-        """
+        """ + fileOptions
         if journal {
             yaml += "  - type: journal\n    directory: \(dir)/journal\n    start: beginning\n"
         }

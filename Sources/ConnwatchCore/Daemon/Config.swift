@@ -31,6 +31,8 @@ public struct Config: Sendable, Equatable {
         public var maxOpenFiles = 256
         /// Continuation lines grouped into events before matching.
         public var multiline: Multiline?
+        /// Seconds a file that left the glob (rotated by rename, deleted) is still followed for late writers.
+        public var rotateWait = FileFollower.defaultRotateWait
     }
 
     public enum Input: Sendable, Equatable {
@@ -260,7 +262,7 @@ public struct Config: Sendable, Equatable {
             if let n = f["multiline"] { j.multiline = parseMultiline(n, &r) }
             return .journal(j)
         case "file":
-            guard let f = r.mapping(node, "a file input", allowed: ["type", "name", "paths", "start", "app", "partial_line_timeout", "max_open_files", "multiline"]) else { return nil }
+            guard let f = r.mapping(node, "a file input", allowed: ["type", "name", "paths", "start", "app", "partial_line_timeout", "max_open_files", "multiline", "rotate_wait"]) else { return nil }
             guard let pn = f["paths"], let paths = r.strings(pn, "paths"), !paths.isEmpty else {
                 if f["paths"] == nil { r.fail(node, "a file input needs 'paths' (globs)") }
                 return nil
@@ -279,6 +281,9 @@ public struct Config: Sendable, Equatable {
                 if let v = Int(s), v >= 1 { c.maxOpenFiles = v } else { r.fail(n, "'max_open_files' must be a number ≥ 1") }
             }
             if let n = f["multiline"] { c.multiline = parseMultiline(n, &r) }
+            if let n = f["rotate_wait"], let s = r.string(n, "rotate_wait") {
+                if let v = Double(s), v >= 0 { c.rotateWait = v } else { r.fail(n, "'rotate_wait' must be seconds ≥ 0") }
+            }
             return .file(c)
         default:
             r.fail(typeNode, "input type '\(t.string)' is not one of: journal, file")

@@ -154,7 +154,10 @@ public final class Daemon: @unchecked Sendable {
     /// One turn of the loop: read (when running), write and checkpoint, then act on requests. A reload asked
     /// for while an output fails waits in `reloadPending` and runs at the first turn after the output recovers.
     func step(_ requests: Requests) {
-        if state == .running { more = pipeline.pump() } else { pipeline.delivery.closeWindows() }
+        if state == .running { more = pipeline.pump() } else {
+            pipeline.delivery.closeWindows()
+            for f in pipeline.files { f.noticeTruncation() }
+        }
         var reloadWaiting = requests.reload
         if case .reloadPending = state { reloadWaiting = true }
         commit()

@@ -21,7 +21,7 @@ public enum EffectiveConfig {
                 if let m = j.multiline { y += multiline(m, q) }
             case .file(let f):
                 y += "  - type: file\n    name: \(q(f.name))\n    paths: [\(f.paths.map(q).joined(separator: ", "))]\n"
-                y += "    start: \(f.start.rawValue)\n    partial_line_timeout: \(f.partialLineTimeout)\n    max_open_files: \(f.maxOpenFiles)\n"
+                y += "    start: \(f.start.rawValue)\n    partial_line_timeout: \(f.partialLineTimeout)\n    max_open_files: \(f.maxOpenFiles)\n    rotate_wait: \(f.rotateWait)\n"
                 if let app = f.app { y += "    app: \(app)\n" }
                 if let m = f.multiline { y += multiline(m, q) }
             }

@@ -20,12 +20,15 @@ public struct ChunkReader {
 
     public static let defaultChunkBytes = 1 << 20
 
+    /// `inLongLineTail`: `startOffset` lies inside a line already cut at `maxLineBytes` (a follower resuming
+    /// there after a restart): everything up to the next newline is skipped.
     public init(chunkBytes: Int = ChunkReader.defaultChunkBytes, maxLineBytes: Int, startOffset: UInt64 = 0,
-                events: EventBoundaries? = nil) {
+                events: EventBoundaries? = nil, inLongLineTail: Bool = false) {
         self.chunkBytes = max(chunkBytes, 4096)
         self.maxLineBytes = maxLineBytes
         self.events = events
         offset = startOffset
+        skipping = inLongLineTail
         // Room for a carried line of up to maxLineBytes (after a held event) plus a full chunk.
         buffer = .allocate(byteCount: self.chunkBytes + maxLineBytes + (events?.settings.maxBytes ?? 0) + 1, alignment: 64)
     }
@@ -37,6 +40,8 @@ public struct ChunkReader {
     public var committedOffset: UInt64 { offset }
     /// Bytes of a partial last line (and, grouping events, of the open event) held back.
     public var heldBytes: Int { skipping ? 0 : fill }
+    /// `committedOffset` lies inside the skipped tail of an over-long line.
+    public var inLongLineTail: Bool { skipping }
 
     /// Reads `source` to its end, handing each buffer of whole lines to `body(buffer, streamOffset, lastLineTruncated)`.
     /// `holdPartialLine`: at the end, keep an unterminated last line for the next call (following a file

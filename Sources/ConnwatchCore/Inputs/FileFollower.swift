@@ -1,18 +1,17 @@
 import Foundation
+import Logging
 
-/// Where a followed file was read up to. Files are told apart by device + inode + a fingerprint of their
-/// first bytes (inodes are reused after deletion), never by path: paths move under rotation.
-public struct FileCheckpoint: Codable, Sendable, Equatable {
-    public var path: String
-    public var device: UInt64
-    public var inode: UInt64
-    public var offset: UInt64
-    public var fingerprint: String
-}
-
-/// Follows the files matching a set of globs with inotify (no polling): growth, rotation by rename
-/// (the old file is read to its end), copytruncate (size below offset → start again at 0), delete and
-/// recreate, files created later, and renames while connwatch was stopped. Not Sendable: one per task.
+/// Follows the files matching a set of globs with inotify (no polling). Files are known by identity (device,
+/// inode, birth time, first bytes and the bytes before the checkpointed offset: see `FileCheckpoint`), never by
+/// name, so that:
+/// - a renamed file is never read twice, whether its new name is in the glob or not;
+/// - a file that leaves the glob (rotation by rename, deletion) is read to its end and kept open for
+///   `rotateWait` seconds for late writers, also when the rename happened while connwatch was stopped (it is
+///   found again in its directory by identity);
+/// - copytruncate, and a file deleted and recreated under a reused inode, are read again from 0;
+/// - at most `maxOpenFiles` descriptors are held at any moment: files with unread bytes take turns, oldest
+///   backlog first, until every one is read to its end.
+/// Not Sendable: one per task.
 public final class FileFollower {
     public let name: String
     public let patterns: [String]
@@ -20,37 +19,37 @@ public final class FileFollower {
     public let scanner: Scanner
     public let partialLineTimeout: Double
     public let inotify: Int32
-    var watches: [Int32: String] = [:]
-    var tracked: [Key: Tracked] = [:]
-    /// Files closed to keep descriptors bounded (idle the longest, nothing held): remembered by position and
-    /// reopened there when they grow (or shrink: copytruncate).
-    var parked: [Key: FileCheckpoint] = [:]
-    /// At most this many files are held open.
+    /// At most this many files are held open (the configured bound; see `openFileBound`).
     public var maxOpenFiles = 256
+    /// Seconds a file that left the glob stays followed after it left (Fluent Bit's Rotate_Wait).
+    public var rotateWait: Double = FileFollower.defaultRotateWait
+    public static let defaultRotateWait = 5.0
     /// connwatch's own files (findings file, metrics) and their rotated copies (`PATH.1`, `PATH-20261121.gz`):
     /// never read, even when a glob matches them.
     public var excludedPaths: [String] = []
-    var pendingCheckpoints: [Key: FileCheckpoint]
-    var needsRescan = true
+    public var logger: Logger?
     public private(set) var bytesRead: UInt64 = 0
     public private(set) var linesRead: UInt64 = 0
-    static let fingerprintBytes = 64
+    /// Set when a pump stopped with bytes still to read: pump again without waiting for an event (those
+    /// bytes are already written, no event will come).
+    public private(set) var unfinished = false
+
+    var files: [FileKey: FollowedFile] = [:]
+    /// The files holding a descriptor (at most `openFileBound`).
+    var opened: [FileKey: FollowedFile] = [:]
+    /// Files renamed from a name in the glob to one outside it, from inotify: adopted even if no listing saw
+    /// them under their old name (very fast rotation).
+    var renamedOut: [String] = []
+    var watches: [Int32: String] = [:]
+    var watchedDirectories: [String: Int32] = [:]
+    var needsRescan = true
+    /// A first run with `start: end`: files present at the first look are read from their end.
+    var startAtEnd: Bool
+    /// Lowered below `maxOpenFiles` when the process runs out of descriptors (EMFILE/ENFILE).
+    var descriptorLimit: Int?
+    /// When opening failed for lack of descriptors with nothing left to close: try again then.
+    var retryOpenAt: Date?
     static let chunkBytes = 256 * 1024
-
-    struct Key: Hashable { var device: UInt64; var inode: UInt64 }
-
-    final class Tracked {
-        let key: Key
-        var path: String
-        let fd: Int32
-        var reader: ChunkReader
-        var fingerprint: String
-        var lastGrowth = Date()
-        init(key: Key, path: String, fd: Int32, reader: ChunkReader, fingerprint: String) {
-            self.key = key; self.path = path; self.fd = fd; self.reader = reader; self.fingerprint = fingerprint
-        }
-        deinit { close(fd); reader.deallocate() }
-    }
 
     /// `checkpoints`: this input's saved positions; `startAtEnd`: a first run (no checkpoints) with
     /// `start: end` skips what the files already hold. Files appearing later are always read from 0.
@@ -63,209 +62,280 @@ public final class FileFollower {
         self.partialLineTimeout = partialLineTimeout
         inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard inotify >= 0 else { throw InputError(path: name, message: "inotify_init1: \(String(cString: strerror(errno)))") }
-        pendingCheckpoints = Dictionary(checkpoints.map { (Key(device: $0.device, inode: $0.inode), $0) }, uniquingKeysWith: { a, _ in a })
+        for c in checkpoints {
+            let f = FollowedFile(c)
+            if files[f.key] == nil { files[f.key] = f }
+        }
         self.startAtEnd = startAtEnd && checkpoints.isEmpty
     }
 
-    var startAtEnd: Bool
-
-    deinit { close(inotify) }
-
-    // MARK: events
-
-    /// Drains inotify; any event means "look again" (cheap: a glob and an fstat per file).
-    public func handleEvents() {
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = Foundation.read(inotify, &buffer, buffer.count)
-            if n <= 0 { break }
-            needsRescan = true
-        }
+    deinit {
+        opened.removeAll()
+        files.removeAll()
+        close(inotify)
     }
 
-    /// Reads everything new from every followed file, scanning it; call after `handleEvents`, at start, and
-    /// on a timer for partial lines.
-    /// With `shouldStop`, reading pauses between chunks once it says so; `unfinished` then tells the caller to
-    /// pump again without waiting for an event (the bytes left are already written, no event will come).
-    public func pump(emit: (Finding) -> Void, shouldStop: () -> Bool = { false }) {
-        if needsRescan { rescan(emit: emit) }
-        unfinished = false
-        for file in tracked.values {
-            if shouldStop() { unfinished = true; break }
-            read(file, emit: emit, shouldStop: shouldStop)
-            if shouldStop() { unfinished = true }
-        }
-        startAtEnd = false
-        parkIdleFiles()
-    }
-
-    public private(set) var unfinished = false
-
-    /// Closes the longest-idle fully read files beyond `maxOpenFiles`.
-    func parkIdleFiles() {
-        guard tracked.count > maxOpenFiles else { return }
-        let idle = tracked.values.filter { $0.reader.heldBytes == 0 }.sorted { $0.lastGrowth < $1.lastGrowth }
-        for file in idle.prefix(tracked.count - maxOpenFiles) {
-            parked[file.key] = FileCheckpoint(path: file.path, device: file.key.device, inode: file.key.inode,
-                                              offset: file.reader.committedOffset, fingerprint: file.fingerprint)
-            tracked[file.key] = nil
-        }
-    }
-
-    /// Seconds until a held partial line is due, if any.
-    public func nextDeadline(now: Date = Date()) -> Double? {
-        let held = tracked.values.filter { $0.reader.heldBytes > 0 }
-        guard let oldest = held.map(\.lastGrowth).min() else { return nil }
-        return max(0, partialLineTimeout - now.timeIntervalSince(oldest))
-    }
-
-    /// Scans partial last lines that stopped growing `partialLineTimeout` ago as lines of their own.
-    public func flushStalePartialLines(now: Date = Date(), emit: (Finding) -> Void) {
-        for file in tracked.values where file.reader.heldBytes > 0 && now.timeIntervalSince(file.lastGrowth) >= partialLineTimeout {
-            // A held event handed over because no line came: a later continuation line starts a new one.
-            flushPartialLine(file, cut: scanner.events == nil ? nil : .timeout, emit: emit)
-        }
-    }
-
-    func flushPartialLine(_ file: Tracked, cut: EventCut? = nil, emit: (Finding) -> Void) {
-        let origin = Origin(input: "file", path: file.path, inode: file.key.inode)
-        file.reader.flushPartialLine { buf, off, trunc in
-            scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc,
-                         lastEventCut: cut, emit: emit)
-        }
-    }
+    /// The descriptor bound in force.
+    public var openFileBound: Int { min(maxOpenFiles, descriptorLimit ?? Int.max) }
+    public var openFiles: Int { opened.count }
 
     public var checkpoints: [FileCheckpoint] {
-        tracked.values.map { FileCheckpoint(path: $0.path, device: $0.key.device, inode: $0.key.inode,
-                                            offset: $0.reader.committedOffset, fingerprint: $0.fingerprint) }
-            + Array(parked.values)
+        files.values.map { $0.refreshTail(); return $0.checkpoint }
     }
 
-    public var openFiles: Int { tracked.count }
-
-    /// Bytes written to the followed files and not read yet (parked files included).
+    /// Bytes written to the followed files and not read yet (closed files included).
     public var bytesBehind: UInt64 {
         var behind: UInt64 = 0
         var st = stat()
-        for file in tracked.values where fstat(file.fd, &st) == 0 {
-            let position = file.reader.committedOffset + UInt64(file.reader.heldBytes)
-            if UInt64(st.st_size) > position { behind += UInt64(st.st_size) - position }
-        }
-        for p in parked.values where stat(p.path, &st) == 0 && UInt64(st.st_size) > p.offset {
-            behind += UInt64(st.st_size) - p.offset
+        for f in files.values {
+            let size: UInt64
+            if let h = f.handle { guard fstat(h.fd, &st) == 0 else { continue }; size = UInt64(st.st_size) } else { size = f.size }
+            if size > f.position { behind += size - f.position }
         }
         return behind
     }
 
-    // MARK: discovery
+    // MARK: reading
 
-    func rescan(emit: (Finding) -> Void) {
-        needsRescan = false
-        var matched: [Key: String] = [:]
-        var directories = Set<String>()
-        let excludedKeys = Set(excludedPaths.compactMap { p -> Key? in
-            var st = stat()
-            return stat(p, &st) == 0 ? Key(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) : nil
-        })
-        for pattern in patterns {
-            // Watch every directory the pattern could put a file in, so new files (and, through the static
-            // prefix, new subdirectories) raise an event.
-            directories.insert(Self.staticPrefixDirectory(pattern))
-            let dirPattern = (pattern as NSString).deletingLastPathComponent
-            for dir in Self.glob(dirPattern) { directories.insert(dir) }
-            for path in Self.glob(pattern) {
-                var st = stat()
-                guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
-                let key = Key(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
-                if excludedKeys.contains(key) || isExcluded(path) { continue }
-                if matched[key] == nil { matched[key] = path }
-                directories.insert((path as NSString).deletingLastPathComponent)
-                // A symlink's target may live elsewhere: watch its directory too.
-                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
-                    let resolved = target.hasPrefix("/") ? target : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
-                    directories.insert((resolved as NSString).deletingLastPathComponent)
+    /// Reads everything new from every followed file, scanning it; call after `handleEvents`, at start, and
+    /// when `nextDeadline` is due. With `shouldStop`, reading pauses between chunks once it says so, and
+    /// `unfinished` tells the caller to pump again without waiting for an event.
+    public func pump(emit: (Finding) -> Void, shouldStop: () -> Bool = { false }) {
+        if needsRescan { rescan() }
+        unfinished = false
+        let now = Date()
+        // Open files: look at their size (closed ones were looked at by the rescan).
+        var st = stat()
+        for f in opened.values {
+            guard let h = f.handle, fstat(h.fd, &st) == 0 else { continue }
+            f.size = UInt64(st.st_size)
+        }
+        var queue = files.values.filter { hasBacklog($0) }
+        for f in queue where f.backlogSince == nil { f.backlogSince = now }
+        queue.sort { ($0.backlogSince!, $0.key) < ($1.backlogSince!, $1.key) }
+        for f in queue {
+            if shouldStop() { unfinished = true; break }
+            if f.handle == nil {
+                if let retry = retryOpenAt { if retry > now { continue } else { retryOpenAt = nil } }
+                guard makeRoom(keeping: f), attach(f) else {
+                    if needsRescan || retryOpenAt == nil { unfinished = true }
+                    continue
                 }
             }
+            read(f, emit: emit, shouldStop: shouldStop)
+            if !hasBacklog(f) { f.backlogSince = nil } else if shouldStop() { unfinished = true; break }
         }
-        for dir in directories where !watches.values.contains(dir) {
-            let wd = inotify_add_watch(inotify, dir, UInt32(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF))
-            if wd >= 0 { watches[wd] = dir }
-        }
-        // Files that left the glob or were deleted: read them to their end, then let go.
-        for (key, file) in tracked where matched[key] == nil {
-            read(file, emit: emit)
-            flushPartialLine(file, emit: emit)
-            tracked[key] = nil
-        }
-        parked = parked.filter { matched[$0.key] != nil }
-        for (key, path) in matched {
-            if let file = tracked[key] { file.path = path; continue }
-            if var old = parked[key] {
-                old.path = path
-                var st = stat()
-                guard stat(path, &st) == 0, UInt64(st.st_size) != old.offset else { parked[key] = old; continue }
-                pendingCheckpoints[key] = old
-                parked[key] = nil
+        releaseDeparted(now: now, emit: emit)
+        startAtEnd = false
+        if needsRescan { unfinished = true }
+    }
+
+    /// Truncation (size below the offset) or another file under the inode, noticed while reading is paused:
+    /// the file is read again from 0 when reading resumes (not from the old offset, past what was written after
+    /// the truncation).
+    public func noticeTruncation() {
+        var st = stat()
+        for f in files.values {
+            if let h = f.handle {
+                guard fstat(h.fd, &st) == 0 else { continue }
+                if !f.sameContent(fd: h.fd, size: UInt64(st.st_size), at: h.reader.committedOffset, checkBirth: false) { f.startOver(fd: h.fd) }
+            } else if f.verified, stat(f.path, &st) == 0, FileKey(st) == f.key, UInt64(st.st_size) < f.offset {
+                f.offset = 0; f.readTo = 0; f.tail = []; f.tailOffset = 0; f.inLongLineTail = false
+                f.size = UInt64(st.st_size)
             }
-            open(path, key: key)
         }
-        pendingCheckpoints = pendingCheckpoints.filter { matched[$0.key] != nil }
     }
 
-    func isExcluded(_ path: String) -> Bool {
-        excludedPaths.contains { path == $0 || path.hasPrefix($0 + ".") || path.hasPrefix($0 + "-") }
+    func hasBacklog(_ f: FollowedFile) -> Bool {
+        if f.handle != nil { return f.size != f.position }
+        if let failed = f.openFailedAtSize, failed == f.size { return false }
+        return f.size != f.readTo || !f.verified
     }
 
-    func open(_ path: String, key: Key) {
-        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return } // vanished or unreadable: the next event looks again
+    /// Frees a descriptor if the bound is reached: closes the open file idle the longest (one with no held
+    /// partial line if there is one), else the open file whose backlog is younger than `wanted`'s (it keeps its
+    /// place in the queue). Open after closing: the bound holds at every moment.
+    func makeRoom(keeping wanted: FollowedFile) -> Bool {
+        while opened.count >= openFileBound {
+            let idle = opened.values.filter { $0 !== wanted && !hasBacklog($0) }
+            if let victim = idle.min(by: { ($0.heldBytes > 0 ? 1 : 0, $0.lastGrowth) < ($1.heldBytes > 0 ? 1 : 0, $1.lastGrowth) }) {
+                closeHandle(victim)
+                continue
+            }
+            let since = wanted.backlogSince ?? .distantFuture
+            let younger = opened.values.filter { ($0.backlogSince ?? .distantFuture, $0.key) > (since, wanted.key) }
+            guard let victim = younger.max(by: { ($0.backlogSince ?? .distantFuture, $0.key) < ($1.backlogSince ?? .distantFuture, $1.key) })
+            else { return false }
+            closeHandle(victim)
+        }
+        return true
+    }
+
+    func closeHandle(_ f: FollowedFile) {
+        f.closeHandle()
+        opened[f.key] = nil
+    }
+
+    /// Forgets a file (closing it).
+    func drop(_ f: FollowedFile) {
+        closeHandle(f)
+        files[f.key] = nil
+    }
+
+    /// Opens a closed file by its last name and checks that the descriptor is that file (a name can point to
+    /// another file by now) and that its content is the one read so far.
+    func attach(_ f: FollowedFile) -> Bool {
+        let fd = Foundation.open(f.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = errno
+            switch e {
+            case EMFILE, ENFILE: descriptorsExhausted(e)
+            case ENOENT, ENOTDIR: needsRescan = true // renamed or deleted: the next rescan finds it by identity
+            default:
+                // Unreadable (permissions): tried again when it changes size.
+                if f.openFailedAtSize == nil {
+                    logger?.warning("cannot open \(f.path): \(String(cString: strerror(e)))", metadata: ["input": "\(name)"])
+                }
+                f.openFailedAtSize = f.size
+            }
+            return false
+        }
+        f.openFailedAtSize = nil
         var st = stat()
-        fstat(fd, &st)
+        guard fstat(fd, &st) == 0, FileKey(st) == f.key else {
+            // The name is another file's now (renamed on): the next rescan finds this one by identity.
+            close(fd)
+            needsRescan = true
+            return false
+        }
         let size = UInt64(st.st_size)
-        let fingerprint = Self.fingerprint(fd)
-        var offset: UInt64 = 0
-        // Same inode and the same first bytes (the file may have grown since): the file of the checkpoint.
-        if let saved = pendingCheckpoints[key], saved.fingerprint.isEmpty || fingerprint.hasPrefix(saved.fingerprint) {
-            // The same file as before the restart (possibly renamed): resume where it was left.
-            offset = saved.offset <= size ? saved.offset : 0
-            pendingCheckpoints[key] = nil
-        } else if startAtEnd {
-            offset = size
+        if !f.sameContent(fd: fd, size: size, at: f.offset) {
+            if f.departedAt != nil && !f.verified {
+                // A saved checkpoint's inode outside the glob now holds another file: not ours to read.
+                close(fd)
+                drop(f)
+                return false
+            }
+            f.startOver(fd: fd)
+        } else if f.birth == nil {
+            f.birth = FileIdentity.birth(fd)
         }
-        lseek(fd, off_t(offset), SEEK_SET)
-        let reader = ChunkReader(chunkBytes: Self.chunkBytes, maxLineBytes: scanner.ruleSet.maxLineBytes, startOffset: offset,
-                                 events: scanner.events)
-        tracked[key] = Tracked(key: key, path: path, fd: fd, reader: reader, fingerprint: fingerprint)
+        f.verified = true
+        if f.head.count < FileIdentity.fingerprintBytes { f.head = FileIdentity.head(fd) }
+        lseek(fd, off_t(f.offset), SEEK_SET)
+        let reader = ChunkReader(chunkBytes: Self.chunkBytes, maxLineBytes: scanner.ruleSet.maxLineBytes,
+                                 startOffset: f.offset, events: scanner.events, inLongLineTail: f.inLongLineTail)
+        f.handle = .init(fd: fd, reader: reader)
+        opened[f.key] = f
+        f.size = size
+        f.refreshTail()
+        return true
     }
 
-    func read(_ file: Tracked, emit: (Finding) -> Void, shouldStop: () -> Bool = { false }) {
-        var st = stat()
-        guard fstat(file.fd, &st) == 0 else { return }
-        let position = file.reader.committedOffset + UInt64(file.reader.heldBytes)
-        if UInt64(st.st_size) < position {
-            // copytruncate: the file was cut below what we read; its new content starts at 0. What was held
-            // (an open event, a partial line) was written before the cut: scan it, do not drop it.
-            flushPartialLine(file, emit: emit)
-            lseek(file.fd, 0, SEEK_SET)
-            file.reader.reset(to: 0)
+    /// Raises the soft RLIMIT_NOFILE to the hard limit (systemd leaves the soft one at 1024 for select(2)'s
+    /// sake and recommends that programs needing more raise it themselves; connwatch uses poll(2)).
+    public static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
+    /// EMFILE/ENFILE: hold fewer files open from now on instead of skipping any (logged once).
+    func descriptorsExhausted(_ e: Int32) {
+        let open = opened.count
+        let limit = max(1, open - max(4, open / 8))
+        if descriptorLimit == nil {
+            logger?.warning("out of file descriptors (\(String(cString: strerror(e)))) with \(open) log files open: holding at most \(limit) open from now on; the others are read in turns",
+                            metadata: ["input": "\(name)"])
         }
-        if file.fingerprint.count < Self.fingerprintBytes * 2 { file.fingerprint = Self.fingerprint(file.fd) }
-        var source = DescriptorSource(fd: file.fd, path: file.path)
-        let origin = Origin(input: "file", path: file.path, inode: file.key.inode)
-        let before = file.reader.committedOffset + UInt64(file.reader.heldBytes)
+        descriptorLimit = min(limit, descriptorLimit ?? Int.max)
+        if open == 0 { retryOpenAt = Date().addingTimeInterval(1) }
+        // Close down to the new bound now, so the next open has a descriptor.
+        let idle = opened.values.filter { !hasBacklog($0) }.sorted { $0.lastGrowth < $1.lastGrowth }
+        for f in idle.prefix(max(0, opened.count - limit + 1)) { closeHandle(f) }
+    }
+
+    func read(_ f: FollowedFile, emit: (Finding) -> Void, shouldStop: () -> Bool = { false }) {
+        guard var h = f.handle else { return }
+        var st = stat()
+        guard fstat(h.fd, &st) == 0 else { return }
+        let size = UInt64(st.st_size)
+        f.size = size
+        // copytruncate (size below what was read, or different bytes before the offset: truncated and written
+        // past it again): the new content starts at 0.
+        if size < f.position || (size > f.position && !f.sameContent(fd: h.fd, size: size, at: h.reader.committedOffset, checkBirth: false)) {
+            // What was held (an open event, a partial line) was written before the cut: scanned, not dropped.
+            flushPartialLine(f, emit: emit)
+            f.startOver(fd: h.fd)
+            h = f.handle!
+        }
+        if f.head.count < FileIdentity.fingerprintBytes { f.head = FileIdentity.head(h.fd) }
+        var source = DescriptorSource(fd: h.fd, path: f.path)
+        let origin = Origin(input: "file", path: f.path, inode: f.key.inode)
+        let before = f.position
+        // A copy of the reader while it runs: `emit` may look at this follower (its files) meanwhile.
+        var reader = h.reader
         do {
-            try file.reader.run(&source, holdPartialLine: true, shouldStop: shouldStop) { buf, off, trunc in
+            try reader.run(&source, holdPartialLine: true, shouldStop: shouldStop) { buf, off, trunc in
                 linesRead += Self.countLines(buf)
                 scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc, emit: emit)
             }
         } catch {
             needsRescan = true
         }
-        let after = file.reader.committedOffset + UInt64(file.reader.heldBytes)
-        if after != before { file.lastGrowth = Date(); bytesRead += after - before }
+        f.handle!.reader = reader
+        let after = f.position
+        if after != before { f.lastGrowth = Date(); bytesRead += after &- before }
+        f.refreshTail()
     }
 
-    // MARK: helpers
+    /// Files that left the glob: released `rotateWait` after they left, read to their end first.
+    func releaseDeparted(now: Date, emit: (Finding) -> Void) {
+        for f in files.values {
+            guard let left = f.departedAt, now.timeIntervalSince(left) >= rotateWait else { continue }
+            // Not openable now (no descriptor free, or renamed on): the next pump tries again.
+            if f.handle == nil && hasBacklog(f) && !(makeRoom(keeping: f) && attach(f)) { continue }
+            if f.handle != nil {
+                read(f, emit: emit)
+                flushPartialLine(f, emit: emit)
+            }
+            drop(f)
+        }
+    }
+
+    // MARK: partial lines and deadlines
+
+    /// Seconds until something is due without an event: a held partial line, the end of a departed file's
+    /// grace period, or a retry after running out of descriptors.
+    public func nextDeadline(now: Date = Date()) -> Double? {
+        var due: [Date] = []
+        for f in files.values {
+            if f.heldBytes > 0 { due.append(f.lastGrowth.addingTimeInterval(partialLineTimeout)) }
+            if let left = f.departedAt { due.append(left.addingTimeInterval(rotateWait)) }
+        }
+        if let retry = retryOpenAt { due.append(retry) }
+        return due.min().map { max(0, $0.timeIntervalSince(now)) }
+    }
+
+    /// Scans partial last lines that stopped growing `partialLineTimeout` ago as lines of their own.
+    public func flushStalePartialLines(now: Date = Date(), emit: (Finding) -> Void) {
+        for f in files.values where f.heldBytes > 0 && now.timeIntervalSince(f.lastGrowth) >= partialLineTimeout {
+            // A held event handed over because no line came: a later continuation line starts a new one.
+            flushPartialLine(f, cut: scanner.events == nil ? nil : .timeout, emit: emit)
+        }
+    }
+
+    func flushPartialLine(_ f: FollowedFile, cut: EventCut? = nil, emit: (Finding) -> Void) {
+        guard var reader = f.handle?.reader else { return }
+        let origin = Origin(input: "file", path: f.path, inode: f.key.inode)
+        reader.flushPartialLine { buf, off, trunc in
+            scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc,
+                         lastEventCut: cut, emit: emit)
+        }
+        f.handle!.reader = reader
+        f.refreshTail()
+    }
 
     static func countLines(_ buf: UnsafeRawBufferPointer) -> UInt64 {
         guard var p = buf.baseAddress else { return 0 }
@@ -276,30 +346,5 @@ public final class FileFollower {
             p = UnsafeRawPointer(hit) + 1
         }
         return n
-    }
-
-    static func fingerprint(_ fd: Int32) -> String {
-        var bytes = [UInt8](repeating: 0, count: fingerprintBytes)
-        let n = pread(fd, &bytes, fingerprintBytes, 0)
-        guard n > 0 else { return "" }
-        return bytes[0..<n].map { String(format: "%02x", $0) }.joined()
-    }
-
-    static func glob(_ pattern: String) -> [String] {
-        var g = glob_t()
-        defer { globfree(&g) }
-        guard Glibc.glob(pattern, 0, nil, &g) == 0 else { return [] }
-        return (0..<Int(g.gl_pathc)).compactMap { g.gl_pathv[$0].map { String(cString: $0) } }
-    }
-
-    /// The deepest directory of a glob without wildcards: watched so that new subdirectories are seen.
-    static func staticPrefixDirectory(_ pattern: String) -> String {
-        var parts: [Substring] = []
-        for part in pattern.split(separator: "/", omittingEmptySubsequences: false).dropLast() {
-            if part.contains(where: { "*?[".contains($0) }) { break }
-            parts.append(part)
-        }
-        let dir = parts.joined(separator: "/")
-        return dir.isEmpty ? "/" : dir
     }
 }

@@ -82,6 +82,8 @@ final class Pipeline {
                                                     partialLineTimeout: timeout, checkpoints: saved,
                                                     startAtEnd: firstRun && f.start == .end)
                     follower.maxOpenFiles = f.maxOpenFiles
+                    follower.rotateWait = f.rotateWait
+                    follower.logger = logger
                     follower.excludedPaths = config.ownFiles
                     files.append(follower)
                 } catch {

@@ -1,0 +1,180 @@
+import Foundation
+
+/// Finding the files: globs, directory watches, and files that moved (matched by identity, never by name).
+extension FileFollower {
+    static let watchMask = UInt32(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE
+                                  | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+    /// Drains inotify. Any event means "look again"; a directory the kernel stopped watching (removed, moved
+    /// away) is forgotten, so that the next rescan watches it, or the one created in its place, again.
+    public func handleEvents() {
+        let size = 64 * 1024
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+        defer { buffer.deallocate() }
+        let header = MemoryLayout<inotify_event>.size
+        var movedFrom: [UInt32: String] = [:]
+        while true {
+            let n = Foundation.read(inotify, buffer, size)
+            if n <= 0 { break }
+            needsRescan = true
+            var i = 0
+            while i + header <= n {
+                let event = buffer.load(fromByteOffset: i, as: inotify_event.self)
+                if event.mask & UInt32(IN_IGNORED) != 0 {
+                    forgetWatch(event.wd)
+                } else if event.mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
+                    inotify_rm_watch(inotify, event.wd)
+                    forgetWatch(event.wd)
+                } else if event.mask & UInt32(IN_MOVED_FROM | IN_MOVED_TO) != 0, event.len > 0, let dir = watches[event.wd] {
+                    let name = String(cString: (buffer + i + header).assumingMemoryBound(to: CChar.self))
+                    let path = (dir as NSString).appendingPathComponent(name)
+                    if event.mask & UInt32(IN_MOVED_FROM) != 0 {
+                        movedFrom[event.cookie] = path
+                    } else if let old = movedFrom.removeValue(forKey: event.cookie), matchesPattern(old) {
+                        renamedOut.append(path)
+                    }
+                }
+                i += header + Int(event.len)
+            }
+        }
+    }
+
+    func forgetWatch(_ wd: Int32) {
+        if let dir = watches.removeValue(forKey: wd), watchedDirectories[dir] == wd { watchedDirectories[dir] = nil }
+    }
+
+    func watch(_ dir: String) {
+        guard watchedDirectories[dir] == nil else { return }
+        let wd = inotify_add_watch(inotify, dir, Self.watchMask)
+        guard wd >= 0 else { return }
+        watches[wd] = dir
+        watchedDirectories[dir] = wd
+    }
+
+    /// Lists the globs and matches what they name with the known files by identity. A known file that is not
+    /// listed (renamed out of the glob, deleted, or renamed between the listing and the stat) is looked for in
+    /// its directory by device and inode; it is forgotten only when it is gone and holds nothing unread.
+    func rescan() {
+        needsRescan = false
+        // Watch first, list after: a file created in between is listed, or raises an event.
+        for pattern in patterns { for dir in Self.directoriesToWatch(pattern) { watch(dir) } }
+        let excludedKeys = Set(excludedPaths.compactMap { p -> FileKey? in
+            var st = stat()
+            return stat(p, &st) == 0 ? FileKey(st) : nil
+        })
+        var listed: [FileKey: (path: String, size: UInt64)] = [:]
+        for pattern in patterns {
+            for path in Self.glob(pattern) {
+                var st = stat()
+                guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+                let key = FileKey(st)
+                if excludedKeys.contains(key) || isExcluded(path) { continue }
+                if listed[key] == nil { listed[key] = (path, UInt64(st.st_size)) }
+                // A symlink's target may live elsewhere: watch its directory too.
+                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+                    let resolved = target.hasPrefix("/") ? target : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
+                    watch((resolved as NSString).deletingLastPathComponent)
+                }
+            }
+        }
+        let now = Date()
+        // Renamed out of the glob before any listing saw them: followed from 0 like any rotated file.
+        for path in renamedOut {
+            var st = stat()
+            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, files[FileKey(st)] == nil, listed[FileKey(st)] == nil,
+                  !excludedKeys.contains(FileKey(st)), !isExcluded(path) else { continue }
+            let f = FollowedFile(key: FileKey(st), path: path, offset: 0)
+            f.size = UInt64(st.st_size)
+            f.departedAt = now
+            files[f.key] = f
+        }
+        renamedOut.removeAll()
+        for (key, found) in listed {
+            if let f = files[key] {
+                f.path = found.path
+                f.departedAt = nil
+                if f.handle == nil { f.size = found.size }
+            } else {
+                let f = FollowedFile(key: key, path: found.path, offset: startAtEnd ? found.size : 0)
+                f.size = found.size
+                // Skipped content still gets its identity recorded (opened once, read from its end).
+                if startAtEnd { f.verified = false }
+                files[key] = f
+            }
+        }
+        var index: [String: [FileKey: String]] = [:]
+        for f in Array(files.values) where listed[f.key] == nil {
+            if let path = locate(f, index: &index) {
+                f.path = path
+                var st = stat()
+                if f.handle == nil, stat(path, &st) == 0 { f.size = UInt64(st.st_size) }
+                if f.departedAt == nil { f.departedAt = now }
+            } else if f.handle != nil {
+                // Deleted or moved out of reach while open: read through the descriptor until its time is up.
+                if f.departedAt == nil { f.departedAt = now }
+            } else {
+                drop(f)
+            }
+        }
+    }
+
+    /// Where a known file is now: its last name if that is still it, else a name in the same directory with
+    /// its device and inode (listed once per rescan and directory). nil when it is deleted or gone elsewhere.
+    func locate(_ f: FollowedFile, index: inout [String: [FileKey: String]]) -> String? {
+        var st = stat()
+        if stat(f.path, &st) == 0, FileKey(st) == f.key { return f.path }
+        if let h = f.handle, fstat(h.fd, &st) == 0, st.st_nlink == 0 { return nil }
+        let dir = (f.path as NSString).deletingLastPathComponent
+        if index[dir] == nil {
+            var entries: [FileKey: String] = [:]
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+                let path = (dir as NSString).appendingPathComponent(name)
+                if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { entries[FileKey(st)] = path }
+            }
+            index[dir] = entries
+        }
+        return index[dir]?[f.key]
+    }
+
+    func matchesPattern(_ path: String) -> Bool {
+        patterns.contains { fnmatch($0, path, FNM_PATHNAME) == 0 }
+    }
+
+    func isExcluded(_ path: String) -> Bool {
+        excludedPaths.contains { path == $0 || path.hasPrefix($0 + ".") || path.hasPrefix($0 + "-") }
+    }
+
+    /// Every directory level of a glob that can hold a match or a directory leading to one: the levels with
+    /// wildcards as they exist now, and the deepest existing directory of the static prefix (so that a
+    /// removed log directory, or any level of a deeper glob, is seen when it is created again).
+    static func directoriesToWatch(_ pattern: String) -> [String] {
+        let parts = pattern.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        var result: [String] = []
+        var prefix = ""
+        var staticPrefix = "/"
+        var wild = false
+        for (i, part) in parts.enumerated() {
+            prefix = i == 0 ? String(part) : prefix + "/" + part
+            if part.contains(where: { "*?[".contains($0) }) { wild = true }
+            let level = prefix.isEmpty ? "/" : prefix
+            if !wild { staticPrefix = level; continue }
+            for dir in glob(level) where isDirectory(dir) { result.append(dir) }
+        }
+        var dir = staticPrefix
+        while !isDirectory(dir) && dir != "/" { dir = (dir as NSString).deletingLastPathComponent }
+        result.append(dir)
+        return result
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func glob(_ pattern: String) -> [String] {
+        var g = glob_t()
+        defer { globfree(&g) }
+        guard Glibc.glob(pattern, 0, nil, &g) == 0 else { return [] }
+        return (0..<Int(g.gl_pathc)).compactMap { g.gl_pathv[$0].map { String(cString: $0) } }
+    }
+}

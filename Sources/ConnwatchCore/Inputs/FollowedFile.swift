@@ -1,0 +1,117 @@
+import Foundation
+
+/// One file a follower knows: open (a descriptor and a reader) or closed (remembered by position), in the glob
+/// or departed from it (renamed away or deleted: drained, and kept for `rotateWait` for late writers).
+final class FollowedFile {
+    let key: FileKey
+    /// The last name it was seen under.
+    var path: String
+    var birth: Int64?
+    /// First bytes (grows up to `FileIdentity.fingerprintBytes` while the file is short).
+    var head: [UInt8]
+    /// Bytes just before `tailOffset`.
+    var tail: [UInt8]
+    var tailOffset: UInt64
+    /// Position when closed: the start of the first line not handed over.
+    var offset: UInt64
+    var inLongLineTail: Bool
+    /// When closed: how far it had been read (a held partial line included) and its size when last looked at.
+    var readTo: UInt64
+    var size: UInt64
+    var handle: Handle?
+    /// false for a checkpoint loaded at start until the file under its inode is compared with it.
+    var verified: Bool
+    var lastGrowth = Date()
+    /// Since when it has bytes waiting to be read: files are read oldest backlog first.
+    var backlogSince: Date?
+    /// When it left the glob (renamed away, deleted).
+    var departedAt: Date?
+    /// Its size when opening it failed (permissions): not tried again until that changes.
+    var openFailedAtSize: UInt64?
+
+    struct Handle {
+        let fd: Int32
+        var reader: ChunkReader
+    }
+
+    init(key: FileKey, path: String, offset: UInt64) {
+        self.key = key; self.path = path; self.offset = offset; readTo = offset; size = offset
+        head = []; tail = []; tailOffset = offset; inLongLineTail = false; verified = true
+    }
+
+    /// From a saved checkpoint: to be verified against the file when it is opened.
+    init(_ c: FileCheckpoint) {
+        key = FileKey(device: c.device, inode: c.inode)
+        path = c.path
+        offset = c.offset; readTo = c.offset; size = c.offset
+        head = FileIdentity.unhex(c.fingerprint) ?? []
+        tail = FileIdentity.unhex(c.tail) ?? []
+        tailOffset = c.offset
+        birth = c.birth
+        inLongLineTail = c.longLineTail
+        verified = false
+    }
+
+    deinit { closeHandle() }
+
+    var committed: UInt64 { handle?.reader.committedOffset ?? offset }
+    /// Where reading goes on: past a held partial line.
+    var position: UInt64 { handle.map { $0.reader.committedOffset + UInt64($0.reader.heldBytes) } ?? readTo }
+    var heldBytes: Int { handle?.reader.heldBytes ?? 0 }
+
+    var checkpoint: FileCheckpoint {
+        FileCheckpoint(path: path, device: key.device, inode: key.inode, offset: committed,
+                       fingerprint: FileIdentity.hex(head), tail: tailOffset == committed ? FileIdentity.hex(tail) : "",
+                       birth: birth, longLineTail: handle?.reader.inLongLineTail ?? inLongLineTail)
+    }
+
+    /// Records the bytes before the committed offset (from the open descriptor).
+    func refreshTail() {
+        guard let h = handle else { return }
+        let at = h.reader.committedOffset
+        guard at != tailOffset || tail.isEmpty else { return }
+        if let bytes = FileIdentity.bytes(h.fd, endingAt: at) { tail = bytes; tailOffset = at }
+    }
+
+    /// Is the file behind `fd` (same device and inode) the one read up to `committed`? No when it is shorter
+    /// than that (truncated), born at another time, or its first bytes or the bytes before the offset differ
+    /// (deleted and recreated with the inode reused, or truncated and written past the offset again).
+    /// `checkBirth`: false for a descriptor held open since the last check (its inode cannot have been reused).
+    func sameContent(fd: Int32, size: UInt64, at position: UInt64, checkBirth: Bool = true) -> Bool {
+        if size < position { return false }
+        if checkBirth, let b = birth, let now = FileIdentity.birth(fd), b != now { return false }
+        if !head.isEmpty {
+            let n = min(head.count, Int(min(size, UInt64(FileIdentity.fingerprintBytes))))
+            if n < head.count { return false }
+            var buf = [UInt8](repeating: 0, count: n)
+            guard pread(fd, &buf, n, 0) == n, buf == head else { return false }
+        }
+        if !tail.isEmpty && tailOffset == position {
+            guard let bytes = FileIdentity.bytes(fd, endingAt: position, count: tail.count), bytes == tail else { return false }
+        }
+        return true
+    }
+
+    /// The file is a new one (or was cut to nothing and rewritten): read it from 0.
+    func startOver(fd: Int32) {
+        birth = FileIdentity.birth(fd)
+        head = FileIdentity.head(fd)
+        tail = []; tailOffset = 0
+        offset = 0; readTo = 0; inLongLineTail = false
+        if handle != nil { handle!.reader.reset(to: 0); lseek(fd, 0, SEEK_SET) }
+    }
+
+    /// Closes the descriptor, remembering the position (a held partial line is read again when reopened).
+    func closeHandle() {
+        guard let h = handle else { return }
+        refreshTail()
+        offset = h.reader.committedOffset
+        readTo = position
+        inLongLineTail = h.reader.inLongLineTail
+        var st = stat()
+        if fstat(h.fd, &st) == 0 { size = UInt64(st.st_size) }
+        close(h.fd)
+        h.reader.deallocate()
+        handle = nil
+    }
+}

@@ -1,0 +1,346 @@
+import Foundation
+import Testing
+@testable import ConnwatchCore
+
+/// The follower under rotation, restarts (a new follower from the old one's checkpoints), truncation, inode
+/// reuse, directories that come and go, and more files than descriptors: real files, real renames, real inotify.
+/// Every line carries a unique number; each test counts how often each number was found.
+@Suite struct FileRotationTests {
+    let t = FileFollowerTests()
+    var dir: String { t.dir }
+
+    /// Findings per line number.
+    final class Tally {
+        var seen: [Int: Int] = [:]
+        var origins: [(n: Int, inode: UInt64?, line: String)] = []
+        func add(_ finding: Finding) {
+            let n = Int(finding.field("n")!)!
+            seen[n, default: 0] += 1
+            origins.append((n, finding.origin.inode, finding.line))
+        }
+        /// The first few (a failure message stays readable).
+        func lost(_ range: Range<Int>) -> [Int] { Array(range.lazy.filter { self.seen[$0] == nil }.prefix(10)) }
+        var repeated: [Int] { Array(seen.filter { $0.value > 1 }.map(\.key).sorted().prefix(10)) }
+        func lostCount(_ range: Range<Int>) -> Int { range.filter { seen[$0] == nil }.count }
+    }
+
+    func pump(_ f: FileFollower, _ tally: Tally, shouldStop: () -> Bool = { false }) {
+        f.handleEvents()
+        f.pump(emit: tally.add, shouldStop: shouldStop)
+    }
+
+    func lines(_ r: Range<Int>) -> String { r.map { "HIT \($0)\n" }.joined() }
+
+    func inode(_ name: String) -> UInt64 {
+        var st = stat()
+        return stat(dir + "/" + name, &st) == 0 ? UInt64(st.st_ino) : 0
+    }
+
+    /// logrotate / RotatingFileHandler numbering: app.log → app.log.1 → app.log.2 … with `app.log*` in the glob.
+    func rotateNumbered(keep: Int) {
+        unlink(dir + "/app.log.\(keep)")
+        for i in stride(from: keep - 1, through: 1, by: -1) { rename(dir + "/app.log.\(i)", dir + "/app.log.\(i + 1)") }
+        rename(dir + "/app.log", dir + "/app.log.1")
+    }
+
+    @Test func numberedRotationInTheGlobNeverRereads() throws {
+        let f = try t.follower("app.log*")
+        let tally = Tally()
+        var n = 0
+        for round in 0..<30 {
+            t.append("app.log", lines(n..<(n + 10))); n += 10
+            // Pump on some rounds only: renames also happen while unread lines wait.
+            if round % 3 != 1 { pump(f, tally) }
+            rotateNumbered(keep: 4)
+        }
+        t.append("app.log", lines(n..<(n + 10))); n += 10
+        pump(f, tally)
+        pump(f, tally)
+        // Lines of files deleted (rotated past app.log.4) before they were read are lost: they were never
+        // pumped while present. Everything else exactly once.
+        #expect(tally.repeated.isEmpty, "repeated: \(tally.repeated.prefix(10))")
+        #expect(tally.lost(0..<n).isEmpty, "lost: \(tally.lost(0..<n).prefix(10))")
+    }
+
+    @Test func dateextRotationInTheGlobNeverRereads() throws {
+        let f = try t.follower("app.log*")
+        let tally = Tally()
+        var n = 0
+        for day in 1...20 {
+            t.append("app.log", lines(n..<(n + 25))); n += 25
+            if day % 4 != 0 { pump(f, tally) }
+            rename(dir + "/app.log", dir + "/app.log-202612\(String(format: "%02d", day))")
+        }
+        t.append("app.log", lines(n..<(n + 25))); n += 25
+        pump(f, tally)
+        #expect(tally.repeated.isEmpty)
+        #expect(tally.lost(0..<n).isEmpty)
+    }
+
+    /// A file that drops out of the glob for one look (renamed between a listing and a stat, or renamed out
+    /// and back) keeps its position.
+    @Test func fileLeavingTheGlobForOneLookKeepsItsPosition() throws {
+        let f = try t.follower("app.log*")
+        let tally = Tally()
+        t.append("app.log", lines(0..<5))
+        pump(f, tally)
+        rename(dir + "/app.log", dir + "/elsewhere")
+        pump(f, tally)
+        rename(dir + "/elsewhere", dir + "/app.log.1")
+        t.append("app.log.1", lines(5..<8))
+        pump(f, tally)
+        #expect(tally.seen == Dictionary(uniqueKeysWithValues: (0..<8).map { ($0, 1) }))
+        #expect(f.checkpoints.count == 1)
+    }
+
+    /// logrotate `create`: the application writes to the renamed file for a while before it reopens.
+    @Test func lateWritesToARotatedFileAreReadDuringTheGracePeriod() throws {
+        let f = try t.follower("app.log", rotateWait: 0.6)
+        let tally = Tally()
+        let writer = open(dir + "/app.log", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        defer { close(writer) }
+        func write(_ s: String) { _ = s.withCString { Glibc.write(writer, $0, strlen($0)) } }
+        write(lines(0..<3))
+        pump(f, tally)
+        rename(dir + "/app.log", dir + "/app.log.1")
+        t.append("app.log", lines(100..<102))   // the new file
+        pump(f, tally)
+        write(lines(3..<6))                      // late writer, still on the renamed file
+        pump(f, tally)
+        #expect(tally.lost(0..<6).isEmpty && tally.lost(100..<102).isEmpty)
+        #expect(f.openFiles == 2, "the rotated file is kept open during the grace period")
+        let deadline = try #require(f.nextDeadline())
+        #expect(deadline <= 0.6)
+        Thread.sleep(forTimeInterval: deadline + 0.05)
+        write(lines(6..<7))                      // written just before the grace period ends: still read
+        f.pump(emit: tally.add)
+        #expect(tally.seen[6] == 1, "drained at the end of the grace period")
+        #expect(f.openFiles == 1, "released after the grace period")
+        #expect(f.checkpoints.count == 1)
+        #expect(tally.repeated.isEmpty)
+    }
+
+    /// Stopped, the file is renamed out of the glob: the next start finds it in its directory and drains it.
+    @Test func renamedOutOfTheGlobWhileStoppedIsFoundAndDrained() throws {
+        let first = try t.follower("app.log")
+        let tally = Tally()
+        t.append("app.log", lines(0..<10))
+        pump(first, tally)
+        let saved = first.checkpoints
+        t.append("app.log", lines(10..<20))      // unread when connwatch stops
+        rename(dir + "/app.log", dir + "/app.log-20261201")
+        t.append("app.log", lines(20..<30))
+        let second = try t.follower("app.log", checkpoints: saved, startAtEnd: true, rotateWait: 0)
+        pump(second, tally)
+        #expect(tally.lost(0..<30).isEmpty)
+        #expect(tally.repeated.isEmpty)
+        #expect(second.checkpoints.map(\.path) == [dir + "/app.log"], "the drained file was let go")
+    }
+
+    /// Deleted and created again with the same inode and the same fixed header (IIS/W3C): a new file. The
+    /// reuse is made certain by giving the new file's inode to the old file's checkpoint.
+    @Test(arguments: [true, false])
+    func recreatedFileWithReusedInodeAndSameHeaderIsNew(withBirthTime: Bool) throws {
+        let header = "#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Fields: date time s-ip cs-method cs-uri-stem\n"
+        t.append("app.log", header + lines(0..<5))
+        let first = try t.follower()
+        let tally = Tally()
+        pump(first, tally)
+        var old = try #require(first.checkpoints.first)
+        #expect(old.format == FileCheckpoint.currentFormat && !old.tail.isEmpty)
+        unlink(dir + "/app.log")
+        t.append("app.log", header + lines(100..<130))
+        old.inode = inode("app.log")
+        if !withBirthTime { old.birth = nil }
+        let second = try t.follower(checkpoints: [old])
+        pump(second, tally)
+        #expect(tally.lost(100..<130).isEmpty, "the new file is read from its start")
+    }
+
+    /// The same file after a restart is recognised (birth time, first bytes and bytes before the offset agree).
+    @Test func sameFileAfterRestartResumes() throws {
+        t.append("app.log", lines(0..<5))
+        let first = try t.follower()
+        let tally = Tally()
+        pump(first, tally)
+        t.append("app.log", lines(5..<9))
+        let second = try t.follower(checkpoints: first.checkpoints)
+        pump(second, tally)
+        #expect(tally.seen == Dictionary(uniqueKeysWithValues: (0..<9).map { ($0, 1) }))
+    }
+
+    /// copytruncate while reading is paused, and the application writes more than had been read before
+    /// reading resumes: the new content is read from 0, not from the old offset.
+    @Test(arguments: [false, true])
+    func copytruncateWhilePausedIsNoticed(noticedWhilePaused: Bool) throws {
+        let f = try t.follower("app.log")
+        let tally = Tally()
+        t.append("app.log", lines(0..<10))
+        pump(f, tally)
+        // Paused (not pumped): copy, truncate, and the application writes past the old offset.
+        try FileManager.default.copyItem(atPath: dir + "/app.log", toPath: dir + "/app.log.1")
+        truncate(dir + "/app.log", 0)
+        if noticedWhilePaused { f.noticeTruncation() }
+        t.append("app.log", lines(1000..<1040))
+        if noticedWhilePaused { f.noticeTruncation() }
+        pump(f, tally)
+        #expect(tally.lost(1000..<1040).isEmpty)
+        #expect(tally.repeated.isEmpty)
+    }
+
+    /// The same for a file closed to keep descriptors bounded.
+    @Test func copytruncateOfAClosedFileIsNoticed() throws {
+        let f = try t.follower()
+        f.maxOpenFiles = 1
+        let tally = Tally()
+        t.append("a.log", lines(0..<10))
+        t.append("b.log", lines(10..<20))
+        pump(f, tally)
+        let closed = f.files.values.first { $0.handle == nil }!
+        let name = (closed.path as NSString).lastPathComponent
+        truncate(dir + "/" + name, 0)
+        t.append(name, lines(2000..<2040))
+        pump(f, tally)
+        #expect(tally.lost(0..<20).isEmpty && tally.lost(2000..<2040).isEmpty)
+        #expect(tally.repeated.isEmpty)
+    }
+
+    @Test(arguments: ["logs/*.log", "*/logs/*.log"])
+    func directoryRemovedAndCreatedAgainIsWatchedAgain(glob: String) throws {
+        let base = glob.hasPrefix("*") ? dir + "/app" : dir
+        let logs = base + "/logs"
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let f = try t.follower(glob, rotateWait: 0)
+        let tally = Tally()
+        t.append(String(logs.dropFirst(dir.count + 1)) + "/a.log", lines(0..<3))
+        pump(f, tally)
+        for round in 1...3 {
+            try FileManager.default.removeItem(atPath: glob.hasPrefix("*") ? base : logs)
+            pump(f, tally)
+            try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+            // Only an inotify event can tell the follower: wait for it as the daemon does.
+            var pfd = pollfd(fd: f.inotify, events: Int16(POLLIN), revents: 0)
+            #expect(poll(&pfd, 1, 2000) == 1, "round \(round): the new directory raised an event")
+            pump(f, tally)
+            t.append(String(logs.dropFirst(dir.count + 1)) + "/a.log", lines((round * 10)..<(round * 10 + 3)))
+            #expect(poll(&pfd, 1, 2000) == 1, "round \(round): the new file raised an event")
+            pump(f, tally)
+        }
+        #expect(tally.lost(0..<3).isEmpty)
+        for round in 1...3 { #expect(tally.lost((round * 10)..<(round * 10 + 3)).isEmpty, "round \(round)") }
+        #expect(tally.repeated.isEmpty)
+    }
+
+    /// A restart in the middle of a line longer than max_line_bytes: the rest of it is that line's tail.
+    @Test func checkpointInsideAnOverlongLineRemembersTheTail() throws {
+        let max = RuleSet.defaultMaxLineBytes
+        t.append("app.log", lines(0..<2) + "HIT 2 " + String(repeating: "x", count: max * 3))
+        let first = try t.follower()
+        var findings: [Finding] = []
+        first.handleEvents()
+        first.pump { findings.append($0) }
+        #expect(findings.map { $0.field("n") } == ["0", "1", "2"])
+        let saved = first.checkpoints
+        #expect(saved.first?.longLineTail == true)
+        // The rest of the line, with text that would match, then two whole lines.
+        t.append("app.log", String(repeating: "y", count: max) + " HIT 999\n" + lines(3..<5))
+        let second = try t.follower(checkpoints: saved)
+        let tally = Tally()
+        pump(second, tally)
+        #expect(tally.seen == [3: 1, 4: 1], "nothing from beyond max_line_bytes")
+    }
+
+    /// More files with a backlog than descriptors, and reading stopped often (as when findings wait for the
+    /// outputs): every file is read to its end, without any new inotify event, never above the bound.
+    @Test func moreFilesThanDescriptorsAreReadInTurns() throws {
+        let files = 300
+        for i in 0..<files { t.append("f\(i).log", lines((i * 10)..<(i * 10 + 10))) }
+        let f = try t.follower()
+        f.maxOpenFiles = 16
+        let tally = Tally()
+        var peak = 0
+        var sinceStop = 0
+        let emit: (Finding) -> Void = { tally.add($0); sinceStop += 1; peak = Swift.max(peak, f.openFiles) }
+        f.handleEvents()
+        var pumps = 0
+        repeat {
+            sinceStop = 0
+            f.pump(emit: emit, shouldStop: { sinceStop >= 37 })
+            pumps += 1
+        } while f.unfinished && pumps < 10_000
+        #expect(!f.unfinished)
+        #expect(tally.lostCount(0..<(files * 10)) == 0)
+        #expect(tally.repeated.isEmpty)
+        #expect(peak <= 16 && f.openFiles <= 16)
+        #expect(f.checkpoints.count == files)
+        // They keep growing (round robin): still every line, still bounded.
+        for i in 0..<files { t.append("f\(i).log", lines((10_000 + i)..<(10_001 + i))) }
+        pump(f, tally)
+        #expect(tally.lostCount(10_000..<(10_000 + files)) == 0)
+        #expect(tally.repeated.isEmpty)
+        #expect(peak <= 16)
+    }
+
+    /// Very fast rename rotation: every line found once, and its origin names the inode it was written to.
+    @Test(.tags(.slow), .notInFastSet)
+    func fastRenameRotationKeepsOriginsRight() throws {
+        let total = 60_000
+        let f = try t.follower("app.log", rotateWait: 1)
+        let path = dir + "/app.log"
+        #expect(f.checkpoints.isEmpty)
+        f.pump { _ in }
+        let writer = Thread {
+            var fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            var st = stat()
+            fstat(fd, &st)
+            for i in 0..<total {
+                let line = "HIT \(i) ino=\(st.st_ino)\n"
+                _ = line.withCString { write(fd, $0, strlen($0)) }
+                if i % 20 == 19 {
+                    rename(path, path + ".\(i)")
+                    close(fd)
+                    fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+                    fstat(fd, &st)
+                }
+            }
+            close(fd)
+        }
+        let tally = Tally()
+        writer.start()
+        var pfd = pollfd(fd: f.inotify, events: Int16(POLLIN), revents: 0)
+        let deadline = Date().addingTimeInterval(60)
+        while tally.seen.count < total && Date() < deadline {
+            _ = poll(&pfd, 1, 100)
+            pump(f, tally)
+        }
+        #expect(tally.lostCount(0..<total) == 0)
+        #expect(tally.repeated.isEmpty)
+        let wrong = tally.origins.filter { !$0.line.hasSuffix("ino=\($0.inode ?? 0)") }
+        #expect(wrong.count == 0, "origin names another inode: \(wrong.prefix(3))")
+    }
+
+    @Test func checkpointFormatOneStillLoadsAndFormatTwoRoundTrips() throws {
+        let v1 = #"{"path":"/var/log/a.log","device":2049,"inode":77,"offset":120,"fingerprint":"48495420310a"}"#
+        let old = try JSONDecoder().decode(FileCheckpoint.self, from: Data(v1.utf8))
+        #expect(old.format == 1 && old.offset == 120 && old.tail.isEmpty && old.birth == nil && !old.longLineTail)
+        let now = FileCheckpoint(path: "/a", device: 1, inode: 2, offset: 3, fingerprint: "00", tail: "ff", birth: 5, longLineTail: true)
+        let json = String(decoding: try JSONEncoder().encode(now), as: UTF8.self)
+        #expect(json.contains(#""format":2"#) && json.contains(#""birth_ns":5"#) && json.contains(#""long_line_tail":true"#))
+        #expect(try JSONDecoder().decode(FileCheckpoint.self, from: Data(json.utf8)) == now)
+        let future = #"{"format":9,"path":"/a","device":1,"inode":2,"offset":3,"fingerprint":""}"#
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(FileCheckpoint.self, from: Data(future.utf8)) }
+    }
+
+    /// A format-1 checkpoint (first bytes only) resumes the same file where it was.
+    @Test func formatOneCheckpointResumes() throws {
+        t.append("app.log", lines(0..<4))
+        let first = try t.follower()
+        let tally = Tally()
+        pump(first, tally)
+        let c = try #require(first.checkpoints.first)
+        let v1 = FileCheckpoint(path: c.path, device: c.device, inode: c.inode, offset: c.offset, fingerprint: c.fingerprint, format: 1)
+        t.append("app.log", lines(4..<6))
+        pump(try t.follower(checkpoints: [v1]), tally)
+        #expect(tally.seen == Dictionary(uniqueKeysWithValues: (0..<6).map { ($0, 1) }))
+    }
+}

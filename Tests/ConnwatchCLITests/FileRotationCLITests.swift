@@ -79,7 +79,7 @@ import Testing
 
     /// Started and following (the daemon logs "following" right after READY=1).
     func started(_ h: DaemonHarness, runs: Int) -> Bool {
-        h.waitFor { h.logged().components(separatedBy: "\"following\"").count - 1 >= runs || h.logged().components(separatedBy: " following").count - 1 >= runs }
+        h.waitFor { h.logged().components(separatedBy: "info: following").count - 1 >= runs }
     }
 
     func report(_ name: String, _ s: Score, _ more: String = "") {
@@ -174,7 +174,8 @@ import Testing
         try h.start()
         let pid = try #require(h.process?.processIdentifier)
         var peak = 0
-        let done = h.waitFor(timeout: 60) {
+        // The debug build writes about 1,000 findings/s (JSON encoding): 20,000 take ~20 s of a shared CPU.
+        let done = h.waitFor(timeout: 180) {
             peak = max(peak, openDescriptors(pid))
             return written(h).isSubset(of: found(h).keys)
         }
@@ -199,18 +200,18 @@ import Testing
         if limitDescriptors {
             #expect(try run("/usr/bin/prlimit", ["--pid", "\(pid)", "--nofile=300:300"]).status == 0)
         }
-        let w = try writer(h, "roundrobin", ["--lines", "20000", "--rate", "5000", "--files", "2000"])
+        let w = try writer(h, "roundrobin", ["--lines", "8000", "--rate", "4000", "--files", "2000"])
         var peak = 0
-        let done = h.waitFor(timeout: 90) {
+        let done = h.waitFor(timeout: 120) {
             peak = max(peak, openDescriptors(pid))
-            return !w.isRunning && written(h).count == 20_000 && written(h).isSubset(of: found(h).keys)
+            return !w.isRunning && written(h).count == 8000 && written(h).isSubset(of: found(h).keys)
         }
         #expect(done)
         #expect(finish(w))
         #expect(h.stop().0 == 0)
         let s = score(h)
         report("2000 files round-robin\(limitDescriptors ? ", RLIMIT_NOFILE 300, max_open_files 5000" : ", max_open_files 256")", s, "peak descriptors \(peak)")
-        #expect(s.written == 20_000 && s.lost == 0 && s.repeated == 0, "\(s)")
+        #expect(s.written == 8000 && s.lost == 0 && s.repeated == 0, "\(s)")
         if limitDescriptors {
             #expect(peak <= 300)
             #expect(h.logged().components(separatedBy: "out of file descriptors").count == 2, "logged once")
@@ -289,15 +290,17 @@ import Testing
 
     // MARK: restarts under rotation
 
-    /// 20 clean restarts (SIGTERM) while the application rotates: nothing lost, nothing repeated.
-    @Test(.tags(.slow), .notInFastSet, arguments: [("numbered", "logs/app.log*"), ("dateext", "logs/app.log")])
-    func sigtermLoopDuringRotation(mode: String, glob: String) throws {
+    /// 20 clean restarts (SIGTERM) while the application rotates: nothing lost, nothing repeated. With a glob
+    /// that names only the live file, each file lives longer than a restart takes: a file created and rotated
+    /// away entirely while connwatch is stopped is not seen (the README says so).
+    @Test(.tags(.slow), .notInFastSet, arguments: [("numbered", "logs/app.log*", 150), ("dateext", "logs/app.log*", 150), ("dateext", "logs/app.log", 1200)])
+    func sigtermLoopDuringRotation(mode: String, glob: String, every: Int) throws {
         let h = try harness([glob], options: "    rotate_wait: 1\n")
         try h.start()
         #expect(started(h, runs: 1))
-        let w = try writer(h, mode, ["--lines", "6000", "--rate", "600", "--every", "150"])
+        let w = try writer(h, mode, ["--lines", "6000", "--rate", "600", "--every", "\(every)"])
         for run in 2...21 {
-            _ = h.waitFor(timeout: 1) { false }
+            Thread.sleep(forTimeInterval: 0.3) // the restart interval: the writer goes on meanwhile
             #expect(h.stop(SIGTERM).0 == 0)
             try h.start()
             #expect(started(h, runs: run))
@@ -312,16 +315,16 @@ import Testing
 
     /// SIGKILL loop while the application rotates: nothing lost; repeats at most what was written in the last
     /// fsync interval (1 s) before each kill, rotated files never read again.
-    @Test(.tags(.slow), .notInFastSet, arguments: [("numbered", "logs/app.log*"), ("dateext", "logs/app.log")])
-    func sigkillLoopDuringRotation(mode: String, glob: String) throws {
+    @Test(.tags(.slow), .notInFastSet, arguments: [("numbered", "logs/app.log*", 100), ("dateext", "logs/app.log*", 100), ("dateext", "logs/app.log", 600)])
+    func sigkillLoopDuringRotation(mode: String, glob: String, every: Int) throws {
         let h = try harness([glob], options: "    rotate_wait: 1\n")
         let rate = 300.0
         try h.start()
         #expect(started(h, runs: 1))
-        let w = try writer(h, mode, ["--lines", "3000", "--rate", "\(Int(rate))", "--every", "100"])
+        let w = try writer(h, mode, ["--lines", "3000", "--rate", "\(Int(rate))", "--every", "\(every)"])
         let kills = 10
         for run in 2...(kills + 1) {
-            _ = h.waitFor(timeout: 0.8) { false }
+            Thread.sleep(forTimeInterval: 0.8) // the kill interval: the writer goes on meanwhile
             _ = h.stop(SIGKILL)
             try h.start()
             #expect(started(h, runs: run))

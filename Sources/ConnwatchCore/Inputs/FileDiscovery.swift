@@ -2,6 +2,9 @@ import Foundation
 
 /// Finding the files: globs, directory watches, and files that moved (matched by identity, never by name).
 extension FileFollower {
+    /// A closed file not found is forgotten only when it is still not found this much later.
+    static let missingGrace = 1.0
+
     static let watchMask = UInt32(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE
                                   | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
@@ -105,6 +108,7 @@ extension FileFollower {
         var index: [String: [FileKey: String]] = [:]
         for f in Array(files.values) where listed[f.key] == nil {
             if let path = locate(f, index: &index) {
+                f.missingSince = nil
                 f.path = path
                 var st = stat()
                 if f.handle == nil, stat(path, &st) == 0 { f.size = UInt64(st.st_size) }
@@ -112,8 +116,14 @@ extension FileFollower {
             } else if f.handle != nil {
                 // Deleted or moved out of reach while open: read through the descriptor until its time is up.
                 if f.departedAt == nil { f.departedAt = now }
-            } else {
+            } else if let since = f.missingSince, now.timeIntervalSince(since) >= Self.missingGrace {
                 drop(f)
+            } else {
+                // Not found once: it may have been renamed between the directory listing and the stat. Looked
+                // for again before it is forgotten.
+                if f.missingSince == nil { f.missingSince = now }
+                let again = now.addingTimeInterval(Self.missingGrace)
+                recheckAt = min(recheckAt ?? again, again)
             }
         }
     }

@@ -49,6 +49,8 @@ public final class FileFollower {
     var descriptorLimit: Int?
     /// When opening failed for lack of descriptors with nothing left to close: try again then.
     var retryOpenAt: Date?
+    /// When to look again for files a rescan did not find.
+    var recheckAt: Date?
     static let chunkBytes = 256 * 1024
 
     /// `checkpoints`: this input's saved positions; `startAtEnd`: a first run (no checkpoints) with
@@ -101,6 +103,7 @@ public final class FileFollower {
     /// when `nextDeadline` is due. With `shouldStop`, reading pauses between chunks once it says so, and
     /// `unfinished` tells the caller to pump again without waiting for an event.
     public func pump(emit: (Finding) -> Void, shouldStop: () -> Bool = { false }) {
+        if let due = recheckAt, due <= Date() { recheckAt = nil; needsRescan = true }
         if needsRescan { rescan() }
         unfinished = false
         let now = Date()
@@ -125,7 +128,7 @@ public final class FileFollower {
             read(f, emit: emit, shouldStop: shouldStop)
             if !hasBacklog(f) { f.backlogSince = nil } else if shouldStop() { unfinished = true; break }
         }
-        releaseDeparted(now: now, emit: emit)
+        releaseDeparted(now: now, emit: emit, shouldStop: shouldStop)
         startAtEnd = false
         if needsRescan { unfinished = true }
     }
@@ -295,17 +298,20 @@ public final class FileFollower {
         f.refreshTail()
     }
 
-    /// Files that left the glob: released `rotateWait` after they left, read to their end first.
-    func releaseDeparted(now: Date, emit: (Finding) -> Void) {
+    /// Files that left the glob: released `rotateWait` after they left, read to their end first (within the
+    /// caller's budget: what is left waits for the next pump).
+    func releaseDeparted(now: Date, emit: (Finding) -> Void, shouldStop: () -> Bool) {
         for f in files.values {
             guard let left = f.departedAt, now.timeIntervalSince(left) >= rotateWait else { continue }
+            if shouldStop() { unfinished = true; return }
             // Renamed back into the glob since the last look (or missed by it): not departed after all.
             var st = stat()
             if matchesPattern(f.path), stat(f.path, &st) == 0, FileKey(st) == f.key { f.departedAt = nil; continue }
             // Not openable now (no descriptor free, or renamed on): the next pump tries again.
             if f.handle == nil && hasBacklog(f) && !(makeRoom(keeping: f) && attach(f)) { continue }
             if f.handle != nil {
-                read(f, emit: emit)
+                read(f, emit: emit, shouldStop: shouldStop)
+                if hasBacklog(f) { unfinished = true; continue }
                 flushPartialLine(f, emit: emit)
             }
             drop(f)
@@ -323,6 +329,7 @@ public final class FileFollower {
             if let left = f.departedAt { due.append(left.addingTimeInterval(rotateWait)) }
         }
         if let retry = retryOpenAt { due.append(retry) }
+        if let recheck = recheckAt { due.append(recheck) }
         return due.min().map { max(0, $0.timeIntervalSince(now)) }
     }
 

@@ -26,6 +26,8 @@ final class FollowedFile {
     var backlogSince: Date?
     /// When it left the glob (renamed away, deleted).
     var departedAt: Date?
+    /// When a rescan last failed to find it (closed, not at its last name nor elsewhere in its directory).
+    var missingSince: Date?
     /// Its size when opening it failed (permissions): not tried again until that changes.
     var openFailedAtSize: UInt64?
 

@@ -78,6 +78,8 @@ final class DaemonHarness {
     var outputs: [String] = []
     let journal: Bool
     let throttle: Bool
+    let paths: [String]
+    let fileOptions: String
 
     /// `throttle: false` (the default here) lets tests count every line's finding. `paths`: the file input's
     /// globs under this harness's directory; `fileOptions`: more keys of that input (YAML, 4-space indented).
@@ -92,10 +94,12 @@ final class DaemonHarness {
         notify = try NotifySocket(path: dir + "/notify.sock")
         self.journal = journal
         self.throttle = throttle
+        self.paths = paths
+        self.fileOptions = fileOptions
         try writeConfig(extraConfig)
     }
 
-    /// (Re)writes the configuration: the file input over logs/*.log, plus `extraConfig` ("@DIR@" stands for
+    /// (Re)writes the configuration: the file input over `paths` (logs/*.log), plus `extraConfig` ("@DIR@" stands for
     /// this harness's directory).
     func writeConfig(_ extraConfig: String, throttle: Bool? = nil) throws {
         var yaml = """

@@ -149,7 +149,7 @@ import Testing
 
     /// A writer thread appends 1,000,000 numbered lines and rotates by rename in the middle of the burst;
     /// every line must be seen exactly once.
-    @Test func rotateByRenameMidBurstLosesNothing() throws {
+    @Test(.tags(.slow), .notInFastSet) func rotateByRenameMidBurstLosesNothing() throws {
         let total = Int(ProcessInfo.processInfo.environment["CW_ROTATE_LINES"] ?? "1000000")!
         let f = try follower("app.log")
         let path = dir + "/app.log"
@@ -177,15 +177,19 @@ import Testing
         #expect(pump(f) == []) // following (watches set) before the first line is written
         writer.start()
         var pfd = pollfd(fd: f.inotify, events: Int16(POLLIN), revents: 0)
-        let deadline = Date().addingTimeInterval(120)
+        // The debug build on a machine busy with other tests scans a few thousand lines a second: pumps stop
+        // every 10,000 findings so that the deadline is looked at.
+        let deadline = Date().addingTimeInterval(400)
         while count < total && Date() < deadline {
-            _ = poll(&pfd, 1, 100)
+            if !f.unfinished { _ = poll(&pfd, 1, 100) }
             f.handleEvents()
-            f.pump { finding in
+            var batch = 0
+            f.pump(emit: { finding in
                 let n = Int(finding.field("n")!)!
                 seen[n] &+= 1
                 count += 1
-            }
+                batch += 1
+            }, shouldStop: { batch >= 10_000 })
         }
         #expect(count == total)
         #expect(seen.allSatisfy { $0 == 1 }, "every line exactly once")

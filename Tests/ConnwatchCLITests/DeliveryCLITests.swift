@@ -146,7 +146,7 @@ func jsonObjects(inFile path: String) -> [[String: Any]] {
         #expect(try run("/usr/bin/prlimit", ["--pid", "\(pid)", "--fsize=\(size + 300):"]).status == 0)
         h.append(DaemonHarness.lines(100..<200))
         #expect(h.notify.next(containing: "output failing: file") != nil, "STATUS says the findings file fails")
-        #expect(h.logged().contains("File too large"), "the reason is logged")
+        #expect(h.waitFor { h.logged().contains("File too large") }, "the reason is logged")
         let during = numbers(inFiles: [findings])
         #expect(during.count < 200)
         // Space returns: everything accepted arrives, once.

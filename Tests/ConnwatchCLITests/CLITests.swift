@@ -48,6 +48,17 @@ func connwatch(_ args: [String], stdin: Data? = nil, env: [String: String] = [:]
     return try run(executable ?? binary(), args, stdin: stdin, env: environment)
 }
 
+/// Polls `condition` until it holds or `timeout` seconds pass; for state that nothing announces (a file another
+/// process writes). Where the daemon announces its state (`READY=1`, `STATUS=`), wait on the notify socket instead.
+func eventually(timeout: Double = 30, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    return try condition()
+}
+
 func tempFile(_ name: String, _ contents: String) throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -164,11 +175,9 @@ let quietLine = "Nov 21 07:49:01 web01 sshd[2]: Accepted publickey for deploy fr
         #expect(try jsonLines(fromEnv.stdout).first?["lang"] as? String == "ko")
     }
 
-    @Test func colourOnlyOnATerminalAndWithoutNO_COLOR() throws {
-        // script(1) gives the child a real pseudo-terminal.
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
-            print("SKIPPED colour test: script(1) is not installed"); return
-        }
+    // script(1) gives the child a real pseudo-terminal.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a pseudo-terminal"))
+    func colourOnlyOnATerminalAndWithoutNO_COLOR() throws {
         let path = try tempFile("a.log", errorLine + "\n")
         let command = "\(binary()) scan \(path)"
         func underTTY(_ env: [String: String]) throws -> String {

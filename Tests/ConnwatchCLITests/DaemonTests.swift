@@ -59,6 +59,21 @@ final class NotifySocket {
     @discardableResult
     func next(containing text: String, timeout: Double = 30) -> String? { next(timeout: timeout) { $0.contains(text) } }
 
+    /// Waits until the daemon's latest `STATUS=N lines, M findings` (also the one sent with `READY=1`) has counts
+    /// that satisfy `condition`: the daemon's own word that it has read that far. The status is sent at most once a
+    /// second; a held-back change is sent as soon as that allows.
+    @discardableResult
+    func status(timeout: Double = 30, _ condition: (_ lines: Int, _ findings: Int) -> Bool) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let s = lastStatus() {
+                let numbers = s.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+                if numbers.count == 2 && condition(numbers[0], numbers[1]) { return s }
+            }
+            guard receive(timeout: deadline.timeIntervalSinceNow) != nil else { return nil }
+        }
+    }
+
     /// The daemon's status line as last announced (`STATUS=`), after reading what is waiting.
     func lastStatus() -> String? {
         while receive(timeout: 0) != nil {}
@@ -200,14 +215,7 @@ final class DaemonHarness {
     }
 
     /// Polls `condition` until it holds or `timeout` seconds pass.
-    func waitFor(timeout: Double = 30, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return condition()
-    }
+    func waitFor(timeout: Double = 30, _ condition: () -> Bool) -> Bool { eventually(timeout: timeout, condition) }
 
     func addTestRule() throws {
         try """

@@ -65,12 +65,7 @@ func jsonObjects(inFile path: String) -> [[String: Any]] {
             try jsonLines(run("/usr/bin/journalctl", ["--file", journal, "-o", "json"] + filter).stdout)
         }
         // systemd-journal-remote writes what the sink hands it a moment later: poll until it is all there.
-        func waitFor(_ condition: () throws -> Bool) rethrows -> Bool {
-            let deadline = Date().addingTimeInterval(30)
-            while Date() < deadline { if try condition() { return true }; Thread.sleep(forTimeInterval: 0.05) }
-            return try condition()
-        }
-        #expect(try waitFor { try entries(["-t", "connwatch"]).count >= expected.count })
+        #expect(try eventually { try entries(["-t", "connwatch"]).count >= expected.count })
         let all = try entries(["-t", "connwatch"])
         #expect(all.count == expected.count)
         let aadsts = try entries(["MESSAGE_ID=d35d388748789fc721992da9d9a2bcc1"])

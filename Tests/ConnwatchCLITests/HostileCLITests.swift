@@ -157,13 +157,10 @@ import Testing
         p.standardError = FileHandle.nullDevice
         try p.run()
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) }; p.waitUntilExit() }
-        let deadline = Date().addingTimeInterval(30)
         func findingWritten() -> Bool {
             ((try? String(contentsOfFile: base + "/out/findings.json", encoding: .utf8)) ?? "").contains("50126")
         }
-        while Date() < deadline && !(findingWritten() && FileManager.default.fileExists(atPath: base + "/metrics/connwatch.prom")) {
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        _ = eventually { findingWritten() && FileManager.default.fileExists(atPath: base + "/metrics/connwatch.prom") }
         #expect(findingWritten())
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()

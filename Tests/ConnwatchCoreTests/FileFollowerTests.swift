@@ -64,9 +64,10 @@ import Testing
         #expect(pump(f) == ["20"])
         append("app.log", "HIT 3")
         #expect(pump(f) == [])
-        Thread.sleep(forTimeInterval: 0.25)
         var flushed: [String] = []
-        f.flushStalePartialLines { flushed.append($0.field("n")!) }
+        f.flushStalePartialLines(now: Date().addingTimeInterval(0.1)) { flushed.append($0.field("n")!) }
+        #expect(flushed.isEmpty, "not stale before the timeout")
+        f.flushStalePartialLines(now: Date().addingTimeInterval(0.25)) { flushed.append($0.field("n")!) }
         #expect(flushed == ["3"])
         #expect(f.checkpoints.first?.offset == 18)
     }

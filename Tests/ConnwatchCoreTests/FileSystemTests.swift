@@ -78,16 +78,20 @@ import Testing
         reader.start()
         try bytes.withUnsafeBytes { try FileSystem.writeAll(writeEnd, $0, path: "pipe") }
         close(writeEnd)
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline && received.get() == nil { Thread.sleep(forTimeInterval: 0.01) }
-        #expect(received.get() == bytes)
+        #expect(received.wait(timeout: 10) == bytes)
     }
 }
 
-/// What a reader thread got, handed to the test.
+/// What a reader thread got, handed to the test when the thread is done.
 final class Received: @unchecked Sendable {
-    let lock = NSLock()
+    let condition = NSCondition()
     var bytes: [UInt8]?
-    func set(_ b: [UInt8]) { lock.lock(); bytes = b; lock.unlock() }
-    func get() -> [UInt8]? { lock.lock(); defer { lock.unlock() }; return bytes }
+    func set(_ b: [UInt8]) { condition.lock(); bytes = b; condition.broadcast(); condition.unlock() }
+    func wait(timeout: Double) -> [UInt8]? {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while bytes == nil && condition.wait(until: deadline) {}
+        return bytes
+    }
 }

@@ -7,7 +7,15 @@ public struct CheckpointState: Codable, Sendable, Equatable {
     public var journals: [String: String] = [:]
     /// File input name → files and offsets.
     public var files: [String: [FileCheckpoint]] = [:]
+    /// File input name → when its last complete listing started (ns since the epoch): a file born later that left
+    /// the glob while connwatch was stopped is looked for at the next start (absent: not looked for).
+    public var filesSeenThrough: [String: Int64]?
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case version, journals, files
+        case filesSeenThrough = "files_seen_through_ns"
+    }
 }
 
 /// Writes checkpoints atomically (temp file, fsync, rename, fsync of the directory) and only when they

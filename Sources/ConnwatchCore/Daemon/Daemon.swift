@@ -114,7 +114,9 @@ public final class Daemon: @unchecked Sendable {
         let watchdog = notifier.watchdogInterval
         var lastPing = Date()
         more = pipeline.pump()
-        commit()
+        // Synced at once, not an fsync interval after start: a daemon killed within its first interval (a crash
+        // loop) would otherwise read the same lines again at every start, without bound.
+        commit(urgent: true)
         sendReady()
         logger.info("following", metadata: ["inputs": "\(current.config.inputs.map(\.name).joined(separator: ","))",
                                              "outputs": "\(pipeline.outputs.map(\.name).joined(separator: ","))",

@@ -110,17 +110,31 @@ enum FileIdentity {
     }()
 
     /// Birth time in nanoseconds since the epoch, nil where the filesystem does not record it.
-    static func birth(_ fd: Int32) -> Int64? {
+    static func birth(_ fd: Int32) -> Int64? { birth(fd, path: "", flags: 0x1000 /* AT_EMPTY_PATH */) }
+
+    /// The same for a path (a symlink followed, as stat(2) does).
+    static func birth(path: String) -> Int64? { birth(-100 /* AT_FDCWD */, path: path, flags: 0) }
+
+    static func birth(_ dirfd: Int32, path: String, flags: Int32) -> Int64? {
         guard let statx = statxFunction else { return nil }
         // struct statx (kernel ABI): stx_mask at 0, stx_btime (tv_sec Int64, tv_nsec UInt32) at 80.
         let buf = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
         defer { buf.deallocate() }
-        let atEmptyPath: Int32 = 0x1000, statxBtime: UInt32 = 0x800
-        guard statx(fd, "", atEmptyPath, statxBtime, buf) == 0,
+        let statxBtime: UInt32 = 0x800
+        guard statx(dirfd, path, flags, statxBtime, buf) == 0,
               buf.load(fromByteOffset: 0, as: UInt32.self) & statxBtime != 0 else { return nil }
         let seconds = buf.load(fromByteOffset: 80, as: Int64.self)
         let nanoseconds = buf.load(fromByteOffset: 88, as: UInt32.self)
         return seconds &* 1_000_000_000 &+ Int64(nanoseconds)
+    }
+
+    /// Now, in ns since the epoch, read from the clock the kernel stamps file times with (the coarse real-time
+    /// clock: a file created after this reading is born at or after it; one born before it, earlier or in the
+    /// same tick).
+    static func fileClockNow() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME_COARSE, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

@@ -8,22 +8,28 @@ extension FileFollower {
     static let watchMask = UInt32(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE
                                   | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
-    /// Drains inotify. Any event means "look again"; a directory the kernel stopped watching (removed, moved
-    /// away) is forgotten, so that the next rescan watches it, or the one created in its place, again.
+    /// Drains inotify. A file's growth means "look at the sizes", any other event "look again"; a directory the kernel stopped watching (removed, moved
+    /// away) is forgotten, so that the next rescan watches it, or the one created in its place, again. A rename
+    /// out of the glob is remembered by its new name, and followed through further renames until a rescan adopts
+    /// it (numbered rotation renames a file again before it was ever looked at). A queue overflow (events lost)
+    /// makes the next rescan sweep the directories for rotated files born since the last complete listing.
     public func handleEvents() {
         let size = 64 * 1024
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
         defer { buffer.deallocate() }
         let header = MemoryLayout<inotify_event>.size
-        var movedFrom: [UInt32: String] = [:]
+        let earlier = Set(movedFrom.keys)
         while true {
             let n = Foundation.read(inotify, buffer, size)
             if n <= 0 { break }
-            needsRescan = true
             var i = 0
             while i + header <= n {
                 let event = buffer.load(fromByteOffset: i, as: inotify_event.self)
-                if event.mask & UInt32(IN_IGNORED) != 0 {
+                // Growth needs a look at the sizes only; anything else (names, directories, modes) a rescan.
+                if event.mask & ~UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_ISDIR) == 0 { needsSizes = true } else { needsRescan = true }
+                if event.mask & UInt32(IN_Q_OVERFLOW) != 0 {
+                    queueOverflowed()
+                } else if event.mask & UInt32(IN_IGNORED) != 0 {
                     forgetWatch(event.wd)
                 } else if event.mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
                     inotify_rm_watch(inotify, event.wd)
@@ -33,13 +39,33 @@ extension FileFollower {
                     let path = (dir as NSString).appendingPathComponent(name)
                     if event.mask & UInt32(IN_MOVED_FROM) != 0 {
                         movedFrom[event.cookie] = path
-                    } else if let old = movedFrom.removeValue(forKey: event.cookie), matchesPattern(old) {
-                        renamedOut.append(path)
+                    } else if let old = movedFrom.removeValue(forKey: event.cookie) {
+                        if let k = renamedOut.firstIndex(where: { $0.path == old }) {
+                            renamedOut[k] = (path, 0)
+                        } else if matchesPattern(old) && !matchesPattern(path) {
+                            renamedOut.append((path, 0))
+                        }
                     }
                 }
                 i += header + Int(event.len)
             }
         }
+        // A rename's MOVED_TO may be queued just after a read: a MOVED_FROM waits one drain for it, then it is a
+        // move out of the watched directories.
+        for cookie in earlier { movedFrom[cookie] = nil }
+    }
+
+    /// Events were lost: files created and renamed out of the glob meanwhile are found by the next rescan's sweep
+    /// (rotated names born since the last complete listing). Logged once per follower.
+    func queueOverflowed() {
+        overflows += 1
+        if overflows == 1 {
+            logger?.warning("inotify queue overflowed (fs.inotify.max_queued_events): looking for rotated files in the watched directories; logged once",
+                            metadata: ["input": "\(name)"])
+        }
+        // Before the first listing there is nothing to look back to (files are found by that listing).
+        guard let from = seenThrough else { return }
+        sweepFrom = min(sweepFrom ?? from, from)
     }
 
     func forgetWatch(_ wd: Int32) {
@@ -57,10 +83,13 @@ extension FileFollower {
     /// Lists the globs and matches what they name with the known files by identity. A known file that is not
     /// listed (renamed out of the glob, deleted, or renamed between the listing and the stat) is looked for in
     /// its directory by device and inode; it is forgotten only when it is gone and holds nothing unread.
+    /// After the listing, the renames made meanwhile are drained: every file born before the listing started
+    /// and ever in the glob is then known (`seenThrough`), unless inotify lost events (then `sweep`).
     func rescan() {
         needsRescan = false
         // Watch first, list after: a file created in between is listed, or raises an event.
         for pattern in patterns { for dir in Self.directoriesToWatch(pattern) { watch(dir) } }
+        let listingStarted = FileIdentity.fileClockNow()
         let excludedKeys = Set(excludedPaths.compactMap { p -> FileKey? in
             var st = stat()
             return stat(p, &st) == 0 ? FileKey(st) : nil
@@ -80,22 +109,34 @@ extension FileFollower {
                 }
             }
         }
+        // A file renamed out of the glob while it was listed is in neither the listing nor the last drain.
+        handleEvents()
         let now = Date()
-        // Renamed out of the glob before any listing saw them: followed from 0 like any rotated file.
-        for path in renamedOut {
-            var st = stat()
-            guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, files[FileKey(st)] == nil, listed[FileKey(st)] == nil,
-                  !excludedKeys.contains(FileKey(st)), !isExcluded(path) else { continue }
-            let f = FollowedFile(key: FileKey(st), path: path, offset: 0)
-            f.size = UInt64(st.st_size)
-            f.departedAt = now
-            files[f.key] = f
+        func adoptable(_ path: String, _ st: stat) -> Bool {
+            (st.st_mode & S_IFMT) == S_IFREG && files[FileKey(st)] == nil && listed[FileKey(st)] == nil
+                && !excludedKeys.contains(FileKey(st)) && !isExcluded(path)
         }
-        renamedOut.removeAll()
+        // Renamed out of the glob before any listing saw them: followed from 0 like any rotated file. A name
+        // that holds a known file (or none) may be one this file left again: kept for one more drain.
+        renamedOut = renamedOut.compactMap { pending in
+            var st = stat()
+            if stat(pending.path, &st) == 0, adoptable(pending.path, st) {
+                adoptDeparted(pending.path, st, now: now)
+                return nil
+            }
+            return pending.drains < 1 ? (pending.path, pending.drains + 1) : nil
+        }
+        if let from = sweepFrom {
+            sweepFrom = nil
+            sweep(bornAfter: from, now: now, adoptable: adoptable)
+        }
         for (key, found) in listed {
+            // A closed file's inode now holds another file (deleted and created again): born at another time.
+            if let f = files[key], f.handle == nil, let b = f.birth, let now = FileIdentity.birth(path: found.path), now != b { drop(f) }
             if let f = files[key] {
                 f.path = found.path
                 f.departedAt = nil
+                f.retained = false
                 if f.handle == nil { f.size = found.size }
             } else {
                 let f = FollowedFile(key: key, path: found.path, offset: startAtEnd ? found.size : 0)
@@ -126,6 +167,49 @@ extension FileFollower {
                 recheckAt = min(recheckAt ?? again, again)
             }
         }
+        seenThrough = listingStarted
+    }
+
+    /// A file that left the glob unseen: followed from 0, departed (read to its end, kept for `rotateWait`).
+    func adoptDeparted(_ path: String, _ st: stat, now: Date) {
+        let f = FollowedFile(key: FileKey(st), path: path, offset: 0)
+        f.size = UInt64(st.st_size)
+        f.departedAt = now
+        files[f.key] = f
+    }
+
+    /// Rotated files no event announced (inotify lost events, or connwatch was stopped): in the watched
+    /// directories and those of the known files, an unknown file with a rotated name of a glob match (see
+    /// `isRotatedName`) born at or after `from` was created after the last complete listing started and left the
+    /// glob unseen. Where the filesystem records no birth time the change time stands in (later: more files
+    /// qualify).
+    func sweep(bornAfter from: Int64, now: Date, adoptable: (String, stat) -> Bool) {
+        let dirs = Set(watches.values).union(files.values.map { ($0.path as NSString).deletingLastPathComponent })
+        for dir in dirs.sorted() {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+                let path = (dir as NSString).appendingPathComponent(name)
+                var st = stat()
+                guard isRotatedName(path), stat(path, &st) == 0, adoptable(path, st) else { continue }
+                let born = FileIdentity.birth(path: path) ?? (Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec))
+                if born >= from { adoptDeparted(path, st, now: now) }
+            }
+        }
+    }
+
+    static let compressedExtensions: Set<String> = ["gz", "bz2", "xz", "zst", "lz4", "lzma", "z", "zip", "br"]
+
+    /// A name a rotation gives a file matching a glob: that name followed by `.`, `-` or `_` and a suffix
+    /// (`app.log.1`, `app.log-20261201`, `app.log.2026-12-01`), not itself a match, and not compressed.
+    func isRotatedName(_ path: String) -> Bool {
+        if matchesPattern(path) { return false }
+        let ext = (path as NSString).pathExtension.lowercased()
+        if Self.compressedExtensions.contains(ext) { return false }
+        let dir = (path as NSString).deletingLastPathComponent
+        let name = Array((path as NSString).lastPathComponent)
+        for (i, c) in name.enumerated() where i > 0 && (c == "." || c == "-" || c == "_") {
+            if matchesPattern((dir as NSString).appendingPathComponent(String(name[..<i]))) { return true }
+        }
+        return false
     }
 
     /// Where a known file is now: its last name if that is still it, else a name in the same directory with

@@ -37,9 +37,22 @@ public final class FileFollower {
     var files: [FileKey: FollowedFile] = [:]
     /// The files holding a descriptor (at most `openFileBound`).
     var opened: [FileKey: FollowedFile] = [:]
-    /// Files renamed from a name in the glob to one outside it, from inotify: adopted even if no listing saw
-    /// them under their old name (very fast rotation).
-    var renamedOut: [String] = []
+    /// Files renamed from a name in the glob to one outside it, from inotify, by their latest name: adopted even
+    /// if no listing saw them under their old name (very fast rotation). `drains`: rescans that did not find it.
+    var renamedOut: [(path: String, drains: Int)] = []
+    /// MOVED_FROM events waiting for their MOVED_TO (by cookie).
+    var movedFrom: [UInt32: String] = [:]
+    /// When the last complete listing started (ns, the clock of file times): every file born before then and
+    /// ever in the glob is known (or was read and released). Saved with the checkpoints, so that a restart finds
+    /// the files rotated meanwhile.
+    var seenThrough: Int64?
+    /// Set when events were lost (queue overflow) or at a restart: the next rescan sweeps for rotated files
+    /// born at or after this.
+    var sweepFrom: Int64?
+    /// inotify queue overflows so far.
+    public internal(set) var overflows = 0
+    /// Files grew: the closed ones' sizes are looked at (a rescan does that too).
+    var needsSizes = false
     var watches: [Int32: String] = [:]
     var watchedDirectories: [String: Int32] = [:]
     var needsRescan = true
@@ -55,8 +68,10 @@ public final class FileFollower {
 
     /// `checkpoints`: this input's saved positions; `startAtEnd`: a first run (no checkpoints) with
     /// `start: end` skips what the files already hold. Files appearing later are always read from 0.
+    /// `seenThrough`: the saved `seenThroughNanoseconds` (files rotated after it while connwatch was stopped are
+    /// looked for at the first rescan).
     public init(name: String, patterns: [String], context: String?, scanner: Scanner, partialLineTimeout: Double,
-                checkpoints: [FileCheckpoint], startAtEnd: Bool) throws(InputError) {
+                checkpoints: [FileCheckpoint], startAtEnd: Bool, seenThrough: Int64? = nil) throws(InputError) {
         self.name = name
         self.patterns = patterns
         self.context = context
@@ -69,7 +84,13 @@ public final class FileFollower {
             if files[f.key] == nil { files[f.key] = f }
         }
         self.startAtEnd = startAtEnd && checkpoints.isEmpty
+        self.seenThrough = seenThrough
+        sweepFrom = seenThrough
     }
+
+    /// What to save with the checkpoints: files born after it may have left the glob unseen (a sweep still due
+    /// counts from its own, earlier, moment).
+    public var seenThroughNanoseconds: Int64? { sweepFrom ?? seenThrough }
 
     deinit {
         opened.removeAll()
@@ -104,7 +125,8 @@ public final class FileFollower {
     /// `unfinished` tells the caller to pump again without waiting for an event.
     public func pump(emit: (Finding) -> Void, shouldStop: () -> Bool = { false }) {
         if let due = recheckAt, due <= Date() { recheckAt = nil; needsRescan = true }
-        if needsRescan { rescan() }
+        if needsRescan { rescan() } else if needsSizes { lookAtSizes() }
+        needsSizes = false
         unfinished = false
         let now = Date()
         // Open files: look at their size (closed ones were looked at by the rescan).
@@ -133,15 +155,25 @@ public final class FileFollower {
         if needsRescan { unfinished = true }
     }
 
+    /// The closed files' sizes, by their last names (a name holding another file now needs a rescan).
+    func lookAtSizes() {
+        var st = stat()
+        for f in files.values where f.handle == nil {
+            if stat(f.path, &st) == 0, FileKey(st) == f.key { f.size = UInt64(st.st_size) } else { needsRescan = true }
+        }
+        if needsRescan { rescan() }
+    }
+
     /// Truncation (size below the offset) or another file under the inode, noticed while reading is paused:
     /// the file is read again from 0 when reading resumes (not from the old offset, past what was written after
-    /// the truncation).
+    /// the truncation). A held partial line was written before the cut: it is scanned as a line then, as a
+    /// truncation noticed while reading does (Vector and Fluent Bit hand it over too).
     public func noticeTruncation() {
         var st = stat()
         for f in files.values {
             if let h = f.handle {
-                guard fstat(h.fd, &st) == 0 else { continue }
-                if !f.sameContent(fd: h.fd, size: UInt64(st.st_size), at: h.reader.committedOffset, checkBirth: false) { f.startOver(fd: h.fd) }
+                guard !f.truncated, fstat(h.fd, &st) == 0 else { continue }
+                if !f.sameContent(fd: h.fd, size: UInt64(st.st_size), at: h.reader.committedOffset, checkBirth: false) { f.truncated = true }
             } else if f.verified, stat(f.path, &st) == 0, FileKey(st) == f.key, UInt64(st.st_size) < f.offset {
                 f.offset = 0; f.readTo = 0; f.tail = []; f.tailOffset = 0; f.inLongLineTail = false
                 f.size = UInt64(st.st_size)
@@ -150,7 +182,7 @@ public final class FileFollower {
     }
 
     func hasBacklog(_ f: FollowedFile) -> Bool {
-        if f.handle != nil { return f.size != f.position }
+        if f.handle != nil { return f.size != f.position || f.truncated }
         if let failed = f.openFailedAtSize, failed == f.size { return false }
         return f.size != f.readTo || !f.verified
     }
@@ -267,7 +299,8 @@ public final class FileFollower {
         f.size = size
         // copytruncate (size below what was read, or different bytes before the offset: truncated and written
         // past it again): the new content starts at 0.
-        if size < f.position || (size > f.position && !f.sameContent(fd: h.fd, size: size, at: h.reader.committedOffset, checkBirth: false)) {
+        if f.truncated || size < f.position
+            || (size > f.position && !f.sameContent(fd: h.fd, size: size, at: h.reader.committedOffset, checkBirth: false)) {
             // What was held (an open event, a partial line) was written before the cut: scanned, not dropped.
             flushPartialLine(f, emit: emit)
             f.startOver(fd: h.fd)
@@ -303,6 +336,10 @@ public final class FileFollower {
     func releaseDeparted(now: Date, emit: (Finding) -> Void, shouldStop: () -> Bool) {
         for f in files.values {
             guard let left = f.departedAt, now.timeIntervalSince(left) >= rotateWait else { continue }
+            if f.retained && !hasBacklog(f) {
+                if mayForget(f) { drop(f) } else if recheckAt == nil { retain(f, now: now) }
+                continue
+            }
             if shouldStop() { unfinished = true; return }
             // Renamed back into the glob since the last look (or missed by it): not departed after all.
             var st = stat()
@@ -314,8 +351,30 @@ public final class FileFollower {
                 if hasBacklog(f) { unfinished = true; continue }
                 flushPartialLine(f, emit: emit)
             }
-            drop(f)
+            if mayForget(f) { drop(f) } else { retain(f, now: now) }
         }
+    }
+
+    /// Closed, still known; a listing a tick from now lets it go.
+    func retain(_ f: FollowedFile, now: Date) {
+        closeHandle(f)
+        f.retained = true
+        let again = now.addingTimeInterval(Self.listingTick)
+        recheckAt = min(recheckAt ?? again, again)
+    }
+
+    /// Longer than the kernel's clock tick (file times have that granularity).
+    static let listingTick = 0.05
+
+    /// A file born after the last complete listing stays known (closed, checkpointed) until a later listing:
+    /// forgotten now, a sweep (after lost events, or at a restart) would take it for one never seen and read it
+    /// again. Without a birth time, the moment it was first seen stands in (it was born before that).
+    func mayForget(_ f: FollowedFile) -> Bool {
+        guard let through = seenThrough else { return true }
+        var st = stat()
+        // Deleted: no sweep can find it.
+        if let h = f.handle, fstat(h.fd, &st) == 0, st.st_nlink == 0 { return true }
+        return (f.birth ?? f.discovered) < through
     }
 
     // MARK: partial lines and deadlines
@@ -326,7 +385,7 @@ public final class FileFollower {
         var due: [Date] = []
         for f in files.values {
             if f.heldBytes > 0 { due.append(f.lastGrowth.addingTimeInterval(partialLineTimeout)) }
-            if let left = f.departedAt { due.append(left.addingTimeInterval(rotateWait)) }
+            if let left = f.departedAt, !f.retained { due.append(left.addingTimeInterval(rotateWait)) }
         }
         if let retry = retryOpenAt { due.append(retry) }
         if let recheck = recheckAt { due.append(recheck) }

@@ -26,6 +26,13 @@ final class FollowedFile {
     var backlogSince: Date?
     /// When it left the glob (renamed away, deleted).
     var departedAt: Date?
+    /// Departed, read to its end and closed, kept known until a listing after its birth (see `mayForget`).
+    var retained = false
+    /// Truncated (or another file under its inode), noticed while reading was paused: read from 0 when reading
+    /// resumes, after its held partial line is scanned.
+    var truncated = false
+    /// When this process first knew it (ns, the clock of file times).
+    let discovered = FileIdentity.fileClockNow()
     /// When a rescan last failed to find it (closed, not at its last name nor elsewhere in its directory).
     var missingSince: Date?
     /// Its size when opening it failed (permissions): not tried again until that changes.
@@ -99,7 +106,7 @@ final class FollowedFile {
         birth = FileIdentity.birth(fd)
         head = FileIdentity.head(fd)
         tail = []; tailOffset = 0
-        offset = 0; readTo = 0; inLongLineTail = false
+        offset = 0; readTo = 0; inLongLineTail = false; truncated = false
         if handle != nil { handle!.reader.reset(to: 0); lseek(fd, 0, SEEK_SET) }
     }
 

@@ -80,7 +80,8 @@ final class Pipeline {
                     let timeout = min(f.partialLineTimeout, f.multiline?.timeout ?? .infinity)
                     let follower = try FileFollower(name: f.name, patterns: f.paths, context: f.app, scanner: scanner,
                                                     partialLineTimeout: timeout, checkpoints: saved,
-                                                    startAtEnd: firstRun && f.start == .end)
+                                                    startAtEnd: firstRun && f.start == .end,
+                                                    seenThrough: state.filesSeenThrough?[f.name])
                     follower.maxOpenFiles = f.maxOpenFiles
                     follower.rotateWait = f.rotateWait
                     follower.logger = logger
@@ -125,7 +126,10 @@ final class Pipeline {
         guard try delivery.flush(now: now, urgent: urgent) else { return }
         var next = state
         for j in journals { if let c = j.input.lastCursor { next.journals[j.name] = c } }
-        for f in files { next.files[f.name] = f.checkpoints.sorted { ($0.path, $0.inode) < ($1.path, $1.inode) } }
+        for f in files {
+            next.files[f.name] = f.checkpoints.sorted { ($0.path, $0.inode) < ($1.path, $1.inode) }
+            if let seen = f.seenThroughNanoseconds { next.filesSeenThrough = next.filesSeenThrough ?? [:]; next.filesSeenThrough![f.name] = seen }
+        }
         if urgent { store.retryNow() }
         try store.save(next, now: now)
         state = next

@@ -238,6 +238,35 @@ import Testing
         #expect(tally.repeated.isEmpty)
     }
 
+    /// Fluent Bit's rotate_link scenario: the glob names a symlink (app.log → app-1.log), and rotation points it
+    /// at a new file (a new link renamed over the old one, as `ln -sfn` with a temporary name does). The old
+    /// target is read to its end (also what is written to it after the switch, within `rotate_wait`), the new
+    /// one from its start.
+    @Test func symlinkRepointedToANewFileIsRotation() throws {
+        let f = try t.follower("app.log", rotateWait: 0.3)
+        let tally = Tally()
+        t.append("app-1.log", lines(0..<10))
+        symlink(dir + "/app-1.log", dir + "/app.log")
+        pump(f, tally)
+        t.append("app-1.log", lines(10..<20))       // unread when the link moves
+        t.append("app-2.log", lines(100..<110))
+        symlink(dir + "/app-2.log", dir + "/app.log.tmp")
+        rename(dir + "/app.log.tmp", dir + "/app.log")
+        pump(f, tally)
+        t.append("app-1.log", lines(20..<25))       // a late writer on the old target
+        t.append("app-2.log", lines(110..<120))
+        // As the daemon waits: for an event or the follower's next deadline.
+        let until = Date().addingTimeInterval(10)
+        while f.files.count > 1 && Date() < until {
+            var pfd = pollfd(fd: f.inotify, events: Int16(POLLIN), revents: 0)
+            _ = poll(&pfd, 1, Int32((f.nextDeadline() ?? 0.1) * 1000) + 1)
+            pump(f, tally)
+        }
+        #expect(f.files.count == 1, "the old target let go after rotate_wait")
+        #expect(tally.lost(0..<25).isEmpty && tally.lost(100..<120).isEmpty)
+        #expect(tally.repeated.isEmpty)
+    }
+
     /// Deleted and created again with the same inode and the same fixed header (IIS/W3C): a new file. The
     /// reuse is made certain by giving the new file's inode to the old file's checkpoint.
     @Test(arguments: [true, false])

@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps build run scan test test-fast fuzz fuzz-short bench bench-daemon bench-delivery bench-report docs install
+.PHONY: deps build run scan test test-fast fuzz fuzz-short bench bench-gz bench-daemon bench-delivery bench-report docs install
 
 deps:
 	scripts/setup.sh
@@ -48,6 +48,10 @@ fuzz-short: deps
 
 bench: deps
 	Benchmarks/scan-throughput.sh
+
+# `.gz` scanning against zcat | rg and ugrep -z in the same run; BEFORE=path/to/connwatch times a baseline too.
+bench-gz: deps
+	Benchmarks/gz-bench.py $(if $(BEFORE),--before $(BEFORE))
 
 bench-daemon: deps
 	Benchmarks/daemon-bench.py

@@ -3,7 +3,7 @@
 set -euo pipefail
 # Build: the -dev packages. Tests: systemd(-journal-remote) for real journals, rsyslog and chromium (+ CJK fonts)
 # for the forwarding and report integration tests, logrotate for the rotation example, util-linux for prlimit.
-packages=(libsystemd-dev libvectorscan-dev libpcre2-dev zlib1g-dev pkg-config gzip systemd systemd-journal-remote ripgrep time python3
+packages=(libsystemd-dev libvectorscan-dev libpcre2-dev libisal-dev pkg-config gzip systemd systemd-journal-remote ripgrep time python3
   rsyslog chromium fonts-noto-cjk logrotate util-linux bsdutils cmark)
 missing=()
 for p in "${packages[@]}"; do

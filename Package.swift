@@ -6,7 +6,6 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "connwatch", targets: ["connwatch"]),
-        .library(name: "ConnwatchCore", targets: ["ConnwatchCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,25 +21,32 @@ let package = Package(
                        providers: [.apt(["libpcre2-dev"])]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd",
                        providers: [.apt(["libsystemd-dev"])]),
-        // ISA-L's igzip inflates .gz inputs (streaming, ~1.9x zlib's speed here); used by ConnwatchCore's
-        // Inputs/ByteSource.swift.
+        // ISA-L's igzip inflates .gz inputs (streaming, ~1.9x zlib's speed here); used by ConnwatchModel's
+        // Support/ByteSource.swift.
         .systemLibrary(name: "CIsal", pkgConfig: "libisal",
                        providers: [.apt(["libisal-dev"])]),
-        .target(
-            name: "ConnwatchCore",
-            dependencies: ["CVectorscan", "CPCRE2", "CIsal", "CSystemd", "Yams",
-                           .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Prometheus", package: "swift-prometheus")]
-        ),
+        // Along the data flow; each target depends only on those above it.
+        .target(name: "ConnwatchModel", dependencies: ["CIsal"]),
+        .target(name: "ConnwatchRules", dependencies: ["ConnwatchModel", "Yams"]),
+        .target(name: "ConnwatchEngine", dependencies: ["ConnwatchRules", "ConnwatchModel", "CVectorscan", "CPCRE2", .product(name: "Logging", package: "swift-log")]),
+        // `report` reads findings files: the model only (no Vectorscan, PCRE2, libsystemd).
+        .target(name: "ConnwatchReports", dependencies: ["ConnwatchModel"]),
+        .target(name: "ConnwatchPipeline",
+                dependencies: ["ConnwatchEngine", "ConnwatchRules", "ConnwatchModel", "CSystemd", "Yams", .product(name: "Logging", package: "swift-log"),
+                               .product(name: "Prometheus", package: "swift-prometheus")]),
+        .target(name: "ConnwatchDaemon",
+                dependencies: ["ConnwatchPipeline", "ConnwatchEngine", "ConnwatchRules", "ConnwatchModel", "CSystemd", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "connwatch",
-            dependencies: ["ConnwatchCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["ConnwatchDaemon", "ConnwatchPipeline", "ConnwatchEngine", "ConnwatchRules", "ConnwatchReports",
+                           "ConnwatchModel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")]
         ),
-        .testTarget(name: "ConnwatchCoreTests", dependencies: ["ConnwatchCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "ConnwatchCLITests", dependencies: ["ConnwatchCore", "connwatch"]),
+        .testTarget(name: "ConnwatchCoreTests",
+                    dependencies: ["ConnwatchModel", "ConnwatchRules", "ConnwatchEngine", "ConnwatchReports", "ConnwatchPipeline", "ConnwatchDaemon"], exclude: ["Fixtures"]),
+        .testTarget(name: "ConnwatchCLITests", dependencies: ["ConnwatchModel", "ConnwatchRules", "ConnwatchEngine", "ConnwatchReports", "ConnwatchPipeline", "ConnwatchDaemon", "connwatch"]),
     ],
     swiftLanguageModes: [.v6]
 )

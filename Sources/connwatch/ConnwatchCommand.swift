@@ -1,6 +1,7 @@
 import ArgumentParser
-import ConnwatchCore
 import Foundation
+import ConnwatchRules
+import ConnwatchEngine
 
 /// Exit status like grep: 0 findings, 1 none, 2 error.
 enum Status {

@@ -1,6 +1,8 @@
 import ArgumentParser
-import ConnwatchCore
 import Foundation
+import ConnwatchModel
+import ConnwatchRules
+import ConnwatchEngine
 
 struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,9 @@
 import ArgumentParser
-import ConnwatchCore
 import Foundation
+import ConnwatchModel
+import ConnwatchRules
+import ConnwatchReports
+import ConnwatchPipeline
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

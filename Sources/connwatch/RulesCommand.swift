@@ -1,6 +1,6 @@
 import ArgumentParser
-import ConnwatchCore
 import Foundation
+import ConnwatchEngine
 
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

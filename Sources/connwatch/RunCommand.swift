@@ -1,9 +1,10 @@
 import ArgumentParser
-import ConnwatchCore
 import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
+import ConnwatchPipeline
+import ConnwatchDaemon
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,9 @@
 import ArgumentParser
-import ConnwatchCore
 import Foundation
+import ConnwatchModel
+import ConnwatchRules
+import ConnwatchEngine
+import ConnwatchPipeline
 
 struct ScanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

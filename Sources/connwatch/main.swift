@@ -1,4 +1,3 @@
-import ConnwatchCore
 import Foundation
 
 // A findings file over RLIMIT_FSIZE must fail the write (EFBIG, retried like ENOSPC), not kill the process.

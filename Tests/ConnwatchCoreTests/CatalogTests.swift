@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
+@testable import ConnwatchRules
+@testable import ConnwatchEngine
+@testable import ConnwatchPipeline
 
 /// The shipped catalog under Rules/: it compiles, every example holds, and real logs give no finding.
 @Suite struct ShippedCatalogTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchRules
+@testable import ConnwatchEngine
 
 @Suite struct DatabaseCacheTests {
     @Test func cachedDatabaseIsReusedOnlyForIdenticalExpressions() throws {

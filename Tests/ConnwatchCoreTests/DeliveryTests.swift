@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
+@testable import ConnwatchRules
+@testable import ConnwatchPipeline
 
 func sampleFinding(rule: String = "aadsts.code", code: String = "50076", tenant: String? = nil, line: String = "AADSTS50076 x",
                    severity: Severity = .medium) -> Finding {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
+@testable import ConnwatchRules
+@testable import ConnwatchEngine
+@testable import ConnwatchPipeline
 
 /// Multi-line events: one event, one finding, with the event's lines and fields from all of them. The texts
 /// follow errors people pasted into public issues (msal4j, msal-python, azure-identity, Graph PowerShell).

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
+@testable import ConnwatchEngine
+@testable import ConnwatchPipeline
 
 /// Real files, real renames and truncations, real inotify.
 @Suite struct FileFollowerTests {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
+@testable import ConnwatchEngine
+@testable import ConnwatchPipeline
 
 /// The follower under rotation, restarts (a new follower from the old one's checkpoints), truncation, inode
 /// reuse, directories that come and go, and more files than descriptors: real files, real renames, real inotify.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
+@testable import ConnwatchPipeline
 
 @Suite struct FileSystemTests {
     func tempDirectory() throws -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchEngine
+@testable import ConnwatchDaemon
 
 /// Every input the fuzzers (Fuzz/) found or were seeded with as hostile, replayed through the same entry
 /// points: none may trap, and none may take long.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
 
 /// The .gz input (ISA-L igzip on its own thread) against archives made by gzip(1): every byte out as the
 /// original, several members, trailing garbage, corrupt and truncated data, and a live pipe.

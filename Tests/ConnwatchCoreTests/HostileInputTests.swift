@@ -1,7 +1,10 @@
 import CVectorscan
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
+@testable import ConnwatchRules
+@testable import ConnwatchEngine
+@testable import ConnwatchPipeline
 
 /// Input built to hurt: values that overflow, YAML alias bombs, lines built to multiply findings or work.
 @Suite struct HostileInputTests {

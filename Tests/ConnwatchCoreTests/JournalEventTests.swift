@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
+@testable import ConnwatchEngine
+@testable import ConnwatchPipeline
 
 /// Stack traces logged one journal entry per line: consecutive entries of one process form an event.
 @Suite(.enabled(if: JournalFixture.available, "needs systemd-journal-remote (make test installs it)"))

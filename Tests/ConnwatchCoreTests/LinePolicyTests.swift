@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
+@testable import ConnwatchEngine
 
 /// One story per line (docs/rule-format.md): the most specific recognised error is the finding, the line's
 /// other facts are `related`. Run on the shipped catalog, so the rules are the real ones.

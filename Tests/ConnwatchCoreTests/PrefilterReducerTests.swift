@@ -1,5 +1,5 @@
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchEngine
 
 @Suite struct PrefilterReducerTests {
     @Test(arguments: [

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
+@testable import ConnwatchEngine
 
 /// Real error text that no rule example was written from: lines people pasted into public issues, each with the
 /// address it was copied from. `mustMatch` lines are single log lines as a client printed them (a pretty-printed

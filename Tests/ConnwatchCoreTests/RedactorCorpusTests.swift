@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
+@testable import ConnwatchEngine
+@testable import ConnwatchPipeline
 
 /// One line of Fixtures/redaction-corpus.txt: `INPUT |- secret |- … |+ kept |+ …`.
 struct RedactionCase: Sendable, CustomTestStringConvertible {

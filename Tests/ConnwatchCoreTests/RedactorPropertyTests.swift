@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchEngine
 
 /// SplitMix64: a small seeded generator, so a failing case is reproduced from its seed alone.
 struct SeededGenerator: RandomNumberGenerator {

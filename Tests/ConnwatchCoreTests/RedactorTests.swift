@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchEngine
 
 @Suite struct RedactorTests {
     let redactor = Redactor()

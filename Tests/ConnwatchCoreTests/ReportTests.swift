@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
+@testable import ConnwatchRules
+@testable import ConnwatchReports
 
 @Suite struct ReportTests {
     let utc = TimeZone(identifier: "UTC")!

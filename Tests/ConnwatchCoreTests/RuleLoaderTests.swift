@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchRules
+@testable import ConnwatchEngine
 
 /// Each kind of rule-file mistake, with its exact message (file, line, rule id).
 @Suite struct RuleLoaderTests {

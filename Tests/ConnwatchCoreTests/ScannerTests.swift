@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
+@testable import ConnwatchEngine
 
 @Suite struct ScannerTests {
     static func set(_ files: [String: String], maxLineBytes: Int = RuleSet.defaultMaxLineBytes) throws -> RuleSet {

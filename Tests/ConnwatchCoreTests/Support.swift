@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import ConnwatchCore
+@testable import ConnwatchModel
+@testable import ConnwatchEngine
+@testable import ConnwatchPipeline
 
 /// A temporary rules directory built from (relative path → YAML text).
 func rulesDirectory(_ files: [String: String]) throws -> String {

@@ -1,0 +1,210 @@
+import Foundation
+import ConnwatchRules
+
+/// Finding keys a named group may not take (they would shadow the finding's own fields).
+package let reservedFieldNames: Set<String> = [
+    "schema", "time", "host", "rule", "kind", "app", "candidates", "severity", "title", "remediation", "category",
+    "code_name", "reference", "origin", "line", "truncated", "capped", "count", "related", "lang",
+]
+
+struct CompiledRule: @unchecked Sendable {
+    let rule: Rule
+    let patterns: [PCRE2Pattern]
+    let requires: [PCRE2Pattern]
+    let excludes: [PCRE2Pattern]
+    let extract: [PCRE2Pattern]
+    let catalog: Catalog?
+    /// Indexes (into RuleSet.rules) of the rules this one supersedes.
+    var supersedes: [Int] = []
+}
+
+/// The compiled form of a `RuleCatalog`: one Vectorscan database over every pattern of every rule, and the
+/// PCRE2 patterns that confirm and extract. Immutable; share it across tasks, give each task a `Scanner`.
+package final class RuleSet: @unchecked Sendable {
+    package let catalog: RuleCatalog
+    let rules: [CompiledRule]
+    let database: VectorscanDatabase
+    /// Vectorscan expression id → (rule index, pattern index).
+    let owners: [(rule: Int, pattern: Int)]
+    let appDetectors: [String: [PCRE2Pattern]]
+    let redactor = Redactor()
+    package let maxLineBytes: Int
+    /// Wall time of the whole compile step, for `rules lint --timing` and the benchmark.
+    package let compileSeconds: Double
+    package var patternCount: Int { owners.count }
+    package var ruleCount: Int { rules.count }
+    /// How many patterns Vectorscan took only as a prefilter (PCRE2 decides alone for them).
+    package var prefilteredCount: Int { database.prefiltered.filter { $0 }.count }
+
+    package static let defaultMaxLineBytes = 64 * 1024
+    /// What max_line_bytes may be: a reader holds one line plus a chunk, so the top stays far from memory
+    /// limits and from integer overflow.
+    package static let maxLineBytesRange = 256...(16 << 20)
+
+    /// The one check of a max_line_bytes value (configuration key or --max-line-bytes): nil when usable,
+    /// else the message, naming `name`.
+    package static func maxLineBytesProblem(_ raw: String, name: String) -> String? {
+        if let v = Int(raw), maxLineBytesRange.contains(v) { return nil }
+        return "\(name) is '\(raw)': expected a whole number of bytes from \(maxLineBytesRange.lowerBound) to \(maxLineBytesRange.upperBound) (16 MiB)"
+    }
+
+    /// False when PCRE2 runs interpreted (JIT memory refused, e.g. under MemoryDenyWriteExecute=yes).
+    package var usesJIT: Bool { rules.allSatisfy { $0.patterns.allSatisfy(\.usesJIT) } }
+
+    /// Whether the Vectorscan database was loaded from the compile cache.
+    package var fromCache: Bool { database.fromCache }
+
+    /// `cacheDirectory`: where compiled databases are kept between runs (see `RuleSet.defaultCacheDirectory`).
+    package init(_ catalog: RuleCatalog, maxLineBytes: Int = RuleSet.defaultMaxLineBytes,
+                cacheDirectory: String? = nil) throws(RuleErrors) {
+        let started = DispatchTime.now()
+        if let problem = Self.maxLineBytesProblem(String(maxLineBytes), name: "max_line_bytes") {
+            throw RuleErrors([RuleError(file: "max_line_bytes", line: 0, message: problem)])
+        }
+        self.catalog = catalog
+        self.maxLineBytes = maxLineBytes
+        var errors: [RuleError] = []
+        var compiled: [CompiledRule] = []
+        var owners: [(Int, Int)] = []
+        var expressions: [VectorscanDatabase.Expression] = []
+
+        func pcre(_ pattern: String, caseless: Bool, at: SourceLocation, rule: String?, what: String) -> PCRE2Pattern? {
+            do { return try PCRE2Pattern(pattern, caseless: caseless) } catch {
+                errors.append(RuleError(at, ruleID: rule, "\(what) does not compile: PCRE2 error \(error.description)"))
+                return nil
+            }
+        }
+        let probe = PCRE2MatchData()
+        for rule in catalog.rules {
+            var patterns: [PCRE2Pattern] = []
+            for (i, source) in rule.patterns.enumerated() {
+                let at = rule.patternSources.indices.contains(i) ? rule.patternSources[i] : rule.source
+                guard let p = pcre(source, caseless: rule.caseless, at: at, rule: rule.id, what: "pattern \(i + 1)") else { continue }
+                if p.matches(UnsafeRawBufferPointer(start: nil, count: 0), probe) {
+                    errors.append(RuleError(at, ruleID: rule.id, "pattern \(i + 1) matches an empty line, so it would match every line"))
+                    continue
+                }
+                for (_, name) in p.names where reservedFieldNames.contains(name) {
+                    errors.append(RuleError(at, ruleID: rule.id, "pattern \(i + 1): group name '\(name)' is reserved for the finding itself"))
+                }
+                if rule.catalog != nil, !p.names.contains(where: { $0.name == "code" }) {
+                    errors.append(RuleError(at, ruleID: rule.id, "pattern \(i + 1) has no 'code' group, but the rule looks codes up in catalog '\(rule.catalog!)'"))
+                }
+                owners.append((compiled.count, patterns.count))
+                expressions.append(.init(pattern: Self.prefilterForm(of: source), caseless: rule.caseless))
+                patterns.append(p)
+            }
+            let requires = rule.requires.enumerated().compactMap { i, s in
+                pcre(s, caseless: rule.caseless, at: rule.source, rule: rule.id, what: "requires pattern \(i + 1)")
+            }
+            let excludes = rule.excludes.enumerated().compactMap { i, s in
+                pcre(s, caseless: rule.caseless, at: rule.source, rule: rule.id, what: "excludes pattern \(i + 1)")
+            }
+            let extract = rule.extract.enumerated().compactMap { i, s in
+                pcre(s, caseless: rule.caseless, at: rule.source, rule: rule.id, what: "extract pattern \(i + 1)")
+            }
+            for p in extract { for (_, name) in p.names where reservedFieldNames.contains(name) {
+                errors.append(RuleError(rule.source, ruleID: rule.id, "extract pattern: group name '\(name)' is reserved for the finding itself"))
+            } }
+            compiled.append(CompiledRule(rule: rule, patterns: patterns, requires: requires, excludes: excludes, extract: extract,
+                                         catalog: rule.catalog.flatMap { catalog.catalogs[$0] }))
+        }
+        let index = Dictionary(uniqueKeysWithValues: compiled.enumerated().map { ($1.rule.id, $0) })
+        for i in compiled.indices { compiled[i].supersedes = compiled[i].rule.supersedes.compactMap { index[$0] } }
+
+        var detectors: [String: [PCRE2Pattern]] = [:]
+        for (id, app) in catalog.apps {
+            detectors[id] = app.detect.enumerated().compactMap { i, s in
+                pcre(s, caseless: false, at: app.source, rule: nil, what: "app '\(id)' detect pattern \(i + 1)")
+            }
+        }
+        guard errors.isEmpty else { throw RuleErrors(errors) }
+        guard !expressions.isEmpty else {
+            throw RuleErrors([RuleError(file: catalog.files.first ?? "(no rule files)", line: 0, message: "no rules loaded")])
+        }
+        do {
+            var db = try VectorscanDatabase(expressions, cacheDirectory: cacheDirectory)
+            if db.fromCache, let problem = Self.check(db, compiled, owners) {
+                cacheLogger.warning("compiled rule cache ignored, recompiling: \(problem)")
+                db = try VectorscanDatabase(expressions, cacheDirectory: cacheDirectory, readCache: false)
+            }
+            database = db
+        } catch {
+            let (r, p) = error.expression >= 0 ? owners[error.expression] : (0, 0)
+            let rule = compiled[r].rule
+            let at = rule.patternSources.indices.contains(p) ? rule.patternSources[p] : rule.source
+            throw RuleErrors([RuleError(at, ruleID: rule.id, "pattern \(p + 1): Vectorscan cannot compile it, not even as a prefilter: \(error.message)")])
+        }
+        self.rules = compiled
+        self.owners = owners
+        self.appDetectors = detectors
+        compileSeconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+    }
+
+    /// Checks a loaded database against the rules' own examples: every pattern PCRE2 matches on a `match`
+    /// example must be reported by Vectorscan under its id, and no id may lie beyond the pattern table.
+    /// nil when it holds, else what is wrong.
+    static func check(_ database: VectorscanDatabase, _ rules: [CompiledRule], _ owners: [(Int, Int)]) -> String? {
+        var ids: [Int: [Int: Int]] = [:]
+        for (id, o) in owners.enumerated() { ids[o.0, default: [:]][o.1] = id }
+        let scratch = VectorscanScratch(database, patternCount: owners.count)
+        let data = PCRE2MatchData()
+        for (r, rule) in rules.enumerated() {
+            for example in rule.rule.matchExamples {
+                let line = Array(example.line.utf8)
+                let failed: String? = line.withUnsafeBytes { raw in
+                    scratch.scan(raw)
+                    for (p, pattern) in rule.patterns.enumerated() where pattern.matches(raw, data) {
+                        guard let id = ids[r]?[p], scratch.hits.ids.contains(id) else {
+                            return "it does not report rule '\(rule.rule.id)' pattern \(p + 1) on its example"
+                        }
+                    }
+                    return nil
+                }
+                if let failed { return failed }
+            }
+        }
+        return scratch.hits.foreignIDs > 0 ? "it reports pattern ids that do not exist" : nil
+    }
+
+    /// Loads rule directories and compiles them in one step.
+    package static func load(directories: [String], maxLineBytes: Int = RuleSet.defaultMaxLineBytes,
+                            cacheDirectory: String? = nil) throws(RuleErrors) -> RuleSet {
+        try RuleSet(try RuleLoader.load(directories: directories), maxLineBytes: maxLineBytes, cacheDirectory: cacheDirectory)
+    }
+
+    /// `CONNWATCH_CACHE_DIR`, systemd's `CACHE_DIRECTORY`, else `$XDG_CACHE_HOME/connwatch` or
+    /// `~/.cache/connwatch`; nil (no cache) when `CONNWATCH_CACHE_DIR` is empty.
+    package static func defaultCacheDirectory(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let dir = env["CONNWATCH_CACHE_DIR"] { return dir.isEmpty ? nil : dir }
+        if let dir = env["CACHE_DIRECTORY"], !dir.isEmpty { return dir.split(separator: ":").first.map(String.init) }
+        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/connwatch" }
+        if let home = env["HOME"], !home.isEmpty { return home + "/.cache/connwatch" }
+        return nil
+    }
+
+    /// What Vectorscan compiles for a pattern (see PrefilterReducer).
+    package static func prefilterForm(of pattern: String) -> String { PrefilterReducer.reduce(pattern) }
+
+    /// A form ripgrep's default engine accepts: the prefilter form without any lookaround and without group
+    /// names (rg joins all patterns into one regex, where a repeated name is an error). It matches every
+    /// line the pattern matches, possibly more; nil when dropping lookarounds would match empty lines.
+    package static func ripgrepForm(of pattern: String, caseless: Bool) -> String? {
+        let reduced = withoutGroupNames(PrefilterReducer.reduce(pattern, dropAllLookarounds: true))
+        guard let check = try? PCRE2Pattern(reduced, caseless: caseless),
+              !check.matches(UnsafeRawBufferPointer(start: nil, count: 0), PCRE2MatchData()) else { return nil }
+        return (caseless ? "(?i)" : "") + reduced
+    }
+
+    /// Named groups turned into plain groups, for other tools (a line count needs no names).
+    package static func withoutGroupNames(_ pattern: String) -> String {
+        pattern.replacingOccurrences(of: #"\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>"#, with: "(?:", options: .regularExpression)
+    }
+
+    package func rule(id: String) -> Rule? { rules.first { $0.rule.id == id }?.rule }
+
+    /// Patterns in Vectorscan id order, for `rules export --format patterns`.
+    package var exportedPatterns: [(rule: Rule, pattern: String, caseless: Bool)] {
+        owners.map { o in (rules[o.rule].rule, rules[o.rule].rule.patterns[o.pattern], rules[o.rule].rule.caseless) }
+    }
+}

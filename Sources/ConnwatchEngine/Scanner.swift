@@ -1,0 +1,405 @@
+import Foundation
+import Logging
+import ConnwatchModel
+import ConnwatchRules
+
+/// What happened to one line, step by step, for `connwatch explain`.
+package struct Trace: Sendable {
+    package struct Step: Sendable {
+        package var rule: String
+        /// 1-based pattern numbers that Vectorscan reported (prefilter hits).
+        package var prefilterPatterns: [Int] = []
+        package var confirmedPattern: Int?
+        package var fields: [(name: String, value: String)] = []
+        /// Why the rule did or did not produce a finding.
+        package var verdict: String = ""
+    }
+    package var steps: [Step] = []
+    package var policy: [String] = []
+    package init() {}
+}
+
+/// Per-task scanning state over a shared `RuleSet`: Vectorscan scratch, PCRE2 match data.
+/// Not Sendable on purpose: create one per task.
+package final class Scanner {
+    package let ruleSet: RuleSet
+    let scratch: VectorscanScratch
+    /// Rule patterns run under the line budget. Redaction uses no PCRE2 and has no budget (a line that ran out of
+    /// time must still lose its secrets).
+    let data = PCRE2MatchData()
+    /// PCRE2 work (thread CPU time) one line may cost over all its rules and start positions (the daemon's
+    /// watchdog is 30 s, and interpreted PCRE2 is what the unit runs).
+    package var lineBudgetNanoseconds = Scanner.defaultLineBudgetNanoseconds
+    package static let defaultLineBudgetNanoseconds: UInt64 = 50_000_000
+    /// Lines whose rule matching stopped at the budget (their later rules were not evaluated).
+    package private(set) var linesOverBudget = 0
+    /// At most this many findings come from one line; the rest are dropped and those kept say `capped`.
+    package static let maxFindingsPerLine = 20
+    /// Reused per line: rules hit on the current line, as (rule index, pattern index).
+    var lineHits: [(rule: Int, pattern: Int)] = []
+    /// Multi-line grouping: with it, each hit is evaluated with the whole event around its line.
+    package var events: EventBoundaries?
+
+    package init(_ ruleSet: RuleSet) {
+        self.ruleSet = ruleSet
+        scratch = VectorscanScratch(ruleSet.database, patternCount: ruleSet.patternCount)
+    }
+
+    // MARK: buffers
+
+    /// Scans a buffer of whole lines (the last one may lack its newline) in one Vectorscan call, then
+    /// evaluates only the lines that hold hits. `bufferOffset` is the stream offset of `buffer`'s first byte.
+    /// `lastLineTruncated` marks the buffer's last line as cut (the reader dropped the rest of a huge line).
+    /// `lastEventCut`: with multi-line grouping, the buffer's last event was handed over before it ended.
+    package func scan(_ buffer: UnsafeRawBufferPointer, bufferOffset: UInt64, origin: Origin, context: String?,
+                     lastLineTruncated: Bool = false, lastEventCut: EventCut? = nil, emit: (Finding) -> Void) {
+        scratch.scan(buffer)
+        let hits = scratch.hits
+        guard !hits.ids.isEmpty, let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        var order = Array(hits.ids.indices)
+        if !zip(hits.ends, hits.ends.dropFirst()).allSatisfy({ $0 <= $1 }) {
+            order.sort { hits.ends[$0] < hits.ends[$1] }
+        }
+        if let events {
+            scanEvents(events, base: base, count: buffer.count, order: order, bufferOffset: bufferOffset, origin: origin,
+                       context: context, lastLineTruncated: lastLineTruncated, lastEventCut: lastEventCut, emit: emit)
+            return
+        }
+        var currentStart = -1, currentEnd = -1
+        var trace: Trace? = nil
+        func flush() {
+            guard currentStart >= 0 else { return }
+            let (length, cut) = lineLength(base + currentStart, currentEnd - currentStart)
+            let truncated = cut || (lastLineTruncated && currentEnd == buffer.count)
+            var lineOrigin = origin
+            lineOrigin.offset = bufferOffset + UInt64(currentStart)
+            let line = UnsafeRawBufferPointer(start: base + currentStart, count: length)
+            for finding in evaluate(line: line, hits: lineHits, context: context, origin: lineOrigin,
+                                    truncated: truncated, trace: &trace) {
+                emit(finding)
+            }
+            lineHits.removeAll(keepingCapacity: true)
+        }
+        for i in order {
+            let end = hits.ends[i]
+            let last = end - 1 // a hit belongs to the line of its last byte
+            if last < currentStart || last >= currentEnd {
+                flush()
+                currentStart = Self.lineStart(base, before: last)
+                currentEnd = Self.lineEnd(base, from: last, count: buffer.count)
+            }
+            lineHits.append(ruleSet.owners[hits.ids[i]])
+        }
+        flush()
+    }
+
+    /// Vectorscan scanned the whole buffer; only around its hits are event bounds looked for: back to the
+    /// line that starts the event, forward through its continuation lines. One event, one evaluation.
+    func scanEvents(_ events: EventBoundaries, base: UnsafePointer<UInt8>, count: Int, order: [Int], bufferOffset: UInt64,
+                    origin: Origin, context: String?, lastLineTruncated: Bool, lastEventCut: EventCut?,
+                    emit: (Finding) -> Void) {
+        let hits = scratch.hits
+        var start = -1, end = -1, floor = 0
+        var cut: EventCut?
+        /// The event's hits as (rule, last byte): a finding's `line` is the line where its own rule matched.
+        var eventHits: [(rule: Int, last: Int)] = []
+        var trace: Trace? = nil
+        func flush() {
+            guard start >= 0 else { return }
+            defer { lineHits.removeAll(keepingCapacity: true); eventHits.removeAll(keepingCapacity: true); floor = end + 1 }
+            var eventOrigin = origin
+            eventOrigin.offset = bufferOffset + UInt64(start)
+            // The buffer's last event ends at its last byte (a newline, or the end of a last line without one).
+            let eventCut = cut ?? (end + 1 >= count ? lastEventCut : nil)
+            let truncatedTail = lastLineTruncated && end == count
+            if memchr(base + start, 0x0A, end - start) == nil {
+                // One line: exactly the line path.
+                let (length, truncated) = lineLength(base + start, end - start)
+                let line = UnsafeRawBufferPointer(start: base + start, count: length)
+                for var f in evaluate(line: line, hits: lineHits, context: context, origin: eventOrigin,
+                                      truncated: truncated || truncatedTail, trace: &trace) {
+                    if let eventCut { f.event = EventLines(lines: [f.line], cut: eventCut) }
+                    emit(f)
+                }
+                return
+            }
+            let subject = UnsafeRawBufferPointer(start: base + start, count: end - start)
+            func lineIndex(of rule: String) -> Int {
+                let r = ruleSet.rules.firstIndex { $0.rule.id == rule }
+                let last = eventHits.first { $0.rule == r }?.last ?? eventHits[0].last
+                var index = 0
+                for i in start..<min(last, end) where base[i] == 0x0A { index += 1 }
+                return index
+            }
+            for var f in evaluate(line: subject, hits: lineHits, context: context, origin: eventOrigin,
+                                  truncated: truncatedTail, trace: &trace) {
+                // The redacted event, one element per line; `line` stays the line that matched.
+                let lines = f.line.split(separator: "\n", omittingEmptySubsequences: false)
+                    .map { $0.last == "\r" ? String($0.dropLast()) : String($0) }
+                f.event = EventLines(lines: lines, cut: eventCut)
+                let index = lineIndex(of: f.rule)
+                f.line = index < lines.count ? lines[index] : lines[0]
+                emit(f)
+            }
+        }
+        for i in order {
+            let last = hits.ends[i] - 1 // a hit belongs to the line of its last byte
+            if last < start || last >= end {
+                flush()
+                (start, end, cut) = events.event(around: Self.lineStart(base, before: last), base, count: count, floor: floor)
+            }
+            let owner = ruleSet.owners[hits.ids[i]]
+            lineHits.append(owner)
+            eventHits.append((owner.rule, last))
+        }
+        flush()
+    }
+
+    /// A line is its bytes without a trailing CR, cut at max_line_bytes (then marked truncated).
+    func lineLength(_ start: UnsafePointer<UInt8>, _ count: Int) -> (Int, truncated: Bool) {
+        var length = count
+        if length > 0 && start[length - 1] == 0x0D { length -= 1 }
+        return length > ruleSet.maxLineBytes ? (ruleSet.maxLineBytes, true) : (length, false)
+    }
+
+    static func lineStart(_ base: UnsafePointer<UInt8>, before index: Int) -> Int {
+        // Only hit lines come here, so a plain backwards walk is cheap enough (glibc's memrchr is not imported).
+        var i = index - 1
+        while i >= 0 && base[i] != 0x0A { i -= 1 }
+        return i + 1
+    }
+
+    static func lineEnd(_ base: UnsafePointer<UInt8>, from index: Int, count: Int) -> Int {
+        guard let p = memchr(base + index, 0x0A, count - index) else { return count }
+        return UnsafeRawPointer(p) - UnsafeRawPointer(base)
+    }
+
+    // MARK: one line
+
+    /// Runs one line through the whole rule set (prefilter included) and records every step.
+    package func explain(line: [UInt8], context: String?, origin: Origin = Origin(input: "argument")) -> (Trace, [Finding]) {
+        var trace: Trace? = Trace()
+        var findings: [Finding] = []
+        line.withUnsafeBytes { raw in
+            let (length, truncated) = lineLength(raw.baseAddress!.assumingMemoryBound(to: UInt8.self), raw.count)
+            let buf = UnsafeRawBufferPointer(rebasing: raw[0..<length])
+            scratch.scan(buf)
+            let hits = zip(scratch.hits.ids, scratch.hits.ends).map { ruleSet.owners[$0.0] }
+            findings = evaluate(line: buf, hits: hits, context: context, origin: origin, truncated: truncated, trace: &trace)
+        }
+        return (trace!, findings)
+    }
+
+    /// Findings for one line, given the Vectorscan hits on it. See docs/rule-format.md for the policy.
+    func evaluate(line: UnsafeRawBufferPointer, hits: [(rule: Int, pattern: Int)], context: String?,
+                  origin: Origin, truncated: Bool, trace: inout Trace?) -> [Finding] {
+        var findings: [Finding] = []
+        var ruleOrder: [Int] = []
+        for hit in hits where !ruleOrder.contains(hit.rule) { ruleOrder.append(hit.rule) }
+        // Redaction spans are found once per line; the line and every field extracted from it are masked by them.
+        var spans: [Range<Int>]?
+        func redacted(_ range: Range<Int>) -> String {
+            if spans == nil { spans = ruleSet.redactor.spans(in: line) }
+            return Redactor.text(spans!, of: line, range: range)
+        }
+        var redactedLine: String?
+        func redactedWholeLine() -> String {
+            if redactedLine == nil { redactedLine = redacted(0..<line.count) }
+            return redactedLine!
+        }
+        var capped = false
+        data.startBudget(nanoseconds: lineBudgetNanoseconds)
+        defer {
+            if data.overBudget { overBudget(origin, trace: &trace) }
+            data.stopBudget()
+        }
+        rules: for r in ruleOrder {
+            // Between rules the clock is read (within one rule, only searches that need several slices read it).
+            if r != ruleOrder.first && data.budgetUsedUp() { break }
+            if findings.count >= Self.maxFindingsPerLine { capped = true; break }
+            let compiled = ruleSet.rules[r]
+            let rule = compiled.rule
+            let hitPatterns = hits.filter { $0.rule == r }.map(\.pattern)
+            var step = Trace.Step(rule: rule.id, prefilterPatterns: hitPatterns.map { $0 + 1 })
+            defer { trace?.steps.append(step) }
+
+            // Confirm with PCRE2 on this line only; collect one match per finding.
+            var matches: [[(name: String, value: String)]] = []
+            var seenKeys: Set<String> = []
+            for p in hitPatterns {
+                let pattern = compiled.patterns[p]
+                var position = 0
+                while position <= line.count, let m = pattern.match(line, from: position, data) {
+                    if step.confirmedPattern == nil { step.confirmedPattern = p + 1 }
+                    let groups = pattern.namedGroups(m).map { (name: $0.0, value: redacted($0.1)) }
+                    guard rule.perMatch else {
+                        // One finding per line: later matching patterns only add fields the first lacked.
+                        if matches.isEmpty { matches.append(groups) } else {
+                            matches[0] += groups.filter { g in !matches[0].contains { $0.name == g.name } }
+                        }
+                        break
+                    }
+                    let key = groups.first { $0.name == "code" }?.value ?? Self.text(line, m.range)
+                    if seenKeys.insert(key).inserted {
+                        if findings.count + matches.count >= Self.maxFindingsPerLine { capped = true; break }
+                        matches.append(groups)
+                    }
+                    position = max(m.range.upperBound, m.range.lowerBound + 1)
+                }
+            }
+            if data.overBudget { step.verdict = "stopped: the line used up its PCRE2 work budget"; break rules }
+            guard !matches.isEmpty else { step.verdict = "not confirmed by PCRE2 on this line"; continue }
+            step.fields = matches[0]
+            if let i = compiled.requires.firstIndex(where: { !$0.matches(line, data) }) {
+                step.verdict = "confirmed, but 'requires' pattern \(i + 1) does not match"; continue
+            }
+            if let i = compiled.excludes.firstIndex(where: { $0.matches(line, data) }) {
+                step.verdict = "confirmed, but 'excludes' pattern \(i + 1) matches"; continue
+            }
+            guard let decision = decideApp(rule, line: line, context: context) else {
+                step.verdict = "confirmed, but the rule needs connector context (a declared or detected app among \(rule.appIDs.joined(separator: ", "))) and there is none"
+                continue
+            }
+            var extracted: [(name: String, value: String)] = []
+            for pattern in compiled.extract {
+                guard let m = pattern.match(line, data) else { continue }
+                for (name, range) in pattern.namedGroups(m) where !extracted.contains(where: { $0.name == name }) {
+                    extracted.append((name, redacted(range)))
+                }
+            }
+            if !extracted.isEmpty { step.fields += extracted }
+            // requires/excludes/extract answer nil once the budget is gone: such a finding is not trusted.
+            if data.overBudget { step.verdict = "stopped: the line used up its PCRE2 work budget"; break }
+            for groups in matches {
+                let groups = groups + extracted.filter { e in !groups.contains { $0.name == e.name } }
+                findings.append(makeFinding(compiled, r, groups, decision, origin, redactedWholeLine(), truncated))
+            }
+            step.verdict = "finding" + (decision.app.map { " for app \($0)" } ?? "")
+                + (decision.candidates.isEmpty ? "" : " (app unknown; candidates: \(decision.candidates.joined(separator: ", ")))")
+        }
+        if capped {
+            for i in findings.indices { findings[i].capped = true }
+            trace?.policy.append("more than \(Self.maxFindingsPerLine) findings on this line: the rest were dropped")
+        }
+        return applyLinePolicy(findings, trace: &trace)
+    }
+
+    static let budgetLogger = Logger(label: "connwatch")
+
+    /// Counts a line that ran out of budget and says so in the log, at the 1st, 10th, 100th… such line.
+    func overBudget(_ origin: Origin, trace: inout Trace?) {
+        linesOverBudget += 1
+        trace?.policy.append("PCRE2 work budget (\(lineBudgetNanoseconds / 1_000_000) ms) used up: rules after this point were not evaluated")
+        var n = linesOverBudget
+        while n % 10 == 0 { n /= 10 }
+        guard n == 1 else { return }
+        Self.budgetLogger.warning("a line used up its PCRE2 work budget (\(lineBudgetNanoseconds / 1_000_000) ms); the rest of its rules were skipped (an expensive rule pattern? see 'connwatch rules lint')",
+                                  metadata: ["lines_over_budget": "\(linesOverBudget)", "input": "\(origin.path ?? origin.input ?? "-")",
+                                             "offset": "\(origin.offset.map(String.init) ?? "-")"])
+    }
+
+    /// Supersedes first, then one story per line: the most specific recognised error is the finding and the
+    /// line's other facts are its `related` list (docs/rule-format.md, "One line, several rules").
+    /// - A connector finding names the app and the connector's fix: AADSTS codes on its line are related.
+    /// - Otherwise an AADSTS code with its own catalog entry is the finding: a line that carries one is a
+    ///   token-endpoint error, and generic Graph/OAuth wording on it (interaction_required, invalid_grant,
+    ///   "has not consented") is related.
+    /// - An AADSTS code without a catalog entry says less than a Graph finding on the same line: related to it.
+    func applyLinePolicy(_ input: [Finding], trace: inout Trace?) -> [Finding] {
+        guard input.count > 1 else { return input }
+        var findings = input
+        var dropped: Set<String> = []
+        for f in findings {
+            guard let r = ruleSet.rules.firstIndex(where: { $0.rule.id == f.rule }) else { continue }
+            for s in ruleSet.rules[r].supersedes { dropped.insert(ruleSet.rules[s].rule.id) }
+        }
+        if !dropped.isEmpty {
+            findings.removeAll { dropped.contains($0.rule) }
+            trace?.policy.append("superseded on this line: \(dropped.sorted().joined(separator: ", "))")
+        }
+        let codes = findings.filter { $0.kind == .aadsts }
+        guard !codes.isEmpty, codes.count < findings.count else { return findings }
+        let hasConnector = findings.contains { $0.kind == .connector }
+        let aadstsWins = !hasConnector && codes.contains { $0.codeName != nil }
+        let primaryKind: (RuleKind) -> Bool = aadstsWins ? { $0 == .aadsts } : { $0 != .aadsts }
+        let related = findings.filter { !primaryKind($0.kind) }.map(Self.related)
+        findings.removeAll { !primaryKind($0.kind) }
+        for i in findings.indices { findings[i].related += related }
+        let names = related.map { $0.code ?? $0.rule }.joined(separator: ", ")
+        trace?.policy.append(aadstsWins
+            ? "catalogued AADSTS code is the finding; \(names) kept as 'related'"
+            : "AADSTS \(names) folded into \(findings.count) finding(s) as 'related'")
+        return findings
+    }
+
+    static func related(_ f: Finding) -> Related {
+        Related(rule: f.rule, code: f.field("code") ?? f.field("error"), codeName: f.codeName, severity: f.severity,
+                title: f.title, reference: f.reference)
+    }
+
+    struct AppDecision {
+        var app: String?
+        var candidates: [String]
+    }
+
+    /// nil: the rule needs connector context and the line has none.
+    func decideApp(_ rule: Rule, line: UnsafeRawBufferPointer, context: String?) -> AppDecision? {
+        if let app = rule.app {
+            if rule.contextRequired && context != app && !detects(app, line) { return nil }
+            return AppDecision(app: app, candidates: [])
+        }
+        let ids = rule.apps.map(\.app)
+        guard !ids.isEmpty else { return AppDecision(app: nil, candidates: []) }
+        if let context, ids.contains(context) { return AppDecision(app: context, candidates: []) }
+        let detected = ids.filter { detects($0, line) }
+        if detected.count == 1 { return AppDecision(app: detected[0], candidates: []) }
+        if rule.contextRequired && detected.isEmpty { return nil }
+        return AppDecision(app: nil, candidates: detected.count > 1 ? detected : ids)
+    }
+
+    func detects(_ app: String, _ line: UnsafeRawBufferPointer) -> Bool {
+        ruleSet.appDetectors[app]?.contains { $0.matches(line, data) } ?? false
+    }
+
+    func makeFinding(_ compiled: CompiledRule, _ index: Int, _ groups: [(name: String, value: String)],
+                     _ decision: AppDecision, _ origin: Origin, _ line: String, _ truncated: Bool) -> Finding {
+        let rule = compiled.rule
+        var severity = rule.severity
+        var title = rule.title
+        var remediation = rule.remediation
+        var candidates: [Candidate] = []
+        if let app = decision.app, let variant = rule.apps.first(where: { $0.app == app }) {
+            severity = variant.severity ?? severity
+            title = variant.title ?? title
+            remediation = variant.remediation
+        }
+        for app in decision.candidates {
+            guard let v = rule.apps.first(where: { $0.app == app }) else { continue }
+            candidates.append(Candidate(app: app, appName: ruleSet.catalog.apps[app]?.name ?? app,
+                                        severity: v.severity ?? rule.severity, title: v.title ?? rule.title,
+                                        remediation: v.remediation))
+        }
+        if let worst = candidates.map(\.severity).max() { severity = worst }
+        var fields: [(name: String, value: String)] = []
+        for g in groups where !fields.contains(where: { $0.name == g.name }) { fields.append(g) }
+        var finding = Finding(rule: rule.id, kind: rule.kind, app: decision.app, candidates: candidates,
+                              severity: severity, title: title, remediation: remediation, fields: fields,
+                              origin: origin, line: line, truncated: truncated)
+        if let catalog = compiled.catalog, let code = finding.field("code") {
+            finding.reference = catalog.lookupAddress(for: code)
+            if let entry = catalog.entries[code] {
+                finding.severity = entry.severity
+                finding.title = entry.title
+                finding.remediation = entry.remediation
+                finding.category = entry.category
+                finding.codeName = entry.name
+            }
+        }
+        if finding.reference == nil { finding.reference = rule.references.first }
+        return finding
+    }
+
+    static func text(_ line: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: line[range]), as: UTF8.self)
+    }
+}

@@ -1,0 +1,274 @@
+import Foundation
+
+/// Finding the files: globs, directory watches, and files that moved (matched by identity, never by name).
+extension FileFollower {
+    /// A closed file not found is forgotten only when it is still not found this much later.
+    static let missingGrace = 1.0
+
+    static let watchMask = UInt32(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE
+                                  | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+    /// Drains inotify. A file's growth means "look at the sizes", any other event "look again"; a directory the kernel stopped watching (removed, moved
+    /// away) is forgotten, so that the next rescan watches it, or the one created in its place, again. A rename
+    /// out of the glob is remembered by its new name, and followed through further renames until a rescan adopts
+    /// it (numbered rotation renames a file again before it was ever looked at). A queue overflow (events lost)
+    /// makes the next rescan sweep the directories for rotated files born since the last complete listing.
+    package func handleEvents() {
+        let size = 64 * 1024
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+        defer { buffer.deallocate() }
+        let header = MemoryLayout<inotify_event>.size
+        let earlier = Set(movedFrom.keys)
+        while true {
+            let n = Foundation.read(inotify, buffer, size)
+            if n <= 0 { break }
+            var i = 0
+            while i + header <= n {
+                let event = buffer.load(fromByteOffset: i, as: inotify_event.self)
+                // Growth needs a look at the sizes only; anything else (names, directories, modes) a rescan.
+                if event.mask & ~UInt32(IN_MODIFY | IN_CLOSE_WRITE | IN_ISDIR) == 0 { needsSizes = true } else { needsRescan = true }
+                if event.mask & UInt32(IN_Q_OVERFLOW) != 0 {
+                    queueOverflowed()
+                } else if event.mask & UInt32(IN_IGNORED) != 0 {
+                    forgetWatch(event.wd)
+                } else if event.mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 {
+                    inotify_rm_watch(inotify, event.wd)
+                    forgetWatch(event.wd)
+                } else if event.mask & UInt32(IN_MOVED_FROM | IN_MOVED_TO) != 0, event.len > 0, let dir = watches[event.wd] {
+                    let name = String(cString: (buffer + i + header).assumingMemoryBound(to: CChar.self))
+                    let path = (dir as NSString).appendingPathComponent(name)
+                    if event.mask & UInt32(IN_MOVED_FROM) != 0 {
+                        movedFrom[event.cookie] = path
+                    } else if let old = movedFrom.removeValue(forKey: event.cookie) {
+                        if let k = renamedOut.firstIndex(where: { $0.path == old }) {
+                            renamedOut[k] = (path, 0)
+                        } else if matchesPattern(old) && !matchesPattern(path) {
+                            renamedOut.append((path, 0))
+                        }
+                    }
+                }
+                i += header + Int(event.len)
+            }
+        }
+        // A rename's MOVED_TO may be queued just after a read: a MOVED_FROM waits one drain for it, then it is a
+        // move out of the watched directories.
+        for cookie in earlier { movedFrom[cookie] = nil }
+    }
+
+    /// Events were lost: files created and renamed out of the glob meanwhile are found by the next rescan's sweep
+    /// (rotated names born since the last complete listing). Logged once per follower.
+    func queueOverflowed() {
+        overflows += 1
+        if overflows == 1 {
+            logger?.warning("inotify queue overflowed (fs.inotify.max_queued_events): looking for rotated files in the watched directories; logged once",
+                            metadata: ["input": "\(name)"])
+        }
+        // Before the first listing there is nothing to look back to (files are found by that listing).
+        guard let from = seenThrough else { return }
+        sweepFrom = min(sweepFrom ?? from, from)
+    }
+
+    func forgetWatch(_ wd: Int32) {
+        if let dir = watches.removeValue(forKey: wd), watchedDirectories[dir] == wd { watchedDirectories[dir] = nil }
+    }
+
+    func watch(_ dir: String) {
+        guard watchedDirectories[dir] == nil else { return }
+        let wd = inotify_add_watch(inotify, dir, Self.watchMask)
+        guard wd >= 0 else { return }
+        watches[wd] = dir
+        watchedDirectories[dir] = wd
+    }
+
+    /// Lists the globs and matches what they name with the known files by identity. A known file that is not
+    /// listed (renamed out of the glob, deleted, or renamed between the listing and the stat) is looked for in
+    /// its directory by device and inode; it is forgotten only when it is gone and holds nothing unread.
+    /// After the listing, the renames made meanwhile are drained: every file born before the listing started
+    /// and ever in the glob is then known (`seenThrough`), unless inotify lost events (then `sweep`).
+    func rescan() {
+        needsRescan = false
+        // Watch first, list after: a file created in between is listed, or raises an event.
+        for pattern in patterns { for dir in Self.directoriesToWatch(pattern) { watch(dir) } }
+        let listingStarted = FileIdentity.fileClockNow()
+        let excludedKeys = Set(excludedPaths.compactMap { p -> FileKey? in
+            var st = stat()
+            return stat(p, &st) == 0 ? FileKey(st) : nil
+        })
+        var listed: [FileKey: (path: String, size: UInt64)] = [:]
+        for pattern in patterns {
+            for path in Self.glob(pattern) {
+                var st = stat()
+                guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+                let key = FileKey(st)
+                if excludedKeys.contains(key) || isExcluded(path) { continue }
+                if listed[key] == nil { listed[key] = (path, UInt64(st.st_size)) }
+                // A symlink's target may live elsewhere: watch its directory too.
+                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+                    let resolved = target.hasPrefix("/") ? target : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
+                    watch((resolved as NSString).deletingLastPathComponent)
+                }
+            }
+        }
+        // A file renamed out of the glob while it was listed is in neither the listing nor the last drain.
+        handleEvents()
+        let now = Date()
+        func adoptable(_ path: String, _ st: stat) -> Bool {
+            (st.st_mode & S_IFMT) == S_IFREG && files[FileKey(st)] == nil && listed[FileKey(st)] == nil
+                && !excludedKeys.contains(FileKey(st)) && !isExcluded(path)
+        }
+        // Renamed out of the glob before any listing saw them: followed from 0 like any rotated file. A name
+        // that holds a known file (or none) may be one this file left again: kept for one more drain.
+        renamedOut = renamedOut.compactMap { pending in
+            var st = stat()
+            if stat(pending.path, &st) == 0, adoptable(pending.path, st) {
+                adoptDeparted(pending.path, st, now: now)
+                return nil
+            }
+            return pending.drains < 1 ? (pending.path, pending.drains + 1) : nil
+        }
+        if let from = sweepFrom {
+            sweepFrom = nil
+            sweep(bornAfter: from, now: now, adoptable: adoptable)
+        }
+        for (key, found) in listed {
+            // A closed file's inode now holds another file (deleted and created again): born at another time.
+            if let f = files[key], f.handle == nil, let b = f.birth, let now = FileIdentity.birth(path: found.path), now != b { drop(f) }
+            if let f = files[key] {
+                f.path = found.path
+                f.departedAt = nil
+                f.retained = false
+                if f.handle == nil { f.size = found.size }
+            } else {
+                let f = FollowedFile(key: key, path: found.path, offset: startAtEnd ? found.size : 0)
+                f.size = found.size
+                // Skipped content still gets its identity recorded (opened once, read from its end).
+                if startAtEnd { f.verified = false }
+                files[key] = f
+            }
+        }
+        var index: [String: [FileKey: String]] = [:]
+        for f in Array(files.values) where listed[f.key] == nil {
+            if let path = locate(f, index: &index) {
+                f.missingSince = nil
+                f.path = path
+                var st = stat()
+                if f.handle == nil, stat(path, &st) == 0 { f.size = UInt64(st.st_size) }
+                if f.departedAt == nil { f.departedAt = now }
+            } else if f.handle != nil {
+                // Deleted or moved out of reach while open: read through the descriptor until its time is up.
+                if f.departedAt == nil { f.departedAt = now }
+            } else if let since = f.missingSince, now.timeIntervalSince(since) >= Self.missingGrace {
+                drop(f)
+            } else {
+                // Not found once: it may have been renamed between the directory listing and the stat. Looked
+                // for again before it is forgotten.
+                if f.missingSince == nil { f.missingSince = now }
+                let again = now.addingTimeInterval(Self.missingGrace)
+                recheckAt = min(recheckAt ?? again, again)
+            }
+        }
+        seenThrough = listingStarted
+    }
+
+    /// A file that left the glob unseen: followed from 0, departed (read to its end, kept for `rotateWait`).
+    func adoptDeparted(_ path: String, _ st: stat, now: Date) {
+        let f = FollowedFile(key: FileKey(st), path: path, offset: 0)
+        f.size = UInt64(st.st_size)
+        f.departedAt = now
+        files[f.key] = f
+    }
+
+    /// Rotated files no event announced (inotify lost events, or connwatch was stopped): in the watched
+    /// directories and those of the known files, an unknown file with a rotated name of a glob match (see
+    /// `isRotatedName`) born at or after `from` was created after the last complete listing started and left the
+    /// glob unseen. Where the filesystem records no birth time the change time stands in (later: more files
+    /// qualify).
+    func sweep(bornAfter from: Int64, now: Date, adoptable: (String, stat) -> Bool) {
+        let dirs = Set(watches.values).union(files.values.map { ($0.path as NSString).deletingLastPathComponent })
+        for dir in dirs.sorted() {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+                let path = (dir as NSString).appendingPathComponent(name)
+                var st = stat()
+                guard isRotatedName(path), stat(path, &st) == 0, adoptable(path, st) else { continue }
+                let born = FileIdentity.birth(path: path) ?? (Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec))
+                if born >= from { adoptDeparted(path, st, now: now) }
+            }
+        }
+    }
+
+    static let compressedExtensions: Set<String> = ["gz", "bz2", "xz", "zst", "lz4", "lzma", "z", "zip", "br"]
+
+    /// A name a rotation gives a file matching a glob: that name followed by `.`, `-` or `_` and a suffix
+    /// (`app.log.1`, `app.log-20261201`, `app.log.2026-12-01`), not itself a match, and not compressed.
+    func isRotatedName(_ path: String) -> Bool {
+        if matchesPattern(path) { return false }
+        let ext = (path as NSString).pathExtension.lowercased()
+        if Self.compressedExtensions.contains(ext) { return false }
+        let dir = (path as NSString).deletingLastPathComponent
+        let name = Array((path as NSString).lastPathComponent)
+        for (i, c) in name.enumerated() where i > 0 && (c == "." || c == "-" || c == "_") {
+            if matchesPattern((dir as NSString).appendingPathComponent(String(name[..<i]))) { return true }
+        }
+        return false
+    }
+
+    /// Where a known file is now: its last name if that is still it, else a name in the same directory with
+    /// its device and inode (listed once per rescan and directory). nil when it is deleted or gone elsewhere.
+    func locate(_ f: FollowedFile, index: inout [String: [FileKey: String]]) -> String? {
+        var st = stat()
+        if stat(f.path, &st) == 0, FileKey(st) == f.key { return f.path }
+        if let h = f.handle, fstat(h.fd, &st) == 0, st.st_nlink == 0 { return nil }
+        let dir = (f.path as NSString).deletingLastPathComponent
+        if index[dir] == nil {
+            var entries: [FileKey: String] = [:]
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+                let path = (dir as NSString).appendingPathComponent(name)
+                if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG { entries[FileKey(st)] = path }
+            }
+            index[dir] = entries
+        }
+        return index[dir]?[f.key]
+    }
+
+    func matchesPattern(_ path: String) -> Bool {
+        patterns.contains { fnmatch($0, path, FNM_PATHNAME) == 0 }
+    }
+
+    func isExcluded(_ path: String) -> Bool {
+        excludedPaths.contains { path == $0 || path.hasPrefix($0 + ".") || path.hasPrefix($0 + "-") }
+    }
+
+    /// Every directory level of a glob that can hold a match or a directory leading to one: the levels with
+    /// wildcards as they exist now, and the deepest existing directory of the static prefix (so that a
+    /// removed log directory, or any level of a deeper glob, is seen when it is created again).
+    static func directoriesToWatch(_ pattern: String) -> [String] {
+        let parts = pattern.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        var result: [String] = []
+        var prefix = ""
+        var staticPrefix = "/"
+        var wild = false
+        for (i, part) in parts.enumerated() {
+            prefix = i == 0 ? String(part) : prefix + "/" + part
+            if part.contains(where: { "*?[".contains($0) }) { wild = true }
+            let level = prefix.isEmpty ? "/" : prefix
+            if !wild { staticPrefix = level; continue }
+            for dir in glob(level) where isDirectory(dir) { result.append(dir) }
+        }
+        var dir = staticPrefix
+        while !isDirectory(dir) && dir != "/" { dir = (dir as NSString).deletingLastPathComponent }
+        result.append(dir)
+        return result
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func glob(_ pattern: String) -> [String] {
+        var g = glob_t()
+        defer { globfree(&g) }
+        guard Glibc.glob(pattern, 0, nil, &g) == 0 else { return [] }
+        return (0..<Int(g.gl_pathc)).compactMap { g.gl_pathv[$0].map { String(cString: $0) } }
+    }
+}

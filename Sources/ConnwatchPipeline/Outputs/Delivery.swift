@@ -1,0 +1,130 @@
+import Foundation
+import ConnwatchModel
+import ConnwatchRules
+
+/// What the end of the pipeline tells the inputs, in one answer: go on, pause (a batch waits for the outputs:
+/// bounded memory in a flood), or stop (an output cannot write; nothing more is read until it can). In the
+/// spirit of ripgrep's `Sink`, whose answer stops the search: inputs check it between chunks (`shouldStop`).
+package enum SinkDemand: Equatable, Sendable {
+    case ready
+    case full
+    case failed(OutputError)
+}
+
+/// Who writes a full batch: `scan` writes it at once and reads on (nothing else to do, no checkpoints); the
+/// daemon pauses its inputs and writes it in its loop, where checkpoints follow the write.
+package enum BatchPolicy: Sendable {
+    case writeWhenFull
+    case pauseWhenFull
+}
+
+/// The path of a finding after the scanner: the throttle, then every output. Shared by `scan` and the daemon,
+/// with one batch size for both.
+package final class Delivery {
+    package let outputs: [any FindingOutput]
+    package let throttle: Throttle
+    let metrics: MetricsFile?
+    /// Stamps every finding (host, time, event time, source host) before the throttle sees it.
+    package let enricher: Enricher
+    package let policy: BatchPolicy
+    /// Findings handed to the outputs (throttle summaries included).
+    package private(set) var delivered = 0
+    /// The last flush's failure, until a flush succeeds.
+    package private(set) var failure: OutputError?
+
+    /// Findings waiting for the outputs at most before they are written (scan) or reading pauses (daemon).
+    package static let batchLimit = 4096
+
+    package init(outputs: [any FindingOutput], throttle: Throttle, metrics: MetricsFile? = nil, enricher: Enricher = Enricher(),
+                policy: BatchPolicy = .pauseWhenFull) {
+        self.outputs = outputs
+        self.enricher = enricher
+        self.throttle = throttle
+        self.metrics = metrics
+        self.policy = policy
+    }
+
+    package var demand: SinkDemand {
+        if let failure { return .failed(failure) }
+        return pending >= Self.batchLimit ? .full : .ready
+    }
+
+    /// The inputs' `shouldStop`.
+    package var shouldStop: Bool { demand != .ready }
+
+    /// The inputs' `emit`: a finding into the throttle and the outputs' queues; with `writeWhenFull`, a full
+    /// batch is written here (a failure is kept in `failure` and ends reading at the next check).
+    package func accept(_ finding: Finding) {
+        offer(finding)
+        if policy == .writeWhenFull && failure == nil && pending >= Self.batchLimit { _ = try? flush() }
+    }
+
+    /// The outputs a configuration names (stdout, findings file, journal), in that order.
+    package static func makeOutputs(_ c: Config.OutputsConfig, lang: Language, stdoutEncoder: (any FindingEncoder)? = nil) throws(OutputError) -> [any FindingOutput] {
+        var outputs: [any FindingOutput] = []
+        if let so = c.stdout {
+            let encoder = stdoutEncoder ?? (so.format == "text" ? TextEncoder(lang: lang, color: false) as any FindingEncoder : JSONLinesEncoder(lang: lang))
+            outputs.append(StdoutOutput(encoder: encoder))
+        }
+        if let f = c.file { outputs.append(try FileOutput(f, lang: lang)) }
+        if c.journal { outputs.append(JournalOutput(lang: lang)) }
+        return outputs
+    }
+
+    /// A finding from the scanner: passed on at first sight, folded when it repeats.
+    package func offer(_ finding: Finding, now: Date = Date()) {
+        var f = finding
+        enricher.stamp(&f, now: now)
+        throttle.offer(f, now: now, emit: deliver)
+    }
+
+    /// Hands a finding (a first sight or a throttle summary) to every output.
+    package func deliver(_ f: Finding) {
+        for o in outputs { o.accept(f) }
+        delivered += 1
+        metrics?.add(.findings, [("rule", f.rule), ("severity", f.severity.rawValue)], 1)
+    }
+
+    /// Writes what the outputs hold now (`scan` of a live pipe: findings leave as their lines arrive, not only
+    /// when a batch fills); a failure is kept in `failure`.
+    package func writeWhatArrived() {
+        guard pending > 0 && failure == nil else { return }
+        _ = try? flush()
+    }
+
+    /// Emits the summaries of throttle windows that ended.
+    package func closeWindows(now: Date = Date()) { throttle.expire(now: now, emit: deliver) }
+
+    /// Emits every open window's summary (stop, end of a scan).
+    package func closeAllWindows(now: Date = Date()) { throttle.flushAll(now: now, emit: deliver) }
+
+    /// Writes every output's queue. True when all of it is durable (checkpoints may move); throws the first
+    /// failure (the other outputs were still flushed, and the failing one keeps its queue).
+    package func flush(now: Date = Date(), urgent: Bool = false) throws(OutputError) -> Bool {
+        if urgent { for o in outputs { o.urgeNextFlush() } }
+        var durable = true
+        var failure: OutputError?
+        for o in outputs {
+            do {
+                if try o.flush(now: now) == .written { durable = false }
+            } catch {
+                failure = failure ?? error
+                durable = false
+            }
+        }
+        self.failure = failure
+        if let failure { throw failure }
+        return durable
+    }
+
+    /// Everything accepted and not yet written.
+    package var pending: Int { outputs.reduce(0) { $0 + $1.pending } }
+
+    package func reopen() { for o in outputs { o.reopen() } }
+
+    package func nextDeadline() -> Date? {
+        var dates = outputs.compactMap { $0.nextDeadline() }
+        if let d = throttle.nextDeadline() { dates.append(d) }
+        return dates.min()
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import Logging
+import ConnwatchModel
+import ConnwatchEngine
+
+package struct DaemonError: Error, Sendable, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
+}
+
+extension JournalInput {
+    /// A journal input as a configuration describes it, positioned after `cursor` (a checkpoint) or at the
+    /// configured start. The one place a journal is opened: `scan --journal` and the daemon.
+    package static func open(_ j: Config.JournalInputConfig, ruleSet: RuleSet, cursor: String? = nil,
+                            logger: Logger? = nil) throws(DaemonError) -> (input: JournalInput, fd: Int32) {
+        do {
+            let reader = try JournalReader(j.source)
+            try reader.addMatches(j.matches)
+            if let cursor {
+                if !reader.seekAfter(cursor: cursor) {
+                    logger?.warning("journal cursor no longer exists (vacuumed or rotated away): resuming at the oldest entry",
+                                    metadata: ["input": "\(j.name)", "cursor": "\(cursor)"])
+                    reader.seekHead()
+                }
+            } else if j.start == .beginning {
+                reader.seekHead()
+            } else {
+                reader.seekTail()
+            }
+            let scanner = Scanner(ruleSet)
+            scanner.events = try j.multiline.map { m throws(PatternError) in try EventBoundaries(m) }
+            return (JournalInput(reader: reader, scanner: scanner, context: j.app), try reader.descriptor())
+        } catch {
+            throw DaemonError("input '\(j.name)': \(error)")
+        }
+    }
+}
+
+/// The inputs of one configuration, read into the delivery (throttle → outputs), with checkpoints written
+/// after the outputs. Built completely before the daemon uses it (start, reload); positions carry over a reload
+/// because the old pipeline's checkpoints are saved before the new one loads them.
+final class Pipeline {
+    let config: Config
+    let ruleSet: RuleSet
+    let store: CheckpointStore
+    var journals: [(name: String, input: JournalInput, fd: Int32)] = []
+    var files: [FileFollower] = []
+    let delivery: Delivery
+    let metrics: MetricsFile?
+    var state: CheckpointState
+    /// Findings passed to the outputs (throttle summaries included).
+    var findings: Int { delivery.delivered }
+    var outputs: [any FindingOutput] { delivery.outputs }
+    /// Line and byte counts already added to the metrics, per input.
+    var reported: [String: (lines: UInt64, bytes: UInt64)] = [:]
+    var reportedOverBudget: [String: Int] = [:]
+    var journalEntries: UInt64 { journals.reduce(0) { $0 + $1.input.entriesRead } }
+    var fileLines: UInt64 { files.reduce(0) { $0 + $1.linesRead } }
+
+    init(config: Config, ruleSet: RuleSet, throttle: Throttle, metrics: MetricsFile?, logger: Logger) throws(DaemonError) {
+        self.config = config
+        self.ruleSet = ruleSet
+        self.metrics = metrics
+        store = CheckpointStore(directory: config.stateDirectory)
+        do { state = try store.load() ?? CheckpointState() } catch { throw DaemonError(error.description) }
+        do {
+            delivery = Delivery(outputs: try Delivery.makeOutputs(config.outputs, lang: config.lang), throttle: throttle, metrics: metrics)
+        } catch { throw DaemonError("output \(error)") }
+        if let problem = config.unknownApps(in: ruleSet).first { throw DaemonError(problem) }
+        for input in config.inputs {
+            switch input {
+            case .journal(let j):
+                let (reader, fd) = try JournalInput.open(j, ruleSet: ruleSet, cursor: state.journals[j.name], logger: logger)
+                journals.append((j.name, reader, fd))
+            case .file(let f):
+                do {
+                    let saved = state.files[f.name] ?? []
+                    let firstRun = store.saved == nil
+                    let scanner = Scanner(ruleSet)
+                    scanner.events = try f.multiline.map { m throws(PatternError) in try EventBoundaries(m) }
+                    // An open event waits for its next line as long as a partial line does, at most.
+                    let timeout = min(f.partialLineTimeout, f.multiline?.timeout ?? .infinity)
+                    let follower = try FileFollower(name: f.name, patterns: f.paths, context: f.app, scanner: scanner,
+                                                    partialLineTimeout: timeout, checkpoints: saved,
+                                                    startAtEnd: firstRun && f.start == .end,
+                                                    seenThrough: state.filesSeenThrough?[f.name])
+                    follower.maxOpenFiles = f.maxOpenFiles
+                    follower.rotateWait = f.rotateWait
+                    follower.logger = logger
+                    follower.excludedPaths = config.ownFiles
+                    files.append(follower)
+                } catch {
+                    throw DaemonError("input '\(f.name)': \(error)")
+                }
+            }
+        }
+    }
+
+    /// Reads the inputs until nothing is new or the delivery asks to stop (a full batch); findings go through
+    /// the throttle to the outputs' queues. Returns true when it stopped early (call again after writing,
+    /// without waiting: the bytes left are already there and no event will announce them).
+    @discardableResult
+    func pump() -> Bool {
+        let delivery = self.delivery
+        let emit: (Finding) -> Void = { delivery.accept($0) }
+        let stop = { delivery.shouldStop }
+        var more = false
+        for j in journals {
+            j.input.reader.process()
+            while !stop() && j.input.poll(emit: emit) > 0 {}
+            if stop() { more = true }
+            j.input.flushStale(emit: emit)
+        }
+        for f in files {
+            f.handleEvents()
+            f.pump(emit: emit, shouldStop: stop)
+            if f.unfinished { more = true }
+            f.flushStalePartialLines(emit: emit)
+        }
+        delivery.closeWindows()
+        return more
+    }
+
+    /// Outputs first, checkpoints after: a checkpoint never runs ahead of a finding that is not written (and
+    /// synced, as the file output's fsync policy says). A failing output or checkpoint store keeps what it
+    /// holds and throws; both retry with the same backoff.
+    func commit(now: Date = Date(), urgent: Bool = false) throws(OutputError) {
+        guard try delivery.flush(now: now, urgent: urgent) else { return }
+        var next = state
+        for j in journals { if let c = j.input.lastCursor { next.journals[j.name] = c } }
+        for f in files {
+            next.files[f.name] = f.checkpoints.sorted { ($0.path, $0.inode) < ($1.path, $1.inode) }
+            if let seen = f.seenThroughNanoseconds { next.filesSeenThrough = next.filesSeenThrough ?? [:]; next.filesSeenThrough![f.name] = seen }
+        }
+        if urgent { store.retryNow() }
+        try store.save(next, now: now)
+        state = next
+    }
+
+    func descriptors() -> [pollfd] {
+        journals.map { pollfd(fd: $0.fd, events: $0.input.reader.events(), revents: 0) }
+            + files.map { pollfd(fd: $0.inotify, events: Int16(POLLIN), revents: 0) }
+    }
+
+    /// The earliest moment something is due without input: a throttle window's end, an fsync or a retry of an
+    /// output or of the checkpoint store, the metrics file, and (when `reading`) a partial line's timeout.
+    func nextDeadline(reading: Bool = true) -> Date? {
+        var dates = delivery.nextDeadline().map { [$0] } ?? []
+        if let d = store.nextDeadline() { dates.append(d) }
+        if let m = metrics { dates.append(m.nextDeadline()) }
+        // A partial line's timeout, and an open multi-line event's (files and journals).
+        if reading, let seconds = (files.compactMap { $0.nextDeadline() } + journals.compactMap { $0.input.nextDeadline() }).min() {
+            dates.append(Date().addingTimeInterval(seconds))
+        }
+        return dates.min()
+    }
+
+    /// The earliest retry of something failing (outputs, checkpoints): what the loop wakes for while reading is paused.
+    func nextRetry() -> Date? {
+        (delivery.outputs.compactMap { $0.nextDeadline() } + [store.nextDeadline()].compactMap { $0 }).min()
+    }
+
+    /// Adds what the inputs read since the last call to the metrics and sets the gauges.
+    func updateMetrics() {
+        guard let m = metrics else { return }
+        func count(_ name: String, lines: UInt64, bytes: UInt64) {
+            let before = reported[name] ?? (0, 0)
+            m.add(.inputLines, [("input", name)], Int64(lines &- before.lines))
+            m.add(.inputBytes, [("input", name)], Int64(bytes &- before.bytes))
+            reported[name] = (lines, bytes)
+        }
+        func overBudget(_ name: String, _ scanner: Scanner) {
+            m.add(.linesOverBudget, [("input", name)], Int64(scanner.linesOverBudget - (reportedOverBudget[name] ?? 0)))
+            reportedOverBudget[name] = scanner.linesOverBudget
+        }
+        for j in journals { overBudget(j.name, j.input.scanner) }
+        for f in files { overBudget(f.name, f.scanner) }
+        for j in journals {
+            count(j.name, lines: j.input.entriesRead, bytes: j.input.bytesRead)
+            m.set(.inputLag, [("input", j.name)], j.input.lagSeconds)
+        }
+        for f in files {
+            count(f.name, lines: f.linesRead, bytes: f.bytesRead)
+            m.set(.inputBehind, [("input", f.name)], Double(f.bytesBehind))
+        }
+        for o in outputs { m.set(.outputPending, [("output", o.name)], Double(o.pending)) }
+        m.set(.throttleOpenWindows, [], Double(delivery.throttle.openWindows))
+        m.set(.rules, [], Double(ruleSet.ruleCount))
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import ConnwatchModel
+
+/// Folds repeats of the same finding within a window: the first is passed on at once, the repeats become
+/// one summary finding (`count` = repeats, `throttle` = the window) when the window ends.
+/// Memory is bounded by `maxKeys`: when full, the oldest window is closed early (its summary emitted), so a
+/// flood of distinct findings costs summaries sooner, never lost counts.
+package final class Throttle {
+    package struct Settings: Sendable, Equatable {
+        package var enabled = true
+        package var window: TimeInterval = 300
+        package var maxKeys = 10_000
+        package init(enabled: Bool = true, window: TimeInterval = 300, maxKeys: Int = 10_000) {
+            self.enabled = enabled; self.window = window; self.maxKeys = maxKeys
+        }
+    }
+
+    struct Entry {
+        var start: Date
+        var repeats = 0
+        var lastSeen: Date
+        var last: Finding?
+    }
+
+    /// A line kept for a summary is cut here, so `maxKeys` bounds memory even with 64 KiB lines.
+    static let keptLineBytes = 2048
+
+    /// A key with its hash computed once: a window costs several dictionary operations (insert, expiry check,
+    /// removal), and rehashing the text each time was most of the throttle's cost in a flood of distinct keys.
+    struct Key: Hashable {
+        let text: String
+        let hash: Int
+        init(_ text: String) { self.text = text; hash = text.hashValue }
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+        static func == (a: Key, b: Key) -> Bool { a.hash == b.hash && a.text == b.text }
+    }
+
+    package let settings: Settings
+    var entries: [Key: Entry] = [:]
+    /// Keys in window-start order (windows all have one length, so this is also expiry order). Entries closed
+    /// early stay here until they reach the head and are skipped by their start time.
+    var order: [(key: Key, start: Date)] = []
+    var head = 0
+    /// Repeats folded so far, per rule (for metrics).
+    package private(set) var throttledByRule: [String: Int] = [:]
+
+    package init(_ settings: Settings) { self.settings = settings }
+
+    package var openWindows: Int { entries.count }
+
+    /// The identity of "the same finding": rule, app, code and the tenant / client the line names.
+    package static func key(_ f: Finding) -> String {
+        var k = f.rule + "\u{1F}" + (f.app ?? "")
+        for name in ["code", "http_status", "tenant_id", "client_id", "app_id"] {
+            k += "\u{1F}" + (f.field(name) ?? "")
+        }
+        return k
+    }
+
+    /// Passes `finding` on (first sight) or folds it; closes windows that ended by `now` first.
+    package func offer(_ finding: Finding, now: Date, emit: (Finding) -> Void) {
+        guard settings.enabled else { emit(finding); return }
+        expire(now: now, emit: emit)
+        let key = Key(Self.key(finding))
+        if var e = entries[key] {
+            e.repeats += finding.count
+            e.lastSeen = now
+            var kept = finding
+            if kept.line.utf8.count > Self.keptLineBytes {
+                kept.line = String(decoding: kept.line.utf8.prefix(Self.keptLineBytes), as: UTF8.self)
+                kept.truncated = true
+            }
+            e.last = kept
+            entries[key] = e
+            throttledByRule[finding.rule, default: 0] += finding.count
+            return
+        }
+        while entries.count >= settings.maxKeys { closeOldest(now: now, emit: emit) }
+        entries[key] = Entry(start: now, lastSeen: now)
+        order.append((key, now))
+        emit(finding)
+    }
+
+    /// Emits the summaries of windows that ended by `now`.
+    package func expire(now: Date, emit: (Finding) -> Void) {
+        while let start = liveHead(), start.addingTimeInterval(settings.window) <= now {
+            closeOldest(now: start.addingTimeInterval(settings.window), emit: emit)
+        }
+    }
+
+    /// Closes every window now (stop, end of a scan).
+    package func flushAll(now: Date, emit: (Finding) -> Void) {
+        while liveHead() != nil { closeOldest(now: now, emit: emit) }
+    }
+
+    /// When the next window ends.
+    package func nextDeadline() -> Date? { liveHead().map { $0.addingTimeInterval(settings.window) } }
+
+    /// Skips entries closed early (or reopened later) and returns the start of the oldest open window.
+    func liveHead() -> Date? {
+        while head < order.count {
+            let (key, start) = order[head]
+            if let e = entries[key], e.start == start { return start }
+            head += 1
+        }
+        if head > 0 { order.removeAll(keepingCapacity: true); head = 0 }
+        return nil
+    }
+
+    /// Closes the oldest open window, emitting its summary when it folded repeats.
+    func closeOldest(now: Date, emit: (Finding) -> Void) {
+        guard liveHead() != nil else { return }
+        let key = order[head].key
+        head += 1
+        if head > 4096 && head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
+        }
+        guard let e = entries.removeValue(forKey: key) else { return }
+        if e.repeats > 0, var summary = e.last {
+            summary.count = e.repeats
+            summary.time = now
+            summary.throttle = ThrottleWindow(start: e.start, end: now, firstSeen: e.start, lastSeen: e.lastSeen)
+            emit(summary)
+        }
+    }
+}

@@ -1,6 +1,5 @@
 import Foundation
 import ConnwatchModel
-import ConnwatchRules
 
 /// A JSON string inside a scanned line: where its bytes are (between the quotes) and whether they hold escapes.
 /// Reports turn only the strings they keep into `String`s; most of a finding (remediation, the line) is skipped.

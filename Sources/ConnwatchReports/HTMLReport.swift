@@ -1,5 +1,5 @@
 import Foundation
-import ConnwatchRules
+import ConnwatchModel
 
 /// Renders a `Report` as one self-contained HTML page: inline CSS and SVG, no scripts, no external assets,
 /// so it can be mailed or opened offline. The output depends only on the report (byte-identical reruns).

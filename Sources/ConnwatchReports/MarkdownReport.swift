@@ -1,6 +1,5 @@
 import Foundation
 import ConnwatchModel
-import ConnwatchRules
 
 /// The report as Markdown, for mail and chat: headings, small tables, code blocks for log lines.
 package enum MarkdownReport {

@@ -1,5 +1,5 @@
 import Foundation
-import ConnwatchRules
+import ConnwatchModel
 
 /// The report's period and its hour buckets, shared read-only by the readers.
 struct ReportPeriod: Sendable {

@@ -1,6 +1,5 @@
 import Foundation
 import ConnwatchModel
-import ConnwatchRules
 
 package struct ReportInputError: Error, Sendable, CustomStringConvertible {
     package var description: String

@@ -1,5 +1,5 @@
 import Foundation
-import ConnwatchRules
+import ConnwatchModel
 
 /// Times and lists as every report format shows them: in the report's time zone, by calendar components, so
 /// the machine's locale never changes the output.

@@ -1,5 +1,5 @@
 import Foundation
-import ConnwatchRules
+import ConnwatchModel
 
 /// What a findings report says, independent of its format (Markdown, HTML, JSON render this).
 /// Counts are occurrences: a throttled finding's `count` is added, not its record.

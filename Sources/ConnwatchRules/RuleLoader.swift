@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+import ConnwatchModel
 
 /// Reads rule directories into a `RuleCatalog`, layering later directories over earlier ones by id.
 package enum RuleLoader {
@@ -66,7 +67,7 @@ package enum RuleLoader {
     }
 
     /// Checks that need the whole layered catalog: app ids, catalog names, supersedes targets.
-    static func crossReferenceErrors(_ catalog: RuleCatalog) -> [RuleError] {
+    package static func crossReferenceErrors(_ catalog: RuleCatalog) -> [RuleError] {
         var errors: [RuleError] = []
         let ids = Set(catalog.rules.map(\.id))
         for rule in catalog.rules {
@@ -104,27 +105,27 @@ package enum RuleLoader {
     }
 }
 
-struct FileContents {
-    var apps: [AppDefinition] = []
-    var rules: [Rule] = []
-    var catalogs: [Catalog] = []
+package struct FileContents {
+    package var apps: [AppDefinition] = []
+    package var rules: [Rule] = []
+    package var catalogs: [Catalog] = []
 }
 
 /// Walks a composed YAML tree, turning shape mistakes into located `RuleError`s.
-struct NodeReader {
-    let file: String
-    var errors: [RuleError] = []
-    var ruleID: String?
+package struct NodeReader {
+    package let file: String
+    package var errors: [RuleError] = []
+    package var ruleID: String?
 
-    init(file: String) { self.file = file }
+    package init(file: String) { self.file = file }
 
-    func at(_ node: Node) -> SourceLocation { SourceLocation(file: file, line: node.mark?.line ?? 0) }
+    package func at(_ node: Node) -> SourceLocation { SourceLocation(file: file, line: node.mark?.line ?? 0) }
 
-    mutating func fail(_ node: Node, _ message: String) {
+    package mutating func fail(_ node: Node, _ message: String) {
         errors.append(RuleError(at(node), ruleID: ruleID, message))
     }
 
-    mutating func parseFile(_ text: String) -> FileContents {
+    package mutating func parseFile(_ text: String) -> FileContents {
         var contents = FileContents()
         let root: Node?
         do { root = try YAMLInput.compose(text, file: file) } catch { errors.append(error); return contents }
@@ -142,7 +143,7 @@ struct NodeReader {
         return contents
     }
 
-    static func locate(_ error: YamlError, file: String) -> RuleError {
+    package static func locate(_ error: YamlError, file: String) -> RuleError {
         switch error {
         case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
             return RuleError(file: file, line: mark.line, message: "YAML syntax error: \(problem) (column \(mark.column))")
@@ -155,13 +156,13 @@ struct NodeReader {
 
     // MARK: shapes
 
-    struct Fields {
-        var ordered: [(String, Node)]
-        subscript(_ key: String) -> Node? { ordered.first { $0.0 == key }?.1 }
+    package struct Fields {
+        package var ordered: [(String, Node)]
+        package subscript(_ key: String) -> Node? { ordered.first { $0.0 == key }?.1 }
     }
 
     /// A mapping with string keys; unknown keys are reported when `allowed` is given.
-    mutating func mapping(_ node: Node, _ what: String, allowed: [String]? = nil) -> Fields? {
+    package mutating func mapping(_ node: Node, _ what: String, allowed: [String]? = nil) -> Fields? {
         guard case .mapping(let map) = node else { fail(node, "\(what) must be a mapping"); return nil }
         var fields = Fields(ordered: [])
         for (keyNode, value) in map {
@@ -175,18 +176,18 @@ struct NodeReader {
         return fields
     }
 
-    mutating func string(_ node: Node, _ what: String) -> String? {
+    package mutating func string(_ node: Node, _ what: String) -> String? {
         guard case .scalar(let scalar) = node else { fail(node, "'\(what)' must be a string"); return nil }
         return scalar.string
     }
 
-    mutating func nonEmptyString(_ node: Node, _ what: String) -> String? {
+    package mutating func nonEmptyString(_ node: Node, _ what: String) -> String? {
         guard let s = string(node, what) else { return nil }
         if s.trimmingCharacters(in: .whitespaces).isEmpty { fail(node, "'\(what)' must not be empty"); return nil }
         return s
     }
 
-    mutating func bool(_ node: Node, _ what: String) -> Bool? {
+    package mutating func bool(_ node: Node, _ what: String) -> Bool? {
         guard case .scalar(let scalar) = node, let value = Bool.construct(from: scalar) else {
             fail(node, "'\(what)' must be true or false"); return nil
         }
@@ -194,7 +195,7 @@ struct NodeReader {
     }
 
     /// A duration: seconds as a number, or with a unit (`500ms`, `30s`, `5m`, `1h`).
-    mutating func seconds(_ node: Node, _ what: String, minimum: Double) -> Double? {
+    package mutating func seconds(_ node: Node, _ what: String, minimum: Double) -> Double? {
         guard let raw = string(node, what) else { return nil }
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
         var value: Double?
@@ -209,7 +210,7 @@ struct NodeReader {
     }
 
     /// A list of strings, each with its line (a single string is accepted as a list of one).
-    mutating func strings(_ node: Node, _ what: String) -> [(String, SourceLocation)]? {
+    package mutating func strings(_ node: Node, _ what: String) -> [(String, SourceLocation)]? {
         switch node {
         case .scalar(let s): return [(s.string, at(node))]
         case .sequence(let seq):
@@ -223,7 +224,7 @@ struct NodeReader {
         }
     }
 
-    mutating func localized(_ node: Node, _ what: String) -> Localized? {
+    package mutating func localized(_ node: Node, _ what: String) -> Localized? {
         guard let fields = mapping(node, "'\(what)'", allowed: ["en", "ko"]) else { return nil }
         var en: String?, ko: String?
         if let n = fields["en"] { en = nonEmptyString(n, "\(what).en") } else { fail(node, "'\(what)' needs 'en'") }
@@ -232,7 +233,7 @@ struct NodeReader {
         return Localized(en: en, ko: ko)
     }
 
-    mutating func enumValue<E: RawRepresentable>(_ node: Node, _ what: String, _: E.Type) -> E?
+    package mutating func enumValue<E: RawRepresentable>(_ node: Node, _ what: String, _: E.Type) -> E?
     where E: CaseIterable, E.RawValue == String {
         guard let raw = string(node, what) else { return nil }
         guard let value = E(rawValue: raw) else {
@@ -242,7 +243,7 @@ struct NodeReader {
         return value
     }
 
-    mutating func validID(_ node: Node, _ id: String, _ what: String) -> Bool {
+    package mutating func validID(_ node: Node, _ id: String, _ what: String) -> Bool {
         if id.range(of: RuleLoader.idPattern, options: .regularExpression) == nil {
             fail(node, "\(what) '\(id)' must match \(RuleLoader.idPattern)"); return false
         }
@@ -251,7 +252,7 @@ struct NodeReader {
 
     // MARK: apps
 
-    mutating func parseApp(id: String, _ node: Node) -> AppDefinition? {
+    package mutating func parseApp(id: String, _ node: Node) -> AppDefinition? {
         guard validID(node, id, "app id") else { return nil }
         guard let f = mapping(node, "app '\(id)'", allowed: ["name", "aliases", "detect"]) else { return nil }
         let name = f["name"].flatMap { nonEmptyString($0, "name") }
@@ -265,10 +266,10 @@ struct NodeReader {
 
     // MARK: rules
 
-    static let ruleKeys = ["id", "kind", "severity", "title", "remediation", "patterns", "caseless", "requires",
+    package static let ruleKeys = ["id", "kind", "severity", "title", "remediation", "patterns", "caseless", "requires",
                            "excludes", "extract", "app", "apps", "context", "per_match", "catalog", "supersedes", "references", "examples"]
 
-    mutating func parseRule(_ node: Node) -> Rule? {
+    package mutating func parseRule(_ node: Node) -> Rule? {
         ruleID = nil
         defer { ruleID = nil }
         guard case .mapping = node else { fail(node, "each rule must be a mapping"); return nil }
@@ -341,7 +342,7 @@ struct NodeReader {
                     patternSources: patterns.map(\.1))
     }
 
-    mutating func examples(_ node: Node, _ what: String, expectations: Bool) -> [RuleExample] {
+    package mutating func examples(_ node: Node, _ what: String, expectations: Bool) -> [RuleExample] {
         guard case .sequence(let seq) = node else { fail(node, "'\(what)' must be a list"); return [] }
         var out: [RuleExample] = []
         for item in seq {
@@ -366,7 +367,7 @@ struct NodeReader {
 
     // MARK: catalogs
 
-    mutating func parseCatalog(_ node: Node) -> Catalog? {
+    package mutating func parseCatalog(_ node: Node) -> Catalog? {
         guard let f = mapping(node, "'catalog'", allowed: ["name", "lookup_url", "entries"]) else { return nil }
         guard let nameNode = f["name"], let name = nonEmptyString(nameNode, "catalog.name") else {
             if f["name"] == nil { fail(node, "'catalog' needs 'name'") }

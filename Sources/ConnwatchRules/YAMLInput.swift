@@ -6,15 +6,15 @@ import Yams
 /// aliases into the tree and hashes mapping keys whole, so a few hundred bytes of nested aliases (an
 /// "alias bomb") would cost hours as keys, and aliases repeating a pattern list would multiply the rules.
 /// Aliases stay allowed for what they are for (sharing a list between rules), within bounds.
-enum YAMLInput {
+package enum YAMLInput {
     /// Far above any real rule or configuration file (the largest shipped one is ~140 KB).
-    static let maxBytes = 4 << 20
-    static let maxAliases = 1_000
+    package static let maxBytes = 4 << 20
+    package static let maxAliases = 1_000
     /// Nodes that aliases may add to the tree, over the whole file.
-    static let maxAliasNodes = 10_000
+    package static let maxAliasNodes = 10_000
 
     /// Reads a file as UTF-8 text, refusing what is not a regular file or is too big to be one of ours.
-    static func read(_ path: String) throws(RuleError) -> String {
+    package static func read(_ path: String) throws(RuleError) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw RuleError(file: path, line: 0, message: "cannot read: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -43,7 +43,7 @@ enum YAMLInput {
     }
 
     /// Checks the bounds, then composes; errors name the file and line.
-    static func compose(_ text: String, file: String) throws(RuleError) -> Node? {
+    package static func compose(_ text: String, file: String) throws(RuleError) -> Node? {
         if let problem = boundsProblem(text, file: file) { throw problem }
         do { return try Yams.compose(yaml: text) } catch let error as YamlError {
             throw NodeReader.locate(error, file: file)
@@ -52,7 +52,7 @@ enum YAMLInput {
 
     /// Walks libyaml's event stream (no tree is built) and measures what aliases would expand to. nil when
     /// within bounds; syntax errors are left to the composer, which locates them better.
-    static func boundsProblem(_ text: String, file: String) -> RuleError? {
+    package static func boundsProblem(_ text: String, file: String) -> RuleError? {
         if text.utf8.count > maxBytes {
             return RuleError(file: file, line: 0, message: "\(text.utf8.count) bytes: larger than the \(maxBytes) bytes a rule or configuration file may have")
         }
@@ -76,7 +76,7 @@ enum YAMLInput {
     }
 
     /// Sizes of anchored nodes (in nodes, aliases inside them expanded) and what aliases added so far.
-    struct AliasWalk {
+    package struct AliasWalk {
         struct Open { var size = 1; var anchor: String?; var isMapping: Bool; var children = 0 }
         var stack: [Open] = []
         var anchors: [String: Int] = [:]

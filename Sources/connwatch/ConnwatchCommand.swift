@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ConnwatchRules
 import ConnwatchEngine
+import ConnwatchModel
 
 /// Exit status like grep: 0 findings, 1 none, 2 error.
 enum Status {

@@ -102,7 +102,7 @@ struct ScanCommand: ParsableCommand {
         let boundaries = try eventBoundaries()
         let delivery: Delivery
         do {
-            delivery = Delivery(outputs: try Delivery.makeOutputs(try outputsConfig(), lang: lang, stdoutEncoder: encoder),
+            delivery = Delivery(outputs: try outputsConfig().makeOutputs(lang: lang, stdoutEncoder: encoder),
                                 throttle: Throttle(.init(enabled: !noThrottle, window: throttleWindow)), policy: .writeWhenFull)
         } catch let error as OutputError { throw CLIError("cannot open output: \(error)") }
         // The daemon's delivery, writing each full batch as it comes; a write error ends the scan (the input is

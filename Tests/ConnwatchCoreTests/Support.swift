@@ -4,6 +4,9 @@ import Testing
 @testable import ConnwatchEngine
 @testable import ConnwatchPipeline
 
+/// Foundation has a `Scanner` too; in these tests the name means the engine's.
+typealias Scanner = ConnwatchEngine.Scanner
+
 /// A temporary rules directory built from (relative path → YAML text).
 func rulesDirectory(_ files: [String: String]) throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-rules-\(UUID().uuidString)").path

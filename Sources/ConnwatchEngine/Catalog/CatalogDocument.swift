@@ -1,4 +1,5 @@
 import ConnwatchRules
+import ConnwatchModel
 /// The rule catalog as a Markdown document (`rules list --format markdown`, docs/RULES.md).
 package enum CatalogDocument {
     package static func markdown(_ ruleSet: RuleSet) -> String {

@@ -159,7 +159,7 @@ package final class EventBoundaries {
     /// Where the last event of `base[0..<count]` (whole lines, the last ending with a newline) starts: the
     /// part a following reader holds back until a line that starts the next event arrives. nil when that
     /// event is already as large as the bounds allow (hand everything over; the scan marks the cut).
-    func lastEventStart(_ base: UnsafePointer<UInt8>, count: Int) -> Int? {
+    package func lastEventStart(_ base: UnsafePointer<UInt8>, count: Int) -> Int? {
         guard count > 0 else { return 0 }
         var start = Scanner.lineStart(base, before: count - 1)
         var end = count - 1

@@ -25,6 +25,10 @@ package struct Candidate: Sendable, Equatable {
     package var severity: Severity
     package var title: Localized
     package var remediation: Localized
+
+    package init(app: String, appName: String, severity: Severity, title: Localized, remediation: Localized) {
+        self.app = app; self.appName = appName; self.severity = severity; self.title = title; self.remediation = remediation
+    }
 }
 
 /// An AADSTS code that appeared on the same line as a connector or graph finding, folded into it.
@@ -34,6 +38,10 @@ package struct ThrottleWindow: Sendable, Equatable {
     package var end: Date
     package var firstSeen: Date
     package var lastSeen: Date
+
+    package init(start: Date, end: Date, firstSeen: Date, lastSeen: Date) {
+        self.start = start; self.end = end; self.firstSeen = firstSeen; self.lastSeen = lastSeen
+    }
 }
 
 package struct Related: Sendable, Equatable {
@@ -43,6 +51,10 @@ package struct Related: Sendable, Equatable {
     package var severity: Severity
     package var title: Localized
     package var reference: String?
+
+    package init(rule: String, code: String? = nil, codeName: String? = nil, severity: Severity, title: Localized, reference: String? = nil) {
+        self.rule = rule; self.code = code; self.codeName = codeName; self.severity = severity; self.title = title; self.reference = reference
+    }
 }
 
 /// Why a multi-line event was handed over before it ended.
@@ -107,5 +119,20 @@ package struct Finding: Sendable, Equatable {
             && a.origin == b.origin && a.line == b.line && a.truncated == b.truncated && a.capped == b.capped && a.count == b.count
             && a.related == b.related && a.throttle == b.throttle && a.time == b.time && a.host == b.host
             && a.eventTime == b.eventTime && a.sourceHost == b.sourceHost && a.event == b.event
+    }
+
+    /// The memberwise initializer, spelled out because other targets (the engine, the throttle) build findings.
+    package init(time: Date? = nil, host: String? = nil, eventTime: Date? = nil, sourceHost: String? = nil,
+                 rule: String, kind: RuleKind, app: String? = nil, candidates: [Candidate] = [], severity: Severity,
+                 title: Localized, remediation: Localized, category: Category? = nil, codeName: String? = nil,
+                 reference: String? = nil, fields: [(name: String, value: String)] = [], origin: Origin, line: String,
+                 truncated: Bool = false, capped: Bool = false, event: EventLines? = nil, count: Int = 1,
+                 related: [Related] = [], throttle: ThrottleWindow? = nil) {
+        self.time = time; self.host = host; self.eventTime = eventTime; self.sourceHost = sourceHost
+        self.rule = rule; self.kind = kind; self.app = app; self.candidates = candidates; self.severity = severity
+        self.title = title; self.remediation = remediation; self.category = category; self.codeName = codeName
+        self.reference = reference; self.fields = fields; self.origin = origin; self.line = line
+        self.truncated = truncated; self.capped = capped; self.event = event; self.count = count
+        self.related = related; self.throttle = throttle
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Yams
 import ConnwatchRules
 import ConnwatchEngine
+import ConnwatchModel
 
 /// `connwatch.yaml`: inputs, outputs, rules and state (see docs/configuration.md).
 package struct Config: Sendable, Equatable {
@@ -291,5 +292,20 @@ package struct Config: Sendable, Equatable {
             r.fail(typeNode, "input type '\(t.string)' is not one of: journal, file")
             return nil
         }
+    }
+}
+
+extension Config.OutputsConfig {
+    /// The outputs this configuration names (stdout, findings file, journal), in that order. Here rather than
+    /// in Outputs/ so that outputs know nothing of the configuration that chooses them.
+    package func makeOutputs(lang: Language, stdoutEncoder: (any FindingEncoder)? = nil) throws(OutputError) -> [any FindingOutput] {
+        var outputs: [any FindingOutput] = []
+        if let so = stdout {
+            let encoder = stdoutEncoder ?? (so.format == "text" ? TextEncoder(lang: lang, color: false) as any FindingEncoder : JSONLinesEncoder(lang: lang))
+            outputs.append(StdoutOutput(encoder: encoder))
+        }
+        if let file { outputs.append(try FileOutput(file, lang: lang)) }
+        if journal { outputs.append(JournalOutput(lang: lang)) }
+        return outputs
     }
 }

@@ -18,7 +18,7 @@ package final class FileFollower {
     package let name: String
     package let patterns: [String]
     package let context: String?
-    package let scanner: Scanner
+    package let scanner: ConnwatchEngine.Scanner
     package let partialLineTimeout: Double
     package let inotify: Int32
     /// At most this many files are held open (the configured bound; see `openFileBound`).
@@ -72,7 +72,7 @@ package final class FileFollower {
     /// `start: end` skips what the files already hold. Files appearing later are always read from 0.
     /// `seenThrough`: the saved `seenThroughNanoseconds` (files rotated after it while connwatch was stopped are
     /// looked for at the first rescan).
-    package init(name: String, patterns: [String], context: String?, scanner: Scanner, partialLineTimeout: Double,
+    package init(name: String, patterns: [String], context: String?, scanner: ConnwatchEngine.Scanner, partialLineTimeout: Double,
                 checkpoints: [FileCheckpoint], startAtEnd: Bool, seenThrough: Int64? = nil) throws(InputError) {
         self.name = name
         self.patterns = patterns

@@ -7,7 +7,7 @@ import ConnwatchEngine
 /// a finding pay for reading their other fields and cursor.
 package final class JournalInput {
     package let reader: JournalReader
-    package let scanner: Scanner
+    package let scanner: ConnwatchEngine.Scanner
     package var context: String?
     /// Cursor of the last entry read; the checkpoint once the batch's findings are out.
     package private(set) var lastCursor: String?
@@ -41,7 +41,7 @@ package final class JournalInput {
 
     deinit { storage.deallocate() }
 
-    package init(reader: JournalReader, scanner: Scanner, context: String? = nil) {
+    package init(reader: JournalReader, scanner: ConnwatchEngine.Scanner, context: String? = nil) {
         self.reader = reader
         self.scanner = scanner
         self.context = context

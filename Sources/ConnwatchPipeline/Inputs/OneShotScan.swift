@@ -5,7 +5,7 @@ import ConnwatchEngine
 /// Scans whole inputs once (files, gzip files, stdin): `connwatch scan`. The daemon's following inputs
 /// reuse `ChunkReader` and `Scanner` the same way.
 package final class OneShotScan {
-    package let scanner: Scanner
+    package let scanner: ConnwatchEngine.Scanner
     package var context: String?
     package private(set) var bytesRead: UInt64 = 0
     package private(set) var findings = 0

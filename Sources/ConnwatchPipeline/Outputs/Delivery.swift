@@ -59,18 +59,6 @@ package final class Delivery {
         if policy == .writeWhenFull && failure == nil && pending >= Self.batchLimit { _ = try? flush() }
     }
 
-    /// The outputs a configuration names (stdout, findings file, journal), in that order.
-    package static func makeOutputs(_ c: Config.OutputsConfig, lang: Language, stdoutEncoder: (any FindingEncoder)? = nil) throws(OutputError) -> [any FindingOutput] {
-        var outputs: [any FindingOutput] = []
-        if let so = c.stdout {
-            let encoder = stdoutEncoder ?? (so.format == "text" ? TextEncoder(lang: lang, color: false) as any FindingEncoder : JSONLinesEncoder(lang: lang))
-            outputs.append(StdoutOutput(encoder: encoder))
-        }
-        if let f = c.file { outputs.append(try FileOutput(f, lang: lang)) }
-        if c.journal { outputs.append(JournalOutput(lang: lang)) }
-        return outputs
-    }
-
     /// A finding from the scanner: passed on at first sight, folded when it repeats.
     package func offer(_ finding: Finding, now: Date = Date()) {
         var f = finding

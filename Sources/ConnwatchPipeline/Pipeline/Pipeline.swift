@@ -39,32 +39,32 @@ extension JournalInput {
 /// The inputs of one configuration, read into the delivery (throttle → outputs), with checkpoints written
 /// after the outputs. Built completely before the daemon uses it (start, reload); positions carry over a reload
 /// because the old pipeline's checkpoints are saved before the new one loads them.
-final class Pipeline {
-    let config: Config
-    let ruleSet: RuleSet
-    let store: CheckpointStore
-    var journals: [(name: String, input: JournalInput, fd: Int32)] = []
-    var files: [FileFollower] = []
-    let delivery: Delivery
-    let metrics: MetricsFile?
-    var state: CheckpointState
+package final class Pipeline {
+    package let config: Config
+    package let ruleSet: RuleSet
+    package let store: CheckpointStore
+    package var journals: [(name: String, input: JournalInput, fd: Int32)] = []
+    package var files: [FileFollower] = []
+    package let delivery: Delivery
+    package let metrics: MetricsFile?
+    package var state: CheckpointState
     /// Findings passed to the outputs (throttle summaries included).
-    var findings: Int { delivery.delivered }
-    var outputs: [any FindingOutput] { delivery.outputs }
+    package var findings: Int { delivery.delivered }
+    package var outputs: [any FindingOutput] { delivery.outputs }
     /// Line and byte counts already added to the metrics, per input.
-    var reported: [String: (lines: UInt64, bytes: UInt64)] = [:]
-    var reportedOverBudget: [String: Int] = [:]
-    var journalEntries: UInt64 { journals.reduce(0) { $0 + $1.input.entriesRead } }
-    var fileLines: UInt64 { files.reduce(0) { $0 + $1.linesRead } }
+    package var reported: [String: (lines: UInt64, bytes: UInt64)] = [:]
+    package var reportedOverBudget: [String: Int] = [:]
+    package var journalEntries: UInt64 { journals.reduce(0) { $0 + $1.input.entriesRead } }
+    package var fileLines: UInt64 { files.reduce(0) { $0 + $1.linesRead } }
 
-    init(config: Config, ruleSet: RuleSet, throttle: Throttle, metrics: MetricsFile?, logger: Logger) throws(DaemonError) {
+    package init(config: Config, ruleSet: RuleSet, throttle: Throttle, metrics: MetricsFile?, logger: Logger) throws(DaemonError) {
         self.config = config
         self.ruleSet = ruleSet
         self.metrics = metrics
         store = CheckpointStore(directory: config.stateDirectory)
         do { state = try store.load() ?? CheckpointState() } catch { throw DaemonError(error.description) }
         do {
-            delivery = Delivery(outputs: try Delivery.makeOutputs(config.outputs, lang: config.lang), throttle: throttle, metrics: metrics)
+            delivery = Delivery(outputs: try config.outputs.makeOutputs(lang: config.lang), throttle: throttle, metrics: metrics)
         } catch { throw DaemonError("output \(error)") }
         if let problem = config.unknownApps(in: ruleSet).first { throw DaemonError(problem) }
         for input in config.inputs {
@@ -100,7 +100,7 @@ final class Pipeline {
     /// the throttle to the outputs' queues. Returns true when it stopped early (call again after writing,
     /// without waiting: the bytes left are already there and no event will announce them).
     @discardableResult
-    func pump() -> Bool {
+    package func pump() -> Bool {
         let delivery = self.delivery
         let emit: (Finding) -> Void = { delivery.accept($0) }
         let stop = { delivery.shouldStop }
@@ -124,7 +124,7 @@ final class Pipeline {
     /// Outputs first, checkpoints after: a checkpoint never runs ahead of a finding that is not written (and
     /// synced, as the file output's fsync policy says). A failing output or checkpoint store keeps what it
     /// holds and throws; both retry with the same backoff.
-    func commit(now: Date = Date(), urgent: Bool = false) throws(OutputError) {
+    package func commit(now: Date = Date(), urgent: Bool = false) throws(OutputError) {
         guard try delivery.flush(now: now, urgent: urgent) else { return }
         var next = state
         for j in journals { if let c = j.input.lastCursor { next.journals[j.name] = c } }
@@ -137,14 +137,14 @@ final class Pipeline {
         state = next
     }
 
-    func descriptors() -> [pollfd] {
+    package func descriptors() -> [pollfd] {
         journals.map { pollfd(fd: $0.fd, events: $0.input.reader.events(), revents: 0) }
             + files.map { pollfd(fd: $0.inotify, events: Int16(POLLIN), revents: 0) }
     }
 
     /// The earliest moment something is due without input: a throttle window's end, an fsync or a retry of an
     /// output or of the checkpoint store, the metrics file, and (when `reading`) a partial line's timeout.
-    func nextDeadline(reading: Bool = true) -> Date? {
+    package func nextDeadline(reading: Bool = true) -> Date? {
         var dates = delivery.nextDeadline().map { [$0] } ?? []
         if let d = store.nextDeadline() { dates.append(d) }
         if let m = metrics { dates.append(m.nextDeadline()) }
@@ -156,12 +156,12 @@ final class Pipeline {
     }
 
     /// The earliest retry of something failing (outputs, checkpoints): what the loop wakes for while reading is paused.
-    func nextRetry() -> Date? {
+    package func nextRetry() -> Date? {
         (delivery.outputs.compactMap { $0.nextDeadline() } + [store.nextDeadline()].compactMap { $0 }).min()
     }
 
     /// Adds what the inputs read since the last call to the metrics and sets the gauges.
-    func updateMetrics() {
+    package func updateMetrics() {
         guard let m = metrics else { return }
         func count(_ name: String, lines: UInt64, bytes: UInt64) {
             let before = reported[name] ?? (0, 0)

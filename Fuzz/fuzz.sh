@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # libFuzzer over the rule loader, the configuration parser and the scanner (Fuzz/README.md).
 #   Fuzz/fuzz.sh [SECONDS_PER_TARGET] [TARGET…]      default 60 s each, targets rules config scanner
-# ConnwatchCore's sources are compiled once with -sanitize=fuzzer (coverage for what is fuzzed), each harness
-# is linked with them and with the dependencies' objects of the ordinary debug build. Inputs that crash,
-# leak past -rss_limit_mb or run past -timeout are left in .build-fuzz/artifacts/ and fail the run; copy
-# each into Fuzz/regressions/<target>/ (the test suite replays them) and fix the bug.
+# connwatch's own targets (model to daemon) are compiled once each with -sanitize=fuzzer (coverage for what is
+# fuzzed), each harness is linked with them and with the dependencies' objects of the ordinary debug build.
+# Inputs that crash, leak past -rss_limit_mb or run past -timeout are left in .build-fuzz/artifacts/ and fail
+# the run; copy each into Fuzz/regressions/<target>/ (the test suite replays them) and fix the bug.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
@@ -13,37 +13,45 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(rules config scanner)
 out=.build-fuzz
+rebuilt=0
 
 swift build --product connwatch >/dev/null
 bin=$(swift build --show-bin-path)
 mkdir -p "$out/Modules" "$out/artifacts"
 
-# The flags SwiftPM gives ConnwatchCore: its modules, the C modules' maps and headers.
-flags=(-swift-version 6 -parse-as-library -I "$bin/Modules" -I "$out/Modules" -g -O)
+# The flags SwiftPM gives our targets: the package name (for `package` access), the modules (ours from
+# $out first, so each target imports the fuzzer-instrumented build of the ones below it), the C modules' maps.
+flags=(-swift-version 6 -parse-as-library -package-name connwatch -I "$out/Modules" -I "$bin/Modules" -g -O)
 for map in Sources/C*/module.modulemap .build/checkouts/*/Sources/*/include/module.modulemap; do
     flags+=(-Xcc "-fmodule-map-file=$PWD/$map" -Xcc -I -Xcc "$PWD/$(dirname "$map")")
 done
 for flag in $(pkg-config --cflags-only-I libhs libpcre2-8 zlib libsystemd); do flags+=(-Xcc "$flag"); done
 libs=($(pkg-config --libs libhs libpcre2-8 zlib libsystemd))
 
-core=$out/ConnwatchCore.o
-if [ ! -f "$core" ] || [ -n "$(find Sources/ConnwatchCore -name '*.swift' -newer "$core")" ]; then
-    echo "fuzz: compiling ConnwatchCore with -sanitize=fuzzer"
-    swiftc "${flags[@]}" -sanitize=fuzzer -module-name ConnwatchCore -enable-testing -wmo -c \
-        -emit-module -emit-module-path "$out/Modules/ConnwatchCore.swiftmodule" \
-        $(find Sources/ConnwatchCore -name '*.swift' | sort) -o "$core"
-fi
+# In dependency order (Package.swift); `report`'s target is not fuzzed.
+objects=()
+for module in ConnwatchModel ConnwatchRules ConnwatchEngine ConnwatchPipeline ConnwatchDaemon; do
+    object=$out/$module.o
+    if [ ! -f "$object" ] || [ -n "$(find Sources/$module Fuzz/fuzz.sh -newer "$object")" ] || [ "$rebuilt" = 1 ]; then
+        echo "fuzz: compiling $module with -sanitize=fuzzer"
+        swiftc "${flags[@]}" -sanitize=fuzzer -module-name $module -enable-testing -wmo -c \
+            -emit-module -emit-module-path "$out/Modules/$module.swiftmodule" \
+            $(find Sources/$module -name '*.swift' | sort) -o "$object"
+        rebuilt=1   # the targets above import this one
+    fi
+    objects+=("$object")
+done
 # Every dependency object of the debug build except connwatch's own modules, tests and tools.
 deps=()
 while IFS= read -r o; do deps+=("$o"); done < <(find "$bin" -path '*.build/*.o' \
-    -not -path '*/ConnwatchCore.build/*' -not -path '*/connwatch.build/*' -not -path '*Tests*' \
+    -not -path '*/Connwatch*.build/*' -not -path '*/connwatch.build/*' -not -path '*Tests*' \
     -not -path '*-tool.build/*' -not -path '*/connwatchPackage*' -not -path '*generate_*' \
     -not -path '*TestKit.build/*' -not -name '*.swiftmodule.o' | sort)
 
 status=0
 for t in "${targets[@]}"; do
     echo "fuzz: building $t"
-    swiftc "${flags[@]}" -sanitize=fuzzer Fuzz/$t.swift "$core" "${deps[@]}" "${libs[@]}" -lstdc++ -o "$out/fuzz-$t"
+    swiftc "${flags[@]}" -sanitize=fuzzer Fuzz/$t.swift "${objects[@]}" "${deps[@]}" "${libs[@]}" -lstdc++ -o "$out/fuzz-$t"
     corpus=$out/corpus/$t
     seeds=$out/seeds/$t
     mkdir -p "$corpus" "$seeds" "Fuzz/regressions/$t"

@@ -1,4 +1,4 @@
-import ConnwatchCore
+import ConnwatchDaemon
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRules(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {

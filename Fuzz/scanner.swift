@@ -1,4 +1,4 @@
-import ConnwatchCore
+import ConnwatchDaemon
 
 // Compiled once (libFuzzer calls this for every input).
 let ruleSet = FuzzTargets.shippedRuleSet!

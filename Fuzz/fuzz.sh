@@ -25,8 +25,8 @@ flags=(-swift-version 6 -parse-as-library -package-name connwatch -I "$out/Modul
 for map in Sources/C*/module.modulemap .build/checkouts/*/Sources/*/include/module.modulemap; do
     flags+=(-Xcc "-fmodule-map-file=$PWD/$map" -Xcc -I -Xcc "$PWD/$(dirname "$map")")
 done
-for flag in $(pkg-config --cflags-only-I libhs libpcre2-8 zlib libsystemd); do flags+=(-Xcc "$flag"); done
-libs=($(pkg-config --libs libhs libpcre2-8 zlib libsystemd))
+for flag in $(pkg-config --cflags-only-I libhs libpcre2-8 libisal libsystemd); do flags+=(-Xcc "$flag"); done
+libs=($(pkg-config --libs libhs libpcre2-8 libisal libsystemd))
 
 # In dependency order (Package.swift); `report`'s target is not fuzzed.
 objects=()

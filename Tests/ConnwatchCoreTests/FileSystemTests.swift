@@ -81,6 +81,42 @@ import Testing
         close(writeEnd)
         #expect(received.wait(timeout: 10) == bytes)
     }
+
+    /// Records (more than IOV_MAX of them, one iovec each) through a slowly drained pipe: writev's short writes
+    /// stop inside records and the rest follows; a call resuming from `written` (a retry) sends only the rest.
+    @Test func writeAllOfRecordsHandlesShortWritesAndResumes() throws {
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        for i in 0..<3000 {
+            bytes += Array("record \(i) ".utf8) + [UInt8](repeating: UInt8(65 + i % 26), count: (i * 37) % 700) + [0x0A]
+            ends.append(bytes.count)
+        }
+        #expect(ends.count > FileSystem.maxVectors)
+        for resumeAt in [0, ends[1500] - 3] {
+            var fds: [Int32] = [0, 0]
+            #expect(pipe(&fds) == 0)
+            let received = Received()
+            let readEnd = fds[0], writeEnd = fds[1]
+            let reader = Thread {
+                var got: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 999)
+                while true {
+                    let n = read(readEnd, &buffer, buffer.count)
+                    if n <= 0 { break }
+                    got += buffer[0..<n]
+                }
+                close(readEnd)
+                received.set(got)
+            }
+            reader.start()
+            var written = resumeAt
+            let e = bytes.withUnsafeBytes { FileSystem.writeAll(writeEnd, $0, recordEnds: ends, written: &written) }
+            close(writeEnd)
+            #expect(e == nil)
+            #expect(written == bytes.count)
+            #expect(received.wait(timeout: 10) == Array(bytes[resumeAt...]))
+        }
+    }
 }
 
 /// What a reader thread got, handed to the test when the thread is done.

@@ -18,16 +18,44 @@ package enum FileSystem {
     /// write(2) until every byte is out: short writes continue, EINTR retries. Returns nil or the errno,
     /// with `written` telling how far it got (a caller that retries later resumes from there).
     package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, written: inout Int) -> Int32? {
-        guard let base = bytes.baseAddress else { return nil }
-        while written < bytes.count {
-            let n = Foundation.write(fd, base + written, bytes.count - written)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno
+        writeAll(fd, bytes, recordEnds: CollectionOfOne(bytes.count), written: &written)
+    }
+
+    /// writev(2)'s limit on iovecs per call (IOV_MAX; 1024 on Linux).
+    package static let maxVectors = max(16, sysconf(Int32(_SC_IOV_MAX)))
+
+    /// The same for records laid end to end in `bytes` (`recordEnds`: where each ends, ascending, the last at
+    /// `bytes.count`): writev(2) with one iovec per record, at most IOV_MAX per call, so a batch costs a few
+    /// system calls and still never joins two records in one buffer. A short write resumes inside the record it
+    /// stopped in.
+    package static func writeAll<Ends: RandomAccessCollection>(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, recordEnds: Ends,
+                                                               written: inout Int) -> Int32? where Ends.Element == Int {
+        guard let base = bytes.baseAddress, written < bytes.count else { return nil }
+        return withUnsafeTemporaryAllocation(of: iovec.self, capacity: min(maxVectors, recordEnds.count)) { vectors in
+            // The first record not wholly out.
+            var next = recordEnds.startIndex
+            while next != recordEnds.endIndex && recordEnds[next] <= written { next = recordEnds.index(after: next) }
+            while written < bytes.count {
+                var count = 0
+                var from = written
+                var i = next
+                while count < vectors.count && i != recordEnds.endIndex {
+                    let end = recordEnds[i]
+                    vectors[count] = iovec(iov_base: UnsafeMutableRawPointer(mutating: base + from), iov_len: end - from)
+                    count += 1
+                    from = end
+                    i = recordEnds.index(after: i)
+                }
+                let n = writev(fd, vectors.baseAddress, Int32(count))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                written += n
+                while next != recordEnds.endIndex && recordEnds[next] <= written { next = recordEnds.index(after: next) }
             }
-            written += n
+            return nil
         }
-        return nil
     }
 
     package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(FileSystemError) {

@@ -11,8 +11,8 @@ package enum FsyncPolicy: String, Sendable, CaseIterable {
     case never
 }
 
-/// The findings file: JSON lines appended with `O_APPEND`, one `write(2)` per finding so readers (forwarders)
-/// never see two findings interleaved. Reopened on SIGHUP and when the path's inode changes (logrotate).
+/// The findings file: JSON lines appended with `O_APPEND`, a batch in one `writev(2)` with one iovec per finding
+/// (readers such as forwarders never see a finding cut by another writer's). Reopened on SIGHUP and when the path's inode changes (logrotate).
 package final class FileOutput: FindingOutput {
     package struct Settings: Sendable, Equatable {
         package var path: String
@@ -108,33 +108,31 @@ package final class FileOutput: FindingOutput {
         try open()
     }
 
-    /// One write per finding; a short write (disk full mid-line) keeps the rest for the retry, so the line
-    /// ends up whole once space returns.
+    /// The queue in writev calls of one iovec per finding; a short write (disk full mid-line) keeps the rest
+    /// for the retry, so the line ends up whole once space returns.
     func writeQueue() throws(OutputError) {
-        var first = 0
-        defer {
-            if first == ends.count {
-                // Keep the buffer (a flood refills it at once; reallocating means page faults), unless a huge one.
-                queue.removeAll(keepingCapacity: queue.capacity <= 32 << 20)
-                ends.removeAll(keepingCapacity: true)
-                written = 0
-            } else if first > 0 {
-                // Drop what is out so a long outage does not rescan it.
-                let cut = ends[first - 1]
-                queue.removeFirst(cut)
-                ends.removeFirst(first)
-                for i in ends.indices { ends[i] -= cut }
-                written -= cut
-            }
+        guard !ends.isEmpty else { return }
+        let before = written
+        let e = queue.withUnsafeBytes { bytes in
+            ends.withUnsafeBufferPointer { FileSystem.writeAll(fd, bytes, recordEnds: $0, written: &written) }
         }
-        while first < ends.count {
-            let end = ends[first]
-            let before = written
-            let e = queue.withUnsafeBytes { FileSystem.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<end]), written: &written) }
-            if written > before { unsynced = true }
-            if let e { throw OutputError(output: name, kind: "write", errno: e) }
-            first += 1
+        if written > before { unsynced = true }
+        // Findings wholly out.
+        let first = ends.firstIndex { $0 > written } ?? ends.count
+        if first == ends.count {
+            // Keep the buffer (a flood refills it at once; reallocating means page faults), unless a huge one.
+            queue.removeAll(keepingCapacity: queue.capacity <= 32 << 20)
+            ends.removeAll(keepingCapacity: true)
+            written = 0
+        } else if first > 0 {
+            // Drop what is out so a long outage does not rescan it.
+            let cut = ends[first - 1]
+            queue.removeFirst(cut)
+            ends.removeFirst(first)
+            for i in ends.indices { ends[i] -= cut }
+            written -= cut
         }
+        if let e { throw OutputError(output: name, kind: "write", errno: e) }
     }
 
     func sync(_ now: Date) throws(OutputError) -> Durability {

@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps build run scan test test-fast fuzz fuzz-short bench bench-gz bench-daemon bench-delivery bench-report docs install
+.PHONY: deps build run scan test test-fast fuzz fuzz-short bench bench-gz bench-journal bench-daemon bench-delivery bench-report docs install
 
 deps:
 	scripts/setup.sh
@@ -52,6 +52,10 @@ bench: deps
 # `.gz` scanning against zcat | rg and ugrep -z in the same run; BEFORE=path/to/connwatch times a baseline too.
 bench-gz: deps
 	Benchmarks/gz-bench.py $(if $(BEFORE),--before $(BEFORE))
+
+# `scan --journal` against `journalctl -o cat` on 1M entries written by systemd-journal-remote (wall and CPU).
+bench-journal: deps
+	Benchmarks/daemon-bench.py --journal-only
 
 bench-daemon: deps
 	Benchmarks/daemon-bench.py

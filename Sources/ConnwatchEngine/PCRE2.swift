@@ -71,7 +71,7 @@ package final class PCRE2Pattern: @unchecked Sendable {
     /// for this and every later match until the budget is stopped. A search done in its first slice (the
     /// usual case) reads no clock at all.
     package func match(_ subject: UnsafeRawBufferPointer, from start: Int = 0, _ data: PCRE2MatchData) -> PCRE2Match? {
-        guard let deadline = data.deadline else { return call(subject, start, data) }
+        guard data.deadline != nil else { return call(subject, start, data) }
         if data.overBudget { return nil }
         var from = start
         var slice = PCRE2MatchData.firstSlice
@@ -82,7 +82,7 @@ package final class PCRE2Pattern: @unchecked Sendable {
             if found != nil || last >= subject.count || data.stoppedEarly { return found }
             let began = data.lastReading
             let now = data.read()
-            if now >= deadline { data.overBudget = true; return nil }
+            if data.expired(now: now) { return nil }
             from = last + 1
             // Cheap slices (no start candidates) grow, so a long line costs few calls.
             if now - began < 200_000 { slice = min(slice * 4, 1 << 20) }
@@ -140,15 +140,22 @@ package final class PCRE2MatchData {
     let data: OpaquePointer
     let context: OpaquePointer
     let emptySubject = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
-    /// Thread CPU time (ns) at which the current budget ends; nil: no budget (one unsliced call per match).
+    /// Monotonic time (ns) after which the current budget may be used up; nil: no budget (one unsliced call per
+    /// match).
     var deadline: UInt64?
+    /// The budget's length, and the thread CPU time at which it ends once the monotonic deadline has passed.
+    var budget: UInt64 = 0
+    var cpuDeadline: UInt64?
     /// The budget ran out: matches answer nil until `stopBudget`.
     package internal(set) var overBudget = false
-    /// The budget's clock: this thread's CPU time, so that a busy machine (a preempted thread) never makes a
-    /// line look expensive and lose its findings.
-    func now() -> UInt64 {
+    /// This thread's CPU time: what the budget is about, so that a busy machine (a preempted thread) never makes
+    /// a line look expensive and lose its findings. It costs a system call, so it is read only once the cheap
+    /// monotonic clock says the budget could be used up.
+    func now() -> UInt64 { Self.reading(CLOCK_THREAD_CPUTIME_ID) }
+
+    static func reading(_ clock: clockid_t) -> UInt64 {
         var t = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        clock_gettime(clock, &t)
         return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
     }
 
@@ -157,29 +164,44 @@ package final class PCRE2MatchData {
     /// The last call ended on an error (match limit, depth limit) rather than a match or no match.
     var stoppedEarly = false
 
-    /// The clock's last reading under the current budget.
+    /// The monotonic clock's last reading under the current budget (vDSO: no system call).
     var lastReading: UInt64 = 0
 
     func read() -> UInt64 {
-        lastReading = now()
+        lastReading = Self.reading(CLOCK_MONOTONIC)
         return lastReading
     }
 
-    /// Gives the following matches, together, `nanoseconds` of work.
+    /// Gives the following matches, together, `nanoseconds` of work: at least that much of this thread's CPU
+    /// time, and at most twice (the CPU count starts when the monotonic time has run out, which is no earlier
+    /// than the CPU time would have).
     package func startBudget(nanoseconds: UInt64) {
+        budget = nanoseconds
         deadline = read() &+ nanoseconds
+        cpuDeadline = nil
         overBudget = false
+    }
+
+    /// True (and from then on `overBudget`) once the budget is used up; reads the monotonic clock only, and the
+    /// CPU clock once the monotonic one has passed the deadline.
+    func expired(now monotonic: UInt64) -> Bool {
+        guard let deadline, monotonic >= deadline else { return false }
+        let cpu = now()
+        if cpuDeadline == nil { cpuDeadline = cpu &+ budget }
+        if cpu >= cpuDeadline! { overBudget = true }
+        return overBudget
     }
 
     /// Reads the clock: true (and from then on `overBudget`) once the budget is used up. For callers that
     /// run many short matches, each finished in one slice without a clock reading.
     package func budgetUsedUp() -> Bool {
-        if !overBudget, let deadline, read() >= deadline { overBudget = true }
+        if !overBudget { _ = expired(now: read()) }
         return overBudget
     }
 
     package func stopBudget() {
         deadline = nil
+        cpuDeadline = nil
         overBudget = false
         pcre2_set_offset_limit_8(context, Self.unlimited)
     }

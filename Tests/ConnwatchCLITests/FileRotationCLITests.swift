@@ -319,15 +319,16 @@ import Testing
         expectExactlyOnce(s, written: 6000)
     }
 
-    /// SIGKILL loop while the application rotates: nothing lost; repeats at most what was written in the last
-    /// fsync interval (1 s) before each kill, rotated files never read again. With a glob naming only app.log,
-    /// the files created and rotated away while the daemon was dead are found at the next start.
+    /// SIGKILL loop while the application rotates: nothing lost; repeats at most what was written since the last
+    /// sync before each kill (due every fsync interval, 1 s; a quarter more for the loop's lateness on a busy
+    /// machine), rotated files never read again. With a glob naming only app.log, the files created and rotated
+    /// away while the daemon was dead are found at the next start.
     @Test(.tags(.slow), .notInFastSet, arguments: [("numbered", "logs/app.log*"), ("dateext", "logs/app.log*"), ("dateext", "logs/app.log")])
     func sigkillLoopDuringRotation(mode: String, glob: String) throws {
         let rate = 300, kills = 10
         let s = try runScenario(harness([glob], options: "    rotate_wait: 1\n"), writer: mode,
                         ["--lines", "3000", "--rate", "\(rate)", "--every", "100"], restarts: .init(signal: SIGKILL, count: kills, every: 0.8))
-        let bound = kills * rate
+        let bound = kills * rate * 5 / 4
         report("SIGKILL loop (\(kills) kills), \(mode) rotation, glob \(glob)", s, "bound \(bound)")
         #expect(s.written == 3000 && s.lost == 0, "\(s)")
         #expect(s.repeated <= bound, "\(s)")

@@ -111,6 +111,7 @@ package final class Scanner {
             eventOrigin.offset = bufferOffset + UInt64(start)
             // The buffer's last event ends at its last byte (a newline, or the end of a last line without one).
             let eventCut = cut ?? (end + 1 >= count ? lastEventCut : nil)
+                ?? (start == 0 && events.firstEventContinuesFlushed ? .timeout : nil)
             let truncatedTail = lastLineTruncated && end == count
             if memchr(base + start, 0x0A, end - start) == nil {
                 // One line: exactly the line path.

@@ -56,6 +56,9 @@ struct ScanCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A line matching this regex continues the event before it.", valueName: "regex"))
     var multilineContinuation: String?
 
+    @Option(help: ArgumentHelp("Standard input or a FIFO: an open event is handed over after this many seconds without a new line (default 3).", valueName: "seconds"))
+    var multilineTimeout: Double?
+
     @OptionGroup var ruleOptions: RuleOptions
 
     /// The grouping the multiline options ask for (nil: one line, one event).
@@ -69,6 +72,11 @@ struct ScanCommand: ParsableCommand {
             if m == nil { m = Multiline(formats: []) }
             m?.start = multilineStart
             m?.continuation = multilineContinuation
+        }
+        if let multilineTimeout {
+            guard multilineTimeout > 0, multilineTimeout.isFinite else { throw ValidationError("--multiline-timeout must be > 0 seconds") }
+            guard m != nil else { throw ValidationError("--multiline-timeout needs --multiline or --multiline-start/--multiline-continuation") }
+            m?.timeout = multilineTimeout
         }
         guard let m else { return nil }
         do { return try EventBoundaries(m) } catch { throw ValidationError("--multiline-start/--multiline-continuation: invalid regex \(error)") }

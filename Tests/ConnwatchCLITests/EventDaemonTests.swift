@@ -37,6 +37,63 @@ extension DaemonHarness {
     }
 }
 
+extension ScanMultilineCLITests {
+    /// `journalctl -f | connwatch scan --multiline java -`: the writer pauses in the middle of nothing, the event
+    /// is out after the timeout, not at the end of input; its rest, arriving later, is marked.
+    @Test func aPipeThatPausesHandsOverTheOpenEventAtTheTimeout() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary())
+        p.arguments = ["scan", "--format", "json", "--no-throttle", "--multiline", "java", "--multiline-timeout", "0.3", "-"]
+        var env = ProcessInfo.processInfo.environment
+        env["CONNWATCH_RULES_DIR"] = root + "/Rules"
+        p.environment = env
+        let input = Pipe(), out = Pipe()
+        p.standardInput = input
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        func write(_ s: String) { input.fileHandleForWriting.write(Data(s.utf8)) }
+        var text = ""
+        let fd = out.fileHandleForReading.fileDescriptor
+        /// Reads what the scan printed until `done` or 20 s.
+        func read(until done: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(20)
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while !done() && Date() < deadline {
+                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&pfd, 1, 100) > 0 else { continue }
+                let n = Foundation.read(fd, &buffer, buffer.count)
+                if n <= 0 { break }
+                text += String(decoding: buffer[0..<n], as: UTF8.self)
+            }
+            return done()
+        }
+        write("""
+        2026-11-20 10:00:00,001 ERROR token request failed: com.microsoft.aad.msal4j.MsalServiceException: AADSTS700016: Application with identifier 'x' was not found in the directory 'contoso'.
+        \tat com.microsoft.aad.msal4j.AcquireTokenByClientCredentialSupplier.execute(AcquireTokenByClientCredentialSupplier.java:49)
+
+        """)
+        // The pipe stays open: only the timeout can hand the event over.
+        #expect(read { text.hasSuffix("\n") })
+        let first = try jsonLines(text)
+        #expect(first.count == 1)
+        #expect(first.first?["code"] as? String == "700016")
+        #expect((first.first?["event"] as? [String: Any])?["lines"] as? [String] == [
+            "2026-11-20 10:00:00,001 ERROR token request failed: com.microsoft.aad.msal4j.MsalServiceException: AADSTS700016: Application with identifier 'x' was not found in the directory 'contoso'.",
+            "\tat com.microsoft.aad.msal4j.AcquireTokenByClientCredentialSupplier.execute(AcquireTokenByClientCredentialSupplier.java:49)"])
+        #expect((first.first?["event"] as? [String: Any])?["cut"] == nil)
+        write("Caused by: com.microsoft.aad.msal4j.MsalServiceException: AADSTS7000215: Invalid client secret provided.\n\tat x.Y.z(Y.java:1)\n2026-11-20 10:00:05,000 INFO next\n")
+        try input.fileHandleForWriting.close()
+        #expect(read { (try? jsonLines(text).count) == 2 && text.hasSuffix("\n") })
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let all = try jsonLines(text)
+        #expect(all.last?["code"] as? String == "7000215")
+        #expect((all.last?["event"] as? [String: Any])?["cut"] as? String == "timeout", "the rest of an event split by the pause")
+    }
+}
+
 /// The daemon's file input: the one enrichment stage, and multi-line events across a restart.
 @Suite(.serialized) struct EventDaemonTests {
     @Test(.tags(.slow), .notInFastSet) func fileFindingsCarryHostAndTheLinesOwnTimeAndHost() throws {
@@ -113,18 +170,24 @@ extension DaemonHarness {
         // Nothing follows the event: only its timeout (a deadline of the poll loop) hands it over.
         #expect(h.waitFor(timeout: 10) { h.numbers() == [4] })
         #expect(h.stop().0 == 0)
-        #expect((h.findings().first?["event"] as? [String: Any])?["cut"] as? String == "timeout")
+        #expect((h.findings().first?["event"] as? [String: Any])?["cut"] == nil, "complete as far as anyone can tell")
     }
 
-    @Test(.tags(.slow), .notInFastSet) func anEventThatStopsGrowingIsFlushedAtItsTimeoutAndMarked() throws {
+    @Test(.tags(.slow), .notInFastSet) func anEventThatStopsGrowingIsFlushedAtItsTimeoutAndItsRestIsMarked() throws {
         let h = try DaemonHarness(extraConfig: "    multiline: {mode: java, timeout: 300ms}\n")
         try h.addTestRule()
         try h.start()
         h.append("worker failed TESTHIT 7\n\tat x.Y.z(Y.java:1)\n")
         #expect(h.waitFor { h.numbers() == [7] })
-        #expect(h.stop().0 == 0)
         let event = try #require(h.findings().first?["event"] as? [String: Any])
         #expect(event["lines"] as? [String] == ["worker failed TESTHIT 7", "\tat x.Y.z(Y.java:1)"])
-        #expect(event["cut"] as? String == "timeout")
+        #expect(event["cut"] == nil, "handed over at the timeout, but nothing said it was incomplete")
+        // The writer goes on with the same stack trace after the pause: that part is marked.
+        h.append("Caused by: java.lang.IllegalStateException: TESTHIT 8\n\tat x.Y.w(Y.java:2)\nnext job\n")
+        #expect(h.waitFor { h.numbers() == [7, 8] })
+        #expect(h.stop().0 == 0)
+        let rest = try #require(h.findings().last?["event"] as? [String: Any])
+        #expect(rest["lines"] as? [String] == ["Caused by: java.lang.IllegalStateException: TESTHIT 8", "\tat x.Y.w(Y.java:2)"])
+        #expect(rest["cut"] as? String == "timeout")
     }
 }

@@ -59,6 +59,36 @@ struct JournalEventTests {
         #expect(stamped.eventTime == Date(timeIntervalSince1970: 1_763_700_000.001))
     }
 
+    @Test func theSamePIDInAnotherUnitOrProgramIsAnotherProcess() throws {
+        // Containers (each its own PID 1) and a journal collected from several programs reuse PIDs: the
+        // connector's exception line written by another unit with the same PID is not the connector's.
+        let dir = try JournalFixture.directory()
+        try JournalFixture.write([
+            Entry(message: "Office 365 connector: activity poll failed", unit: "connector.service", pid: "1"),
+            Entry(message: "java.lang.NullPointerException", unit: "billing.service", identifier: "billing", pid: "1"),
+            Entry(message: "\tat com.example.billing.Run.main(Run.java:3)", unit: "billing.service", identifier: "billing", pid: "1"),
+            Entry(message: "Office 365 connector: activity poll failed", unit: "connector.service", identifier: "connector", pid: "1"),
+            Entry(message: "Caused by: java.lang.NullPointerException", unit: "connector.service", identifier: "other", pid: "1"),
+            Entry(message: "next poll in 60 s", unit: "connector.service", pid: "1"),
+        ], to: dir + "/a.journal")
+        let grouped = try input(dir)
+        var findings = drain(grouped)
+        grouped.flushHeld(cut: nil) { findings.append($0) }
+        #expect(findings.isEmpty, "no entry of another unit or identifier joined the connector's event: \(findings.map(\.event?.lines))")
+        // The same unit, identifier and PID: one event, found.
+        let same = try JournalFixture.directory()
+        try JournalFixture.write([
+            Entry(message: "Office 365 connector: activity poll failed", pid: "1"),
+            Entry(message: "java.lang.NullPointerException", pid: "1"),
+            Entry(message: "next poll in 60 s", pid: "1"),
+        ], to: same + "/a.journal")
+        let one = try input(same)
+        findings = drain(one)
+        one.flushHeld(cut: nil) { findings.append($0) }
+        #expect(findings.count == 1)
+        #expect(findings.first?.event?.lines.count == 2)
+    }
+
     @Test func anEventOpenAtARestartIsReadWholeAgain() throws {
         let dir = try JournalFixture.directory()
         try JournalFixture.write([

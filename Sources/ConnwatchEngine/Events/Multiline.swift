@@ -78,6 +78,11 @@ package final class EventBoundaries {
     /// next line of one multi-line message), false forces a start (another unit or process); nil asks the
     /// patterns. The argument is the line's offset in the buffer being scanned.
     package var recordBoundary: ((Int) -> Bool?)?
+    /// Set by an input for one `Scanner.scan` call: the buffer's first line continues an event that was handed
+    /// over at the grouping timeout (the writer paused in the middle of it), so the event it begins is marked
+    /// `cut: timeout`. The event handed over at the timeout is not marked: when it was handed over, nothing said it
+    /// was incomplete (most events end that way).
+    package var firstEventContinuesFlushed = false
 
     package init(_ settings: Multiline) throws(PatternError) {
         self.settings = settings
@@ -148,6 +153,25 @@ package final class EventBoundaries {
             lines += 1
         }
         return (start, end, cut)
+    }
+
+    /// Whether the first line of `buffer` continues `tail`, the last line of an event handed over at the timeout
+    /// (nil tail: nothing was). Records: a new record is never a continuation here (the journal compares keys).
+    package func continuesFlushed(_ tail: [UInt8]?, _ buffer: UnsafeRawBufferPointer) -> Bool {
+        guard let tail, let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), !buffer.isEmpty else { return false }
+        let end = Scanner.lineEnd(base, from: 0, count: buffer.count)
+        return tail.withUnsafeBytes { previous in
+            continues(UnsafeRawBufferPointer(start: base, count: end), previous: previous)
+        }
+    }
+
+    /// The last line of `buffer` (its newline, if any, left out), as kept after a timeout hand-over: at most
+    /// 4 KiB of it (enough for the continuation patterns, which look at a line's start).
+    package static func lastLine(_ buffer: UnsafeRawBufferPointer) -> [UInt8] {
+        guard let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), !buffer.isEmpty else { return [] }
+        let end = base[buffer.count - 1] == 0x0A ? buffer.count - 1 : buffer.count
+        let start = Scanner.lineStart(base, before: end)
+        return Array(UnsafeRawBufferPointer(start: base + start, count: min(end - start, 4096)))
     }
 
     func exceeds(lines: Int, bytes: Int) -> EventCut? {

@@ -57,9 +57,10 @@ package struct Related: Sendable, Equatable {
     }
 }
 
-/// Why a multi-line event was handed over before it ended.
+/// Why a multi-line event is not whole.
 package enum EventCut: String, Sendable, Equatable {
-    /// No line came within the grouping timeout (a following continuation line would start a new event).
+    /// The event continues one handed over at the grouping timeout: its first lines came after a pause longer
+    /// than `timeout` in the middle of an event (the part before the pause was reported on its own).
     case timeout
     case maxLines = "max_lines"
     case maxBytes = "max_bytes"

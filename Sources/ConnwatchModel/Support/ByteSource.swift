@@ -292,6 +292,11 @@ package struct OpenedInput {
     package var source: any ByteSource
     package var origin: Origin
     package var compressed: Bool
+    /// A plain stream that may pause (standard input, a FIFO, a character device): its descriptor, for
+    /// waiting on it with a timeout. nil for regular files and gzip streams.
+    package var liveDescriptor: Int32?
+    /// Bytes of `source` already read from `liveDescriptor` (a peeked magic): there without waiting.
+    package var pendingBytes = 0
 
     /// Opens a path ("-" is standard input). Gzip is recognised by its magic bytes, not by its name.
     package static func open(_ path: String) throws(InputError) -> OpenedInput {
@@ -312,7 +317,8 @@ package struct OpenedInput {
             if magic == [0x1F, 0x8B] {
                 return OpenedInput(source: try GzipSource(fd: fd, path: "<stdin>", prefix: magic), origin: origin, compressed: true)
             }
-            return OpenedInput(source: PrefixedSource(prefix: magic, OwnedDescriptorSource(fd: fd, path: "<stdin>")), origin: origin, compressed: false)
+            return OpenedInput(source: PrefixedSource(prefix: magic, OwnedDescriptorSource(fd: fd, path: "<stdin>")), origin: origin,
+                               compressed: false, liveDescriptor: fd, pendingBytes: magic.count)
         }
         let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw InputError(path: path, message: String(cString: strerror(errno))) }
@@ -331,7 +337,47 @@ package struct OpenedInput {
         if peeked == 2 && magic == (0x1F, 0x8B) {
             return OpenedInput(source: try GzipSource(fd: fd, path: path), origin: origin, compressed: true)
         }
-        return OpenedInput(source: OwnedDescriptorSource(fd: fd, path: path), origin: origin, compressed: false)
+        let type = st.st_mode & S_IFMT
+        let live = type == S_IFIFO || type == S_IFCHR || type == S_IFSOCK
+        return OpenedInput(source: OwnedDescriptorSource(fd: fd, path: path), origin: origin, compressed: false,
+                           liveDescriptor: live ? fd : nil)
+    }
+}
+
+/// A live stream read with a timeout: a read that finds nothing within `timeout` seconds returns 0 and sets
+/// `paused` (not the end: `ended` says that), so that the reader can hand over an event the writer left open.
+package struct PausingSource: ByteSource {
+    var inner: any ByteSource
+    let fd: Int32
+    let timeout: Double
+    /// Bytes the inner source holds without reading the descriptor (no wait for them).
+    var pending: Int
+    package private(set) var paused = false
+    package private(set) var ended = false
+
+    package init(_ inner: any ByteSource, fd: Int32, timeout: Double, pending: Int = 0) {
+        self.inner = inner
+        self.fd = fd
+        self.timeout = timeout
+        self.pending = pending
+    }
+
+    package mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        paused = false
+        if pending == 0 {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ms = Int32(min((timeout * 1000).rounded(.up), Double(Int32.max)))
+            while true {
+                let r = poll(&p, 1, ms)
+                if r == 0 { paused = true; return 0 }
+                if r < 0 && errno == EINTR { continue }
+                break // readable, hung up or failed: the read says which
+            }
+        }
+        let n = try inner.read(into: buffer)
+        pending = max(0, pending - n)
+        if n == 0 { ended = true }
+        return n
     }
 }
 

@@ -19,6 +19,9 @@ package struct ChunkReader {
     var offset: UInt64 = 0
     /// Inside the remainder of an over-long line, already scanned.
     var skipping = false
+    /// The last line of an event handed over at the grouping timeout, until the next buffer is handed over:
+    /// if that buffer's first line continues it, its first event is marked (`EventBoundaries.firstEventContinuesFlushed`).
+    var timeoutTail: [UInt8]?
 
     package static let defaultChunkBytes = 1 << 20
 
@@ -81,7 +84,7 @@ package struct ChunkReader {
                     upTo = open
                 }
                 if upTo > 0 {
-                    body(UnsafeRawBufferPointer(rebasing: buffer[0..<upTo]), offset, false)
+                    handOver(UnsafeRawBufferPointer(rebasing: buffer[0..<upTo]), false, body)
                     offset += UInt64(upTo)
                     move(from: upTo)
                 }
@@ -90,7 +93,7 @@ package struct ChunkReader {
             let partialStart = events == nil ? 0 : Self.lastNewline(buffer, from: 0, to: fill).map { $0 + 1 } ?? 0
             if fill - partialStart > maxLineBytes {
                 // An over-long line with no end in sight: scan its head now, skip its tail.
-                body(UnsafeRawBufferPointer(rebasing: buffer[0..<(partialStart + maxLineBytes)]), offset, true)
+                handOver(UnsafeRawBufferPointer(rebasing: buffer[0..<(partialStart + maxLineBytes)]), true, body)
                 offset += UInt64(fill)
                 fill = 0
                 skipping = true
@@ -99,17 +102,32 @@ package struct ChunkReader {
     }
 
     /// Hands over a held partial line as a line of its own, and a held event (end of input, or a follower's
-    /// timeout).
-    package mutating func flushPartialLine(_ body: (UnsafeRawBufferPointer, UInt64, Bool) -> Void) {
-        if fill > 0 && !skipping { body(UnsafeRawBufferPointer(rebasing: buffer[0..<fill]), offset, false) }
+    /// timeout: `afterTimeout`, so that a continuation arriving later marks the event it begins).
+    package mutating func flushPartialLine(afterTimeout: Bool = false, _ body: (UnsafeRawBufferPointer, UInt64, Bool) -> Void) {
+        if fill > 0 && !skipping {
+            let held = UnsafeRawBufferPointer(rebasing: buffer[0..<fill])
+            handOver(held, false, body)
+            if afterTimeout && events != nil { timeoutTail = EventBoundaries.lastLine(held) }
+        }
         offset += UInt64(fill)
         fill = 0
+    }
+
+    /// Calls `body` with a buffer of lines at `offset`, telling the scanner (for this call) whether its first
+    /// line continues an event handed over at the timeout.
+    mutating func handOver(_ lines: UnsafeRawBufferPointer, _ truncated: Bool, _ body: (UnsafeRawBufferPointer, UInt64, Bool) -> Void) {
+        guard let tail = timeoutTail, let events else { body(lines, offset, truncated); return }
+        timeoutTail = nil
+        events.firstEventContinuesFlushed = events.continuesFlushed(tail, lines)
+        defer { events.firstEventContinuesFlushed = false }
+        body(lines, offset, truncated)
     }
 
     /// Forgets everything held and restarts at `offset` (a truncated file starts again at 0).
     package mutating func reset(to newOffset: UInt64) {
         fill = 0
         skipping = false
+        timeoutTail = nil
         offset = newOffset
     }
 

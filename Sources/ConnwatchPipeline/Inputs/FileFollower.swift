@@ -397,17 +397,17 @@ package final class FileFollower {
     /// Scans partial last lines that stopped growing `partialLineTimeout` ago as lines of their own.
     package func flushStalePartialLines(now: Date = Date(), emit: (Finding) -> Void) {
         for f in files.values where f.heldBytes > 0 && now.timeIntervalSince(f.lastGrowth) >= partialLineTimeout {
-            // A held event handed over because no line came: a later continuation line starts a new one.
-            flushPartialLine(f, cut: scanner.events == nil ? nil : .timeout, emit: emit)
+            // A held event handed over because no line came: not marked (nothing says it was incomplete); a
+            // continuation line arriving later begins an event marked `cut: timeout`.
+            flushPartialLine(f, afterTimeout: true, emit: emit)
         }
     }
 
-    func flushPartialLine(_ f: FollowedFile, cut: EventCut? = nil, emit: (Finding) -> Void) {
+    func flushPartialLine(_ f: FollowedFile, afterTimeout: Bool = false, emit: (Finding) -> Void) {
         guard var reader = f.handle?.reader else { return }
         let origin = Origin(input: "file", path: f.path, inode: f.key.inode)
-        reader.flushPartialLine { buf, off, trunc in
-            scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc,
-                         lastEventCut: cut, emit: emit)
+        reader.flushPartialLine(afterTimeout: afterTimeout) { buf, off, trunc in
+            scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc, emit: emit)
         }
         f.handle!.reader = reader
         f.refreshTail()

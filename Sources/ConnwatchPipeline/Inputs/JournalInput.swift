@@ -31,6 +31,8 @@ package final class JournalInput {
     var heldEntries = 0
     var heldBytes = 0
     package private(set) var heldSince: Date?
+    /// The process and last line of an event handed over at the timeout, until the next entries are scanned.
+    var timeoutTail: (key: Int, line: [UInt8])?
 
     func grow(to size: Int) {
         let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, storage.count * 2), alignment: 64)
@@ -102,7 +104,12 @@ package final class JournalInput {
 
     /// Flushes a held event whose timeout passed.
     package func flushStale(now: Date = Date(), emit: (Finding) -> Void) {
-        if let due = nextDeadline(now: now), due <= 0 { flushHeld(cut: .timeout, emit: emit) }
+        guard let due = nextDeadline(now: now), due <= 0, heldEntries > 0 else { return }
+        // Not marked (nothing says the event was incomplete); the process's next entry, if it continues it,
+        // begins an event marked `cut: timeout`.
+        let tail = (key: keys[heldEntries - 1], line: EventBoundaries.lastLine(UnsafeRawBufferPointer(rebasing: storage[0..<heldBytes])))
+        flushHeld(cut: nil, emit: emit)
+        timeoutTail = tail
     }
 
     /// Grouping events: true inside one multi-line message, false where another process's entry begins.
@@ -113,9 +120,17 @@ package final class JournalInput {
         return lo == 0 || keys[lo] == keys[lo - 1] ? nil : false
     }
 
-    static func key(_ bytes: UnsafeRawBufferPointer?) -> Int {
+    /// The fields that say which program wrote the current entry: a PID alone is not enough in a journal that
+    /// several machines or containers write into (PID 1 of two containers, two hosts' sshd).
+    static let processFields = ["_HOSTNAME", "_SYSTEMD_UNIT", "SYSLOG_IDENTIFIER", "_PID"]
+
+    /// Consecutive entries with the same key may be one event: same host, unit, identifier and PID.
+    func processKey() -> Int {
         var h = Hasher()
-        if let bytes { h.combine(bytes: bytes) }
+        for field in Self.processFields {
+            // An absent field hashes differently from an empty one.
+            if let bytes = reader.data(field) { h.combine(1); h.combine(bytes: bytes) } else { h.combine(0) }
+        }
         return h.finalize()
     }
 
@@ -130,7 +145,7 @@ package final class JournalInput {
         while fill < maxBytes, added < maxEntries, reader.next() {
             starts.append(fill)
             added += 1
-            if grouping { keys.append(Self.key(reader.data("_PID"))) }
+            if grouping { keys.append(processKey()) }
             if let message = reader.message() {
                 // Bound memory per entry: the line limit applies to journal messages too.
                 let n = min(message.count, maxLine + 1)
@@ -172,7 +187,12 @@ package final class JournalInput {
     func scanAndEmit(upTo end: Int, count: Int, lastEventCut: EventCut?, emit: (Finding) -> Void) {
         guard end > 0 else { return }
         scanner.events?.recordBoundary = { [unowned self] in self.recordBoundary(at: $0) }
-        defer { scanner.events?.recordBoundary = nil }
+        if let tail = timeoutTail, let events = scanner.events {
+            timeoutTail = nil
+            events.firstEventContinuesFlushed = keys.first == tail.key
+                && events.continuesFlushed(tail.line, UnsafeRawBufferPointer(rebasing: storage[0..<end]))
+        }
+        defer { scanner.events?.recordBoundary = nil; scanner.events?.firstEventContinuesFlushed = false }
         var findings: [Finding] = []
         scanner.scan(UnsafeRawBufferPointer(rebasing: storage[0..<end]), bufferOffset: 0, origin: Origin(input: "journal"),
                      context: context, lastEventCut: lastEventCut) { findings.append($0) }

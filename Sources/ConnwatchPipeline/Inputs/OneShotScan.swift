@@ -25,12 +25,24 @@ package final class OneShotScan {
         let context = self.context
         var count = 0
         let scanner = self.scanner
-        try reader.run(&input.source) { buffer, offset, truncated in
+        func body(_ buffer: UnsafeRawBufferPointer, _ offset: UInt64, _ truncated: Bool) {
             scanner.scan(buffer, bufferOffset: offset, origin: origin, context: context, lastLineTruncated: truncated) { f in
                 count += 1
                 emit(f)
             }
             afterBuffer()
+        }
+        if let events = scanner.events, let fd = input.liveDescriptor {
+            // A pipe that pauses (`journalctl -f | connwatch scan -`): an event open when the writer stops for
+            // the grouping timeout is handed over then, as the daemon's inputs do, not at the end of input.
+            var source = PausingSource(input.source, fd: fd, timeout: events.settings.timeout, pending: input.pendingBytes)
+            while true {
+                try reader.run(&source, holdPartialLine: true, body)
+                if source.ended { reader.flushPartialLine(body); break }
+                reader.flushPartialLine(afterTimeout: true, body)
+            }
+        } else {
+            try reader.run(&input.source, body)
         }
         findings += count
         bytesRead += reader.offset

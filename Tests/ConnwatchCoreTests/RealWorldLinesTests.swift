@@ -167,6 +167,53 @@ import Testing
         Case(line: "Error code: Authorization_RequestDeniedError message: Insufficient privileges to complete the operation.",
              rule: "graph.insufficient-privileges"),
 
+        // MARK: found in a second search (issues and public code); rules were generalised after these were tested
+        // public code found with find_string (stored file id 66830144474)
+        Case(line: "       Error: 401 Client Error: Unauthorized for url: https://graph.microsoft.com/v1...",
+             rule: "graph.unauthorized"),
+        // public code found with find_string (stored file id 52629396795)
+        Case(line: "401 Client Error: Unauthorized for url: https://graph.microsoft.com/v1.0/me/mailFolders/inbox/messages",
+             rule: "graph.unauthorized"),
+        // public code found with find_string (stored file id 67220211986)
+        Case(line: "401 Client Error: Unauthorized for url: https://graph.microsoft.com/v1.0/me/drive/root/children",
+             rule: "graph.unauthorized"),
+        // https://github.com/AzureAD/microsoft-authentication-library-for-python/issues/695
+        Case(line: #"{"error":"invalid_client","error_description":"AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'. Trace ID: 2113cd76-ec33-42eb-92f4-cb24256b4200 Correlation ID: 5ab9546b-4eb7-45bf-a245-4c3460cbfc8e Timestamp: 2024-04-26 18:48:34Z","error_codes":[7000218],"timestamp":"2024-04-26 18:48:34Z","trace_id":"2113cd76-ec33-42eb-92f4-cb24256b4200","correlation_id":"5ab9546b-4eb7-45bf-a245-4c3460cbfc8e","error_uri":"https://login.microsoftonline.us/error?code=7000218"}"#,
+             rule: "aadsts.code", code: "7000218"),
+        // https://github.com/Azure-Samples/active-directory-dotnet-desktop-msgraph-v2/issues/52
+        Case(line: "Microsoft.Identity.Client.MsalUiRequiredException: AADSTS70000: The provided value for the 'code' parameter is not valid.",
+             rule: "aadsts.code", code: "70000"),
+        // https://github.com/microsoftgraph/msgraph-sdk-php/issues/1204
+        Case(line: #"it always responds for me: \"code\":\"ErrorAccessDenied\",\"message\":\"Access is denied. Check credentials and try again.\"}"#,
+             rule: "graph.mailbox-access-denied"),
+        // https://github.com/kartverket/skyline/issues/78
+        Case(line: "WARN msg=could not send email trace-id=d36a930a-fd95-11ee-afb8-0242ac120002 error=[MS Graph API] Access is denied. Check credentials and try again. (code=ErrorAccessDenied, message='Access is denied. Check credentials and try again.')",
+             rule: "graph.mailbox-access-denied"),
+        // https://github.com/microsoftgraph/msgraph-sample-pythondjangoapp/issues/29
+        Case(line: "{'error': {'code': 'ErrorAccessDenied', 'message': 'Access is denied. Check credentials and try again.', 'innerError': {'request-id': 'd6803fce-e258-4627-bc8d-f0ab25c84a94', 'date': '2020-01-09T06:05:28'}}}",
+             rule: "graph.mailbox-access-denied"),
+        // https://github.com/microsoftgraph/msgraph-sdk-php/issues/1094
+        Case(line: #"PHP Fatal error:  Uncaught GuzzleHttp\Exception\ClientException: Client error: `GET https://graph.microsoft.com/v1.0/me/messages` resulted in a `403 Forbidden` response:"#,
+             rule: "graph.forbidden"),
+        // https://github.com/microsoftgraph/msgraph-sdk-php/issues/1094
+        Case(line: #"{"error":{"code":"ErrorAccessDenied","message":"Access is denied. Check credentials and try again."}}"#,
+             rule: "graph.mailbox-access-denied"),
+        // https://github.com/OfficeDev/outlook-dev-docs/issues/676
+        Case(line: "Client error: `GET https://graph.microsoft.com/v1.0/me/events?%24select=subject%2Cstart%2Cend&%24orderby=Start%2FDateTime&%24top=10` resulted in a `403 Forbidden` response:",
+             rule: "graph.forbidden"),
+        // https://github.com/microsoft/intune-my-macs/issues/10
+        Case(line: "Failed to process policy 'CFG-IDP-001 - Entra Platform SSO': POST | https://graph.microsoft.com/beta/deviceManagement/configurationPolicies HTTP/2.0 403 Forbidden Vary:",
+             rule: "graph.forbidden"),
+        // https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/7725
+        Case(line: "Error: Failure - Status Code 403, 382msLooks like you may not have the permissions for this call. Please modify your permissions.",
+             rule: "graph.forbidden"),
+        // https://github.com/microsoft/Intune-ACSC-Windows-Hardening-Guidelines/issues/14
+        Case(line: #"        "message": "{\r\n  \"_version\": 3,\r\n  \"Message\": \"Application is not authorized to perform this operation. Application must have one of the following scopes: DeviceManagementConfiguration.ReadWrite.All - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000 - Activity ID: d8d4fea4-bac5-3a83-88fd-0e43cd5b0505 - Url: https://fef.msud01.manage.microsoft.com/DeviceManagementIntent/DeviceManagementIntentService/83661860-ffff-7001-0507-062012292948/deviceManagement/templates('0e237410-1367-4844-bd7f-15fb0f08943b')/microsoft.management.services.api.createInstance?api-version=5020-08-21\",\r\n  \"CustomApiErrorPhrase\": \"\",\r\n  \"RetryAfter\": null,\r\n  \"ErrorSourceService\": \"\",\r\n  \"HttpHeaders\": \"{}\"\r\n}","#,
+             rule: "graph.missing-permission"),
+        // https://github.com/microsoftgraph/nodejs-apponlytoken-rest-sample/issues/17
+        Case(line: "> Insufficient privileges to complete the operation.",
+             rule: "graph.insufficient-privileges"),
+
         // MARK: Office 365 Management Activity API AF codes
         // https://github.com/wazuh/wazuh/issues/29674
         Case(line: #"2025-05-15 09:16:33: [ERROR] Error while retrieving Office 365 activity logs: ('Request ', 'GET', ' ', 'https://manage.office.com/api/v1.0/bfd0a2f0-4e05-4596-a84e-dfd5db1fffca/activity/feed/subscriptions/content?contentType=DLP.All&startTime=2025-05-13T23:16:33&endTime=2025-05-14T23:16:33', ' failed with ', 400, ' - ', '{"error":{"code":"AF20023","message":"The subscription was disabled."}}')."#,
@@ -261,6 +308,89 @@ import Testing
         (#" string[] scopes = new string[] { "https://graph.microsoft.com/.default" };"#, nil),
         // https://github.com/Azure/login/issues/482 (the workflow's own echo of its inputs)
         ("    audience: api://AzureADTokenExchange", nil),
+        // MARK: look-alikes found for issue 12's second pass: codes and messages in code, documentation, other services' timeouts, OAuth prose
+        // public code found with find_string (stored file id 24654040470)
+        (#"\#t\#tif(error == "401 Client Error: Unauthorized for url: https://graph.microsoft.com/beta/me/presence"):"#, nil),
+        // public code found with find_string (stored file id 70575659779)
+        (#"            "401 Client Error: Unauthorized for url: https://graph.microsoft.com": SITES_DENIED_ERROR,"#, nil),
+        // https://github.com/iterate-ch/cyberduck/pull/16853
+        ("2025-02-04 12:09:44,863 [background-8] WARN  ch.cyberduck.core.http.HttpResponseExceptionMappingService - Map failure org.apache.http.client.HttpResponseException: status code: 403, reason phrase: Forbidden. Access Denied.", nil),
+        // public code found with find_string (stored file id 39122045310)
+        (#"                            print("Status Code: Forbidden (Unauthorised access)")"#, nil),
+        // public code found with find_string (stored file id 6075482919)
+        (#"                Assert.AreEqual("Status Code: Forbidden - Token does not match merchant_name in the request","#, nil),
+        // https://github.com/12Knocksinna/Office365itpros/issues/29
+        (">Invoke-RestMethod : The remote server returned an error: (403) Forbidden.", nil),
+        // public code found with find_string (stored file id 10772792584)
+        ("        return jsonify({'error': 'External AI service timeout'}), 504", nil),
+        // public code found with find_string (stored file id 54538570654)
+        ("| `/api/sync` SSE exceeds 5-min Cloud Run default Service timeout | Phase 7: set Service `timeout=1800s` |", nil),
+        // public code found with find_string (stored file id 71593626184)
+        ("- Two child calls failed with the provider's own `upstream service timeout` (30 s) and `request", nil),
+        // public code found with find_string (stored file id 48627230254)
+        (#"\#t\#treturn false, "Bedrock service timeout - check network connectivity", nil"#, nil),
+        // public code found with find_string (stored file id 23760023479)
+        (#"                    "Authorization service timeout""#, nil),
+        // public code found with find_string (stored file id 37019784139)
+        ("| `504` | Gateway Timeout | External service timeout |", nil),
+        // public code found with find_string (stored file id 61043299099)
+        ("- Assignment service timeout: default to A and log fallback telemetry.", nil),
+        // public code found with find_string (stored file id 66717939994)
+        ("# FOCUS: Payment service timeout with circuit breaker demonstration", nil),
+        // https://github.com/microsoftarchive/api/issues/29
+        (#"On sending invalid token, getting error 400 "BadRequest". Is it supposed to be so?"#, nil),
+        // https://github.com/iterate-ch/cyberduck/pull/12678
+        ("…l respond with a 400 error reply Perm.INVALID_GRANT which must restart the OAuth flow.", nil),
+        // https://github.com/learning-layers/android-openid-connect/pull/3
+        ("When a refresh token becomes invalid a refresh token request returns HTTP 400 code and an invalid_grant error (see http://tools.ietf.org/html/rfc6749#section-5.2).", nil),
+        // https://github.com/FlowFuse/flowfuse/pull/8547
+        ("The token endpoint returned `invalid_request` when a refresh token is unknown, expired or revoked. RFC 6749 section 5.2 requires `invalid_grant` for a bad grant, and clients such as Claude treat the wrong code as fatal and drop into a sign-in loop.", nil),
+        // https://github.com/DestinyItemManager/DIM/pull/2077
+        (#"This should handle cases where we have "invalid_grant" errors, or where the token has gotten mangled."#, nil),
+        // public code found with find_string (stored file id 71156866247)
+        ("- Error conocido `AADSTS500011`: el resource principal no existe en el tenant — verificar que el SP del agente existe con `GET /servicePrincipals/{id}`", nil),
+        // public code found with find_string (stored file id 58520324762)
+        (#"        assertThat(FederatedCredentialDiagnostic.classify(400, "invalid_request", "AADSTS500011"))"#, nil),
+        // public code found with find_string (stored file id 68291324747)
+        ("API-Ressource im Tenant nicht (`AADSTS500011`); die Konsole zeigt dann", nil),
+        // public code found with find_string (stored file id 54495440297)
+        (#"ini, permintaan token gagal dengan error "resource not found in tenant" (`AADSTS50001` dari endpoint managed identity, `AADSTS500011` dari endpoint token Entra)."#, nil),
+        // public code found with find_string (stored file id 56199903452)
+        ("// 存在しないリソースの .default スコープを要求すると Entra が AADSTS500011 系を返す。", nil),
+        // public code found with find_string (stored file id 60790642847)
+        ("            elseif ($emsg -match 'AADSTS7000215|invalid client secret|AADSTS700027|AADSTS500011|certificate|Key was not found') {", nil),
+        // public code found with find_string (stored file id 70988074311)
+        ("allowlist (`microsoft:invalid_client`, `microsoft:invalid_grant`, `microsoft:invalid_grant:aadsts50173`,", nil),
+        // public code found with find_string (stored file id 67618663851)
+        ("- `AADSTS50173` — grant expired due to revocation or password change.", nil),
+        // public code found with find_string (stored file id 56552073231)
+        ("    // AADSTS700082 / AADSTS50173 = refresh token expired/revoked", nil),
+        // public code found with find_string (stored file id 68680286841)
+        ("$script:CaePattern = 'TokenCreatedWithOutdatedPolicies|InteractionRequired|AADSTS50173|AADSTS53003|AADSTS50076|claims challenge'", nil),
+        // public code found with find_string (stored file id 62700263302)
+        (#"    expect(reg.updateAuthStatus(account.id, "requires_consent", "AADSTS50173")).toBe(true);"#, nil),
+        // public code found with find_string (stored file id 60443838966)
+        (#"        "AADSTS50173: The provided grant has expired","#, nil),
+        // public code found with find_string (stored file id 55110827002)
+        ("  if (/invalid_grant|AADSTS70008|AADSTS50173|sess[aã]o expirada/i.test(msg)) {", nil),
+        // public code found with find_string (stored file id 55255939260)
+        ("        blocker.message.toLowerCase().includes('aadsts65001')),", nil),
+        // public code found with find_string (stored file id 38692688100)
+        (#"### Error: "AADSTS65001: The user or administrator has not consented""#, nil),
+        // public code found with find_string (stored file id 60719132130)
+        ("- token fetch fails with `AADSTS65001`:", nil),
+        // public code found with find_string (stored file id 71457347265)
+        ("   - **Grant admin consent** — bez tego logowanie userów kończy się `AADSTS65001`", nil),
+        // public code found with find_string (stored file id 69046662300)
+        ("| `AADSTS65001` / `consent_required` / `DelegationDoesNotExist` | `[VENDOR]` No delegated grant exists for this user+resource yet | Se", nil),
+        // public code found with find_string (stored file id 4175385)
+        ("        '*AADSTS65001*' { 'We cannot access this tenant as consent has not been given, please try refreshing the CPV permissions in the appli", nil),
+        // public code found with find_string (stored file id 67618663851)
+        ("- `AADSTS70008` — `ExpiredOrRevokedGrant`, same cause.", nil),
+        // https://github.com/AzureAD/MSIdentityTools/issues/20
+        ("Test-MgCommand : Additional scope needed for command 'X', call Connect-MgGraph with one of the following scopes: Application.Read.All,", nil),
+        // https://github.com/microsoftgraph/msgraph-sdk-powershell/issues/2873
+        (#"When you run a command without having required permissions, you get a generic "insufficient privileges" error message."#, nil),
     ]
 
     @Test func realErrorsAreFoundWithTheRightRuleAndCode() {

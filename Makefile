@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps build run scan test test-fast fuzz fuzz-short bench bench-gz bench-journal bench-daemon bench-delivery bench-report docs install
+.PHONY: deps build run scan test test-fast fuzz fuzz-short bench bench-gz bench-journal bench-multiline bench-daemon bench-delivery bench-report docs install
 
 deps:
 	scripts/setup.sh
@@ -56,6 +56,10 @@ bench-gz: deps
 # `scan --journal` against `journalctl -o cat` on 1M entries written by systemd-journal-remote (wall and CPU).
 bench-journal: deps
 	Benchmarks/daemon-bench.py --journal-only
+
+# What multi-line grouping costs: scan --multiline auto against plain scan, same corpus, same run.
+bench-multiline: deps
+	Benchmarks/multiline-overhead.sh
 
 bench-daemon: deps
 	Benchmarks/daemon-bench.py

@@ -27,6 +27,11 @@ package final class RuleSet: @unchecked Sendable {
     /// Vectorscan expression id → (rule index, pattern index).
     let owners: [(rule: Int, pattern: Int)]
     let appDetectors: [String: [PCRE2Pattern]]
+    /// Every app's detect patterns in one Vectorscan database, so that a line or a whole event is scanned once
+    /// and PCRE2 confirms only the detectors it hit (nil when Vectorscan cannot take them: each runs in PCRE2).
+    let detectorDatabase: VectorscanDatabase?
+    /// Detector database id → (app, index into `appDetectors[app]`).
+    let detectorOwners: [(app: String, index: Int)]
     let redactor = Redactor()
     package let maxLineBytes: Int
     /// Wall time of the whole compile step, for `rules lint --timing` and the benchmark.
@@ -138,6 +143,17 @@ package final class RuleSet: @unchecked Sendable {
         self.rules = compiled
         self.owners = owners
         self.appDetectors = detectors
+        var detectorExpressions: [VectorscanDatabase.Expression] = []
+        var detectorOwners: [(app: String, index: Int)] = []
+        for id in detectors.keys.sorted() {
+            // Every detect pattern compiled (errors were thrown above), so indexes line up with `detectors[id]`.
+            for (i, source) in catalog.apps[id]!.detect.enumerated() {
+                detectorExpressions.append(.init(pattern: Self.prefilterForm(of: source), caseless: false))
+                detectorOwners.append((id, i))
+            }
+        }
+        self.detectorDatabase = detectorExpressions.isEmpty ? nil : try? VectorscanDatabase(detectorExpressions)
+        self.detectorOwners = detectorOwners
         compileSeconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
     }
 

@@ -40,9 +40,15 @@ package final class Scanner {
     /// Multi-line grouping: with it, each hit is evaluated with the whole event around its line.
     package var events: EventBoundaries?
 
+    /// App detection for the subject being evaluated: one Vectorscan scan, PCRE2 only for the detectors hit.
+    let detectorScratch: VectorscanScratch?
+    /// The apps detected in the current subject (its start and length), found on first use.
+    var detected: (subject: UnsafeRawPointer?, count: Int, apps: Set<String>)?
+
     package init(_ ruleSet: RuleSet) {
         self.ruleSet = ruleSet
         scratch = VectorscanScratch(ruleSet.database, patternCount: ruleSet.patternCount)
+        detectorScratch = ruleSet.detectorDatabase.map { VectorscanScratch($0, patternCount: ruleSet.detectorOwners.count) }
     }
 
     // MARK: buffers
@@ -209,6 +215,7 @@ package final class Scanner {
             return redactedLine!
         }
         var capped = false
+        detected = nil
         data.startBudget(nanoseconds: lineBudgetNanoseconds)
         defer {
             if data.overBudget { overBudget(origin, trace: &trace) }
@@ -359,7 +366,19 @@ package final class Scanner {
     }
 
     func detects(_ app: String, _ line: UnsafeRawBufferPointer) -> Bool {
-        ruleSet.appDetectors[app]?.contains { $0.matches(line, data) } ?? false
+        guard let detectorScratch else { return ruleSet.appDetectors[app]?.contains { $0.matches(line, data) } ?? false }
+        if let d = detected, d.subject == line.baseAddress, d.count == line.count { return d.apps.contains(app) }
+        // Once per subject, for every app: rules that need context ask for several apps of the same line or event.
+        detectorScratch.scan(line)
+        var apps = Set<String>()
+        for id in Set(detectorScratch.hits.ids) {
+            let owner = ruleSet.detectorOwners[id]
+            if !apps.contains(owner.app), ruleSet.appDetectors[owner.app]?[owner.index].matches(line, data) == true {
+                apps.insert(owner.app)
+            }
+        }
+        detected = (line.baseAddress, line.count, apps)
+        return apps.contains(app)
     }
 
     func makeFinding(_ compiled: CompiledRule, _ index: Int, _ groups: [(name: String, value: String)],

@@ -416,6 +416,35 @@ import Testing
         #expect(missed.isEmpty, "\(missed.count) of \(Self.mustMatch.count):\n\(missed.joined(separator: "\n"))")
     }
 
+    /// Real multi-line errors as clients log them: one finding per event with `--multiline auto`, none line by line
+    /// where the context is on another line than the error.
+    @Test func realMultiLineEventsGiveOneFindingEach() throws {
+        // https://github.com/iterate-ch/cyberduck/pull/16853 (OneDrive through Graph; the line after is another
+        // service's 403 with no Graph response on it)
+        let cyberduck = """
+        2025-02-04 12:09:44,860 [background-8] WARN  ch.cyberduck.core.onedrive.GraphExceptionMappingService - Map failure {
+        \t"error": {
+        \t\t"code": "accessDenied",
+        \t\t"message": "Access Denied",
+        \t\t"localizedMessage": "This item might have been deleted, expired, or you might not have permission to access it. Contact the owner of this item for more information.",
+        \t\t"innerError": {
+        \t\t\t"date": "2025-02-04T11:09:52",
+        \t\t\t"request-id": "***",
+        \t\t\t"client-request-id": "***"
+        \t\t}
+        \t}
+        }
+        2025-02-04 12:09:44,863 [background-8] WARN  ch.cyberduck.core.http.HttpResponseExceptionMappingService - Map failure org.apache.http.client.HttpResponseException: status code: 403, reason phrase: Forbidden. Access Denied.
+
+        """
+        let lines = try scanBytes(Array(cyberduck.utf8), ShippedCatalogTests.ruleSet, multiline: nil)
+        #expect(lines.isEmpty, "line by line, the body has no Graph context: \(lines.map(\.rule))")
+        let events = try scanBytes(Array(cyberduck.utf8), ShippedCatalogTests.ruleSet, multiline: Multiline.parse("auto"))
+        #expect(events.map(\.rule) == ["graph.access-denied"])
+        #expect(events.first?.event?.lines.count == 12)
+        #expect(events.first?.line == "\t\t\"code\": \"accessDenied\",")
+    }
+
     @Test func lookAlikesGiveNoFinding() {
         let scanner = Scanner(ShippedCatalogTests.ruleSet)
         scanner.lineBudgetNanoseconds = 10_000_000_000 // wall time: a loaded machine must not skip rules

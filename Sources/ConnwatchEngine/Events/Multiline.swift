@@ -65,6 +65,12 @@ package struct Multiline: Sendable, Equatable {
 
 /// The compiled form of `Multiline` for one task: decides whether a line continues the event before it, and
 /// finds an event's bounds around a line. Not Sendable (PCRE2 match data): one per input.
+///
+/// Where an input may be cut (a chunk of a file scanned on its own, a buffer handed to `Scanner.scan`): only at
+/// the start of a line that does *not* continue the line before it (`continues(_:previous:)` false), because
+/// `Scanner` looks for an event's lines only inside the buffer it is given. `lastEventStart(_:count:)` is that
+/// point for the bytes before an intended cut; nil there means the event already reached its bounds
+/// (`maxLines`/`maxBytes`), and a cut anywhere is then what grouping itself would do (the rest is marked).
 package final class EventBoundaries {
     package let settings: Multiline
     let continuation: PCRE2Pattern?

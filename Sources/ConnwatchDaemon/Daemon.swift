@@ -160,7 +160,7 @@ package final class Daemon: @unchecked Sendable {
     func step(_ requests: Requests) {
         if state == .running { more = pipeline.pump() } else {
             pipeline.delivery.closeWindows()
-            for f in pipeline.files { f.noticeTruncation() }
+            for case let f as FileFollower in pipeline.inputs { f.noticeTruncation() }
         }
         var reloadWaiting = requests.reload
         if case .reloadPending = state { reloadWaiting = true }
@@ -280,7 +280,7 @@ package final class Daemon: @unchecked Sendable {
     }
 
     func status() -> String {
-        var s = "\(pipeline.journalEntries + pipeline.fileLines) lines, \(pipeline.findings) findings"
+        var s = "\(pipeline.linesRead) lines, \(pipeline.findings) findings"
         if let failure = state.failure { s += "; output failing: \(failure)" }
         return s
     }

@@ -121,35 +121,33 @@ struct ScanCommand: ParsableCommand {
             do { _ = try delivery.flush(urgent: true) } catch { throw CLIError("cannot write findings: \(error)") }
             throw ExitCode(failed ? Status.error : found ? Status.found : Status.none)
         }
+        // The daemon's pipeline, run to the end of the inputs: a journal or the files (stdin by default).
+        var failed = false
+        let input: any Input
         if let journal {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: journal, isDirectory: &isDir) else {
                 throw CLIError("\(journal): No such file or directory")
             }
             let source: JournalSource = isDir.boolValue ? .directory(journal) : .files([journal])
-            let input: JournalInput
+            let stream: JournalInput
             do {
-                input = try JournalInput.open(.init(name: journal, source: source, matches: match, start: .beginning, app: app),
-                                              ruleSet: ruleSet).input
-                input.scanner.events = boundaries
+                stream = try JournalInput.open(.init(name: journal, source: source, matches: match, start: .beginning, app: app),
+                                               ruleSet: ruleSet).input
+                stream.scanner.events = boundaries
             } catch { throw CLIError(error.description) }
-            var found = false
-            while delivery.failure == nil, input.poll(emit: { found = true; delivery.accept($0) }) > 0 {}
-            input.flushHeld(cut: nil) { found = true; delivery.accept($0) }
-            try finish(found: found, failed: false)
-        }
-        let job = OneShotScan(ruleSet, context: app)
-        job.scanner.events = boundaries
-        var failed = false
-        for path in files.isEmpty ? ["-"] : files where delivery.failure == nil {
-            do {
-                try job.scan(path: path, afterBuffer: delivery.writeWhatArrived, emit: delivery.accept)
-            } catch {
+            input = JournalStream(name: journal, journal: stream, descriptor: nil)
+        } else {
+            let job = OneShotScan(ruleSet, context: app)
+            job.scanner.events = boundaries
+            input = OneShotFiles(paths: files.isEmpty ? ["-"] : files, job: job) { error in
                 writeError(error.description)
                 failed = true
             }
         }
-        try finish(found: job.findings > 0, failed: failed)
+        Pipeline(inputs: [input], ruleSet: ruleSet, delivery: delivery).runToEnd()
+        // Every finding passes the throttle at its first sight: something was delivered iff something was found.
+        try finish(found: delivery.delivered > 0, failed: failed)
     }
 }
 

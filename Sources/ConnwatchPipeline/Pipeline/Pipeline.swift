@@ -36,17 +36,18 @@ extension JournalInput {
     }
 }
 
-/// The inputs of one configuration, read into the delivery (throttle → outputs), with checkpoints written
-/// after the outputs. Built completely before the daemon uses it (start, reload); positions carry over a reload
-/// because the old pipeline's checkpoints are saved before the new one loads them.
+/// Inputs read into one delivery (enrich → throttle → outputs), with checkpoints written after the outputs.
+/// `scan` runs it to the end of its inputs (`runToEnd`); the daemon runs the one its configuration describes
+/// inside the poll loop (`pump`, `commit`), built completely before use (start, reload): positions carry over
+/// a reload because the old pipeline's checkpoints are saved before the new one loads them.
 package final class Pipeline {
-    package let config: Config
     package let ruleSet: RuleSet
-    package let store: CheckpointStore
-    package var journals: [(name: String, input: JournalInput, fd: Int32)] = []
-    package var files: [FileFollower] = []
+    /// Journals first, then files (the order they are read in on every turn).
+    package private(set) var inputs: [any Input] = []
     package let delivery: Delivery
     package let metrics: MetricsFile?
+    /// nil for `scan`: nothing to resume, the inputs are still there to scan again.
+    package let store: CheckpointStore?
     package var state: CheckpointState
     /// Findings passed to the outputs (throttle summaries included).
     package var findings: Int { delivery.delivered }
@@ -54,24 +55,44 @@ package final class Pipeline {
     /// Line and byte counts already added to the metrics, per input.
     package var reported: [String: (lines: UInt64, bytes: UInt64)] = [:]
     package var reportedOverBudget: [String: Int] = [:]
-    package var journalEntries: UInt64 { journals.reduce(0) { $0 + $1.input.entriesRead } }
-    package var fileLines: UInt64 { files.reduce(0) { $0 + $1.linesRead } }
+    /// Journal entries and file lines read.
+    package var linesRead: UInt64 {
+        inputs.reduce(0) { total, input in
+            switch input {
+            case let j as JournalStream: total + j.journal.entriesRead
+            case let f as FileFollower: total + f.linesRead
+            default: total
+            }
+        }
+    }
 
+    /// `scan`: the given inputs, no checkpoints.
+    package init(inputs: [any Input], ruleSet: RuleSet, delivery: Delivery) {
+        self.inputs = inputs
+        self.ruleSet = ruleSet
+        self.delivery = delivery
+        metrics = nil
+        store = nil
+        state = CheckpointState()
+    }
+
+    /// The daemon: the inputs and outputs `config` describes, positioned at the saved checkpoints.
     package init(config: Config, ruleSet: RuleSet, throttle: Throttle, metrics: MetricsFile?, logger: Logger) throws(DaemonError) {
-        self.config = config
         self.ruleSet = ruleSet
         self.metrics = metrics
-        store = CheckpointStore(directory: config.stateDirectory)
+        let store = CheckpointStore(directory: config.stateDirectory)
+        self.store = store
         do { state = try store.load() ?? CheckpointState() } catch { throw DaemonError(error.description) }
         do {
             delivery = Delivery(outputs: try config.outputs.makeOutputs(lang: config.lang), throttle: throttle, metrics: metrics)
         } catch { throw DaemonError("output \(error)") }
         if let problem = config.unknownApps(in: ruleSet).first { throw DaemonError(problem) }
+        var files: [any Input] = []
         for input in config.inputs {
             switch input {
             case .journal(let j):
                 let (reader, fd) = try JournalInput.open(j, ruleSet: ruleSet, cursor: state.journals[j.name], logger: logger)
-                journals.append((j.name, reader, fd))
+                inputs.append(JournalStream(name: j.name, journal: reader, descriptor: fd))
             case .file(let f):
                 do {
                     let saved = state.files[f.name] ?? []
@@ -94,6 +115,7 @@ package final class Pipeline {
                 }
             }
         }
+        inputs += files
     }
 
     /// Reads the inputs until nothing is new or the delivery asks to stop (a full batch); findings go through
@@ -101,24 +123,20 @@ package final class Pipeline {
     /// without waiting: the bytes left are already there and no event will announce them).
     @discardableResult
     package func pump() -> Bool {
-        let delivery = self.delivery
-        let emit: (Finding) -> Void = { delivery.accept($0) }
-        let stop = { delivery.shouldStop }
         var more = false
-        for j in journals {
-            j.input.reader.process()
-            while !stop() && j.input.poll(emit: emit) > 0 {}
-            if stop() { more = true }
-            j.input.flushStale(emit: emit)
-        }
-        for f in files {
-            f.handleEvents()
-            f.pump(emit: emit, shouldStop: stop)
-            if f.unfinished { more = true }
-            f.flushStalePartialLines(emit: emit)
-        }
+        for input in inputs where input.read(into: delivery) == .stopped { more = true }
         delivery.closeWindows()
         return more
+    }
+
+    /// `scan`: every input read to its end, one after the other, until an output fails; what an input holds at
+    /// its end (an open event) is handed over before the next one starts. The caller writes what is left.
+    package func runToEnd() {
+        for input in inputs where delivery.failure == nil {
+            // Stopped with no failure: a full batch (a pausing delivery); write it and read on.
+            while delivery.failure == nil, input.read(into: delivery) != .finished { delivery.bufferEnded() }
+            input.finish(into: delivery)
+        }
     }
 
     /// Outputs first, checkpoints after: a checkpoint never runs ahead of a finding that is not written (and
@@ -126,30 +144,24 @@ package final class Pipeline {
     /// holds and throws; both retry with the same backoff.
     package func commit(now: Date = Date(), urgent: Bool = false) throws(OutputError) {
         guard try delivery.flush(now: now, urgent: urgent) else { return }
+        guard let store else { return }
         var next = state
-        for j in journals { if let c = j.input.lastCursor { next.journals[j.name] = c } }
-        for f in files {
-            next.files[f.name] = f.checkpoints.sorted { ($0.path, $0.inode) < ($1.path, $1.inode) }
-            if let seen = f.seenThroughNanoseconds { next.filesSeenThrough = next.filesSeenThrough ?? [:]; next.filesSeenThrough![f.name] = seen }
-        }
+        for input in inputs { input.checkpoint(into: &next) }
         if urgent { store.retryNow() }
         try store.save(next, now: now)
         state = next
     }
 
-    package func descriptors() -> [pollfd] {
-        journals.map { pollfd(fd: $0.fd, events: $0.input.reader.events(), revents: 0) }
-            + files.map { pollfd(fd: $0.inotify, events: Int16(POLLIN), revents: 0) }
-    }
+    package func descriptors() -> [pollfd] { inputs.compactMap(\.pollDescriptor) }
 
     /// The earliest moment something is due without input: a throttle window's end, an fsync or a retry of an
     /// output or of the checkpoint store, the metrics file, and (when `reading`) a partial line's timeout.
     package func nextDeadline(reading: Bool = true) -> Date? {
         var dates = delivery.nextDeadline().map { [$0] } ?? []
-        if let d = store.nextDeadline() { dates.append(d) }
+        if let d = store?.nextDeadline() { dates.append(d) }
         if let m = metrics { dates.append(m.nextDeadline()) }
         // A partial line's timeout, and an open multi-line event's (files and journals).
-        if reading, let seconds = (files.compactMap { $0.nextDeadline() } + journals.compactMap { $0.input.nextDeadline() }).min() {
+        if reading, let seconds = inputs.compactMap({ $0.nextDeadline(now: Date()) }).min() {
             dates.append(Date().addingTimeInterval(seconds))
         }
         return dates.min()
@@ -157,7 +169,7 @@ package final class Pipeline {
 
     /// The earliest retry of something failing (outputs, checkpoints): what the loop wakes for while reading is paused.
     package func nextRetry() -> Date? {
-        (delivery.outputs.compactMap { $0.nextDeadline() } + [store.nextDeadline()].compactMap { $0 }).min()
+        (delivery.outputs.compactMap { $0.nextDeadline() } + [store?.nextDeadline()].compactMap { $0 }).min()
     }
 
     /// Adds what the inputs read since the last call to the metrics and sets the gauges.
@@ -173,15 +185,17 @@ package final class Pipeline {
             m.add(.linesOverBudget, [("input", name)], Int64(scanner.linesOverBudget - (reportedOverBudget[name] ?? 0)))
             reportedOverBudget[name] = scanner.linesOverBudget
         }
-        for j in journals { overBudget(j.name, j.input.scanner) }
-        for f in files { overBudget(f.name, f.scanner) }
-        for j in journals {
-            count(j.name, lines: j.input.entriesRead, bytes: j.input.bytesRead)
-            m.set(.inputLag, [("input", j.name)], j.input.lagSeconds)
-        }
-        for f in files {
-            count(f.name, lines: f.linesRead, bytes: f.bytesRead)
-            m.set(.inputBehind, [("input", f.name)], Double(f.bytesBehind))
+        for input in inputs { overBudget(input.name, input.scanner) }
+        for input in inputs {
+            switch input {
+            case let j as JournalStream:
+                count(j.name, lines: j.journal.entriesRead, bytes: j.journal.bytesRead)
+                m.set(.inputLag, [("input", j.name)], j.journal.lagSeconds)
+            case let f as FileFollower:
+                count(f.name, lines: f.linesRead, bytes: f.bytesRead)
+                m.set(.inputBehind, [("input", f.name)], Double(f.bytesBehind))
+            default: break
+            }
         }
         for o in outputs { m.set(.outputPending, [("output", o.name)], Double(o.pending)) }
         m.set(.throttleOpenWindows, [], Double(delivery.throttle.openWindows))

@@ -475,10 +475,14 @@ final class SmallTmpfs {
         try h.start(stdout: pipe)
         let pid = try #require(h.process?.processIdentifier)
         h.append(DaemonHarness.lines(0..<5000))   // ~3 MB of findings: far more than a pipe holds
-        // The kernel says what the loop thread is blocked in: write(2) (x86-64 syscall 1) on fd 1, the reader stalled.
+        // The kernel says what the loop thread is blocked in: write(2) or writev(2) (x86-64 syscalls 1 and 20; outputs
+        // write a batch with writev) on fd 1, the reader stalled.
         func blockedInPipeWrite() -> Bool {
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-            return tasks.contains { ((try? String(contentsOfFile: "/proc/\(pid)/task/\($0)/syscall", encoding: .utf8)) ?? "").hasPrefix("1 0x1 ") }
+            return tasks.contains { task in
+                let call = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/syscall", encoding: .utf8)) ?? ""
+                return call.hasPrefix("1 0x1 ") || call.hasPrefix("20 0x1 ")
+            }
         }
         #expect(h.waitFor(blockedInPipeWrite), "the daemon waits for the reader")
         kill(pid, SIGTERM)   // asked to stop while blocked: it must still write everything read

@@ -40,6 +40,9 @@ enum PrefilterReducer {
 
     static func render(_ p: [UInt8], _ a: Atom, _ dropLookarounds: Bool) -> [UInt8] {
         if dropLookarounds && a.lookaround { return [] }
+        // A line-oriented tool (ripgrep without -U) refuses a newline in a pattern: an optional part that
+        // crosses a line end is dropped, so the form still matches whatever the pattern matches within a line.
+        if dropLookarounds && a.minimum == 0 && containsNewline(p, a.range) { return [] }
         var atom: [UInt8]
         if let body = a.groupBody {
             // Keep the group's opening (`(?:`, `(?<name>`, `(`) and rewrite its inside.
@@ -62,7 +65,30 @@ enum PrefilterReducer {
             guard let atoms = parseSequence(p, b.lowerBound, b.upperBound) else { return Array(p[r]) }
             parts.append(atoms.flatMap { render(p, $0, dropLookarounds) })
         }
+        // A branch that was only lookarounds is now empty: `(?:|x)` means `(?:x)?`, which every engine takes
+        // (ugrep refuses an empty branch).
+        if dropLookarounds, parts.count > 1, parts.contains(where: \.isEmpty) {
+            let rest = parts.filter { !$0.isEmpty }
+            return rest.isEmpty ? [] : Array("(?:".utf8) + Array(rest.joined(separator: [UInt8(ascii: "|")])) + Array(")?".utf8)
+        }
         return Array(parts.joined(separator: [UInt8(ascii: "|")]))
+    }
+
+    /// Whether `p[r]` holds a `\n` escape outside a character class (a match that crosses a line end).
+    static func containsNewline(_ p: [UInt8], _ r: Range<Int>) -> Bool {
+        var i = r.lowerBound
+        while i < r.upperBound {
+            switch p[i] {
+            case UInt8(ascii: "\\"):
+                if i + 1 < r.upperBound, p[i + 1] == UInt8(ascii: "n") { return true }
+                i += 2
+            case UInt8(ascii: "["):
+                i = classEnd(p, i, r.upperBound) ?? r.upperBound
+            default:
+                i += 1
+            }
+        }
+        return false
     }
 
     /// Top-level `|` positions inside r; nil when the syntax is not understood.

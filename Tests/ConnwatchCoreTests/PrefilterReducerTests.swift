@@ -23,6 +23,26 @@ import Testing
         #expect(PrefilterReducer.reduce(pattern) == expected)
     }
 
+    /// The ripgrep/ugrep form: no lookaround, no empty branch where a lookaround was (ugrep refuses one), and
+    /// no optional part that crosses a line end (rg refuses a newline in a pattern without -U).
+    @Test(arguments: [
+        (#"x(?:(?<!\w)(?=403)|HTTP )(?<s>403)"#, "x(?:(?:HTTP )?)(?:403)"),
+        (#"graph/v1\.0\b(?:[^\n]{0,600}?\n){0,2}[^\n]{0,600}?Forbidden"#, #"graph/v1\.0\b[^\n]*Forbidden"#),
+    ])
+    func ripgrepForm(pattern: String, expected: String) {
+        #expect(RuleSet.ripgrepForm(of: pattern, caseless: false) == expected)
+    }
+
+    /// Every shipped pattern has a form that line-oriented tools take: no newline escape, no empty branch.
+    @Test func shippedPatternsHaveALineForm() throws {
+        for (rule, pattern, caseless) in ShippedCatalogTests.ruleSet.exportedPatterns {
+            let form = try #require(RuleSet.ripgrepForm(of: pattern, caseless: caseless), "\(rule.id)")
+            let bytes = Array(form.utf8)
+            #expect(!PrefilterReducer.containsNewline(bytes, 0..<bytes.count), "\(rule.id): \(form)")
+            #expect(!form.contains("(?:|") && !form.contains("||") && !form.contains("|)"), "\(rule.id): \(form)")
+        }
+    }
+
     /// The reduced form must match every line the original matches (it may match more).
     @Test func reducedFormIsASuperset() throws {
         let ruleSet = ShippedCatalogTests.ruleSet

@@ -63,20 +63,8 @@ import Testing
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
         let bytes = [UInt8]((0..<(1 << 20)).map { UInt8($0 & 0xFF) })
-        let received = Received()
-        let readEnd = fds[0], writeEnd = fds[1]
-        let reader = Thread {
-            var got: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 1000)
-            while true {
-                let n = read(readEnd, &buffer, buffer.count)
-                if n <= 0 { break }
-                got += buffer[0..<n]
-            }
-            close(readEnd)
-            received.set(got)
-        }
-        reader.start()
+        let received = Received.drain(fds[0], readSize: 1000)
+        let writeEnd = fds[1]
         try bytes.withUnsafeBytes { try FileSystem.writeAll(writeEnd, $0, path: "pipe") }
         close(writeEnd)
         #expect(received.wait(timeout: 10) == bytes)
@@ -95,20 +83,8 @@ import Testing
         for resumeAt in [0, ends[1500] - 3] {
             var fds: [Int32] = [0, 0]
             #expect(pipe(&fds) == 0)
-            let received = Received()
-            let readEnd = fds[0], writeEnd = fds[1]
-            let reader = Thread {
-                var got: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 999)
-                while true {
-                    let n = read(readEnd, &buffer, buffer.count)
-                    if n <= 0 { break }
-                    got += buffer[0..<n]
-                }
-                close(readEnd)
-                received.set(got)
-            }
-            reader.start()
+            let received = Received.drain(fds[0], readSize: 999)
+            let writeEnd = fds[1]
             var written = resumeAt
             let e = bytes.withUnsafeBytes { FileSystem.writeAll(writeEnd, $0, recordEnds: ends, written: &written) }
             close(writeEnd)
@@ -123,6 +99,24 @@ import Testing
 final class Received: @unchecked Sendable {
     let condition = NSCondition()
     var bytes: [UInt8]?
+    /// Reads `fd` to its end on a thread, `readSize` bytes at a time (a slow reader: the writer sees short
+    /// writes), then closes it.
+    static func drain(_ fd: Int32, readSize: Int) -> Received {
+        let received = Received()
+        Thread {
+            var got: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: readSize)
+            while true {
+                let n = read(fd, &buffer, buffer.count)
+                if n <= 0 { break }
+                got += buffer[0..<n]
+            }
+            close(fd)
+            received.set(got)
+        }.start()
+        return received
+    }
+
     func set(_ b: [UInt8]) { condition.lock(); bytes = b; condition.broadcast(); condition.unlock() }
     func wait(timeout: Double) -> [UInt8]? {
         let deadline = Date().addingTimeInterval(timeout)

@@ -124,13 +124,15 @@ package final class FileFollower {
 
     /// Reads everything new from every followed file, scanning it; call after `handleEvents`, at start, and
     /// when `nextDeadline` is due. With `shouldStop`, reading pauses between chunks once it says so, and
-    /// `unfinished` tells the caller to pump again without waiting for an event.
-    package func pump(emit: (Finding) -> Void, shouldStop: () -> Bool = { false }) {
-        if let due = recheckAt, due <= Date() { recheckAt = nil; needsRescan = true }
+    /// `unfinished` tells the caller to pump again without waiting for an event. `clock` is what the deadlines
+    /// (recheck, grace period) are compared with; tests pass a later time instead of waiting.
+    package func pump(clock: () -> Date = Date.init, emit: (Finding) -> Void, shouldStop: () -> Bool = { false }) {
+        if let due = recheckAt, due <= clock() { recheckAt = nil; needsRescan = true }
         if needsRescan { rescan() } else if needsSizes { lookAtSizes() }
         needsSizes = false
         unfinished = false
-        let now = Date()
+        // Read after the rescan: files it found departed are timed from then.
+        let now = clock()
         // Open files: look at their size (closed ones were looked at by the rescan).
         var st = stat()
         for f in opened.values {

@@ -59,6 +59,9 @@ struct ScanCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Standard input or a FIFO: an open event is handed over after this many seconds without a new line (default 3).", valueName: "seconds"))
     var multilineTimeout: Double?
 
+    @Option(help: ArgumentHelp("Threads matching files in parallel (default: the online CPUs); findings come in input order, the same for any n. One thread reads --journal, and standard input or a FIFO while grouping events (the grouping timeout).", valueName: "n"))
+    var threads: Int?
+
     @OptionGroup var ruleOptions: RuleOptions
 
     /// The grouping the multiline options ask for (nil: one line, one event).
@@ -107,6 +110,7 @@ struct ScanCommand: ParsableCommand {
             ? JSONLinesEncoder(lang: lang)
             : TextEncoder(lang: lang, color: tty && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true)
         guard throttleWindow > 0 else { throw ValidationError("--throttle-window must be > 0 seconds") }
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be from 1 to 1024") }
         let boundaries = try eventBoundaries()
         let delivery: Delivery
         do {
@@ -140,6 +144,7 @@ struct ScanCommand: ParsableCommand {
         } else {
             let job = OneShotScan(ruleSet, context: app)
             job.scanner.events = boundaries
+            job.threads = threads ?? ParallelMatcher.onlineCPUs
             input = OneShotFiles(paths: files.isEmpty ? ["-"] : files, job: job) { error in
                 writeError(error.description)
                 failed = true

@@ -104,8 +104,9 @@ package final class JournalStream: Input {
     }
 }
 
-/// Files, gzip files and standard input ("-"), each read once to its end, in order (`connwatch scan FILE…`).
-/// A file that cannot be read is reported through `failed` and the others are still scanned.
+/// Files, gzip files and standard input ("-"), each read once to its end, in order (`connwatch scan FILE…`),
+/// matched on `job.threads` workers with findings in input order, the same for any number of them.
+/// A file that cannot be read is reported through `failed` at its place and the others are still scanned.
 package final class OneShotFiles: Input {
     package let name = "files"
     package let job: OneShotScan
@@ -125,6 +126,15 @@ package final class OneShotFiles: Input {
 
     package func read(into sink: any FindingSink) -> ReadResult {
         while next < paths.count && !sink.shouldStop {
+            // The next inputs that may be matched on several threads go through one set of workers together.
+            let run = job.threads > 1 ? paths[next...].prefix { !job.needsOneThread($0) } : []
+            if !run.isEmpty {
+                // A stop ends the run where it is: a one-shot sink stops only when an output fails.
+                job.scan(paths: Array(run), threads: job.threads, afterBuffer: { sink.bufferEnded() }, emit: { sink.accept($0) },
+                         failed: failed, shouldStop: { sink.shouldStop })
+                next += run.count
+                continue
+            }
             defer { next += 1 }
             do {
                 try job.scan(path: paths[next], afterBuffer: { sink.bufferEnded() }, emit: { sink.accept($0) })

@@ -2,21 +2,34 @@ import Foundation
 import ConnwatchModel
 import ConnwatchEngine
 
-/// Scans whole inputs once (files, gzip files, stdin): `connwatch scan`. The daemon's following inputs
-/// reuse `ChunkReader` and `Scanner` the same way.
+/// Scans whole inputs once (files, gzip files, stdin): `connwatch scan`, on one or several threads
+/// (`ParallelMatcher` over a `ChunkFeed`, which cuts exactly as the daemon's `ChunkReader` does).
 package final class OneShotScan {
     package let scanner: ConnwatchEngine.Scanner
     package var context: String?
     package private(set) var bytesRead: UInt64 = 0
     package private(set) var findings = 0
+    /// Workers matching in parallel (`scan(paths:threads:)`); 1: read and match on the calling thread.
+    package var threads = 1
 
     package init(_ ruleSet: RuleSet, context: String? = nil) {
         scanner = Scanner(ruleSet)
         self.context = context
     }
 
-    /// Scans `path` ("-" for stdin) to its end, calling `emit` for each finding in input order.
-    /// `afterBuffer` runs after each buffer of lines (a live pipe hands over what it has: flush there).
+    /// Grouping events on a stream that may pause (standard input or a FIFO, not a redirected file): its open
+    /// event is handed over at the grouping timeout, which only the sequential reader does.
+    package func needsOneThread(_ path: String) -> Bool {
+        guard scanner.events != nil else { return false }
+        var st = stat()
+        // A path that cannot be stat'ed fails to open as well: the parallel feed reports it at its place.
+        guard (path == "-" ? fstat(0, &st) : stat(path, &st)) == 0 else { return false }
+        let type = st.st_mode & S_IFMT
+        return type == S_IFIFO || type == S_IFCHR || type == S_IFSOCK
+    }
+
+    /// Scans `path` ("-" for stdin) to its end on the calling thread, calling `emit` for each finding in input
+    /// order. `afterBuffer` runs after each buffer of lines (a live pipe hands over what it has: flush there).
     package func scan(path: String, afterBuffer: () -> Void = {}, emit: (Finding) -> Void) throws(InputError) {
         var input = try OpenedInput.open(path)
         var reader = ChunkReader(maxLineBytes: scanner.ruleSet.maxLineBytes, events: scanner.events)
@@ -46,5 +59,16 @@ package final class OneShotScan {
         }
         findings += count
         bytesRead += reader.offset
+    }
+
+    /// Scans `paths` in order on `threads` workers (`ParallelMatcher`): findings come in input order, the same
+    /// as with one thread; an input's error goes to `failed` at its place and the next input follows.
+    /// `shouldStop` is asked between buffers (an output that cannot write ends the scan).
+    package func scan(paths: [String], threads: Int, afterBuffer: () -> Void = {}, emit: (Finding) -> Void,
+                     failed: (InputError) -> Void, shouldStop: () -> Bool = { false }) {
+        let matcher = ParallelMatcher(scanner.ruleSet, threads: threads, context: context, events: scanner.events?.settings)
+        let totals = matcher.scan(paths: paths, emit: emit, afterPiece: afterBuffer, failed: failed, shouldStop: shouldStop)
+        findings += totals.findings
+        bytesRead += totals.bytes
     }
 }

@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+@testable import ConnwatchModel
+@testable import ConnwatchRules
+@testable import ConnwatchEngine
+@testable import ConnwatchPipeline
+
+/// `scan --threads N`: the same findings, in the same order, as one thread and as the daemon's sequential
+/// `ChunkReader` path, whatever the cuts between pieces do to lines and events.
+@Suite struct ParallelScanTests {
+    /// The AADSTS rule (one finding per code) with a small max_line_bytes, so that over-long lines are cheap.
+    static let ruleSet: RuleSet = try! RuleSet.load(directories: [try! rulesDirectory([
+        "apps.yaml": appsYAML, "codes.yaml": codesYAML, "aadsts.yaml": aadstsRuleYAML,
+    ])], maxLineBytes: 1024)
+
+    struct Result {
+        var findings: [Finding] = []
+        var errors: [String] = []
+        var totals = ParallelMatcher.Totals()
+    }
+
+    func parallel(_ paths: [String], _ ruleSet: RuleSet = ParallelScanTests.ruleSet, threads: Int, chunkBytes: Int = 4096,
+                  multiline: Multiline? = nil) -> Result {
+        var r = Result()
+        let matcher = ParallelMatcher(ruleSet, threads: threads, context: nil, events: multiline, chunkBytes: chunkBytes)
+        r.totals = matcher.scan(paths: paths, emit: { r.findings.append($0) }, failed: { r.errors.append($0.description) })
+        return r
+    }
+
+    /// Findings with the origin reduced to its offset (the reference path reads no file).
+    func offsets(_ findings: [Finding]) -> [Finding] {
+        findings.map { var f = $0; f.origin = Origin(input: "test", offset: f.origin.offset); return f }
+    }
+
+    func file(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-par-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent(name).path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Lines of every length around the 4 KiB pieces (so that many lines cross a cut), every third with CRLF,
+    /// the last without a newline: each code is found once, at its line's offset, without the CR.
+    @Test(arguments: [1, 2, 3])
+    func linesAcrossCutsCRLFAndNoTrailingNewline(threads: Int) throws {
+        var bytes: [UInt8] = []
+        var expected: [(offset: UInt64, code: String, line: String)] = []
+        for i in 0..<3000 {
+            let code = String(50000 + i)
+            let line = String(repeating: "x", count: (i * 37) % 300) + " failed: AADSTS\(code) tail \(i)"
+            expected.append((UInt64(bytes.count), code, line))
+            bytes += Array(line.utf8)
+            if i < 2999 { bytes += i % 3 == 0 ? [13, 10] : [10] }
+        }
+        let path = try file("lines.log", bytes)
+        let r = parallel([path], threads: threads)
+        #expect(r.errors.isEmpty)
+        #expect(r.findings.count == expected.count)
+        let offsetsFound: [UInt64?] = r.findings.map(\.origin.offset)
+        let offsetsExpected: [UInt64?] = expected.map(\.offset)
+        #expect(offsetsFound == offsetsExpected)
+        let codes: [String?] = r.findings.map { $0.field("code") }
+        let codesExpected: [String?] = expected.map(\.code)
+        #expect(codes == codesExpected)
+        let lines: [String] = r.findings.map(\.line)
+        #expect(lines == expected.map(\.line))
+        #expect(r.findings.allSatisfy { $0.origin.path == path && $0.origin.input == "file" })
+        #expect(r.totals.bytes == UInt64(bytes.count))
+        #expect(r.totals.findings == expected.count)
+    }
+
+    /// Lines longer than a piece and than max_line_bytes: the head is scanned (truncated), the tail skipped,
+    /// and the lines after them keep their offsets; the same as the sequential reader.
+    @Test func overLongLines() throws {
+        var bytes: [UInt8] = []
+        var starts: [UInt64] = []
+        func add(_ s: String) { starts.append(UInt64(bytes.count)); bytes += Array(s.utf8) + [10] }
+        add("first AADSTS50020 line")
+        add("AADSTS70008 at the head " + String(repeating: "a", count: 10_000))            // found, truncated
+        add(String(repeating: "b", count: 5000) + " AADSTS500208 only in the tail")         // beyond max_line_bytes
+        add("after AADSTS50020 again")
+        add(String(repeating: "c", count: 20_000) + String(repeating: "d", count: 3000))    // no code at all
+        add("AADSTS70008 last " + String(repeating: "e", count: 900))                       // under the limit
+        let path = try file("long.log", bytes)
+        let reference = offsets(try scanBytes(bytes, Self.ruleSet, chunkBytes: 4096))
+        for threads in [1, 3] {
+            let r = parallel([path], threads: threads)
+            #expect(offsets(r.findings) == reference, "threads \(threads)")
+            let found: [UInt64?] = r.findings.map(\.origin.offset)
+            let wanted: [UInt64?] = [starts[0], starts[1], starts[3], starts[5]]
+            #expect(found == wanted)
+            #expect(r.findings.map(\.truncated) == [false, true, false, false])
+            #expect(r.findings[1].line.utf8.count <= 1024)
+        }
+    }
+
+    @Test func emptyFileGivesNothing() throws {
+        let path = try file("empty.log", [])
+        let r = parallel([path], threads: 2)
+        #expect(r.findings.isEmpty)
+        #expect(r.errors.isEmpty)
+        #expect(r.totals.bytes == 0)
+    }
+
+    /// Several inputs spread over the workers: findings stay in input order, each with its own origin, and
+    /// an input that cannot be opened is reported at its place without stopping the others.
+    @Test func severalInputsInOrderWithAMissingOne() throws {
+        func lines(_ tag: Int, _ n: Int) -> [UInt8] {
+            Array((0..<n).map { "\(tag) noise line \($0)\n\(tag) AADSTS\(50000 + $0) in input \(tag)\n" }.joined().utf8)
+        }
+        let a = try file("a.log", lines(1, 700)), b = try file("b.log", lines(2, 3)), c = try file("c.log", lines(3, 900))
+        let empty = try file("e.log", [])
+        let missing = a + ".missing"
+        let r = parallel([a, missing, b, empty, c], threads: 3)
+        #expect(r.errors == ["\(missing): No such file or directory"])
+        #expect(r.findings.count == 700 + 3 + 900)
+        let paths: [String?] = r.findings.map(\.origin.path)
+        let expectedPaths: [String?] = Array(repeating: a, count: 700) + Array(repeating: b, count: 3) + Array(repeating: c, count: 900)
+        #expect(paths == expectedPaths)
+        let codes: [String?] = r.findings.map { $0.field("code") }
+        let codesA: [String?] = (0..<700).map { (i: Int) -> String? in String(50000 + i) }
+        let codesC: [String?] = (0..<900).map { (i: Int) -> String? in String(50000 + i) }
+        #expect(Array(codes.prefix(700)) == codesA)
+        #expect(Array(codes.suffix(900)) == codesC)
+        let reference = offsets(try scanBytes(lines(3, 900), Self.ruleSet))
+        #expect(offsets(Array(r.findings.suffix(900))) == reference)
+        #expect(r.totals.findings == 1603)
+    }
+
+    /// Multi-line events with small pieces: a cut never splits an event, so every Java trace is one finding
+    /// with its nine lines, as in one sequential pass.
+    @Test func multilineEventsAreNotSplitByCuts() throws {
+        let noise = (0..<7).map { "2024-03-01 12:11:0\($0),000 INFO [main] tick \($0)\n" }.joined()
+        var text = ""
+        for i in 0..<200 { text += String(repeating: noise, count: i % 5) + MultilineEventTests.java }
+        let bytes = Array(text.utf8)
+        let path = try file("java.log", bytes)
+        let java = Multiline.parse("java")!
+        let reference = offsets(try scanBytes(bytes, MultilineEventTests.ruleSet, chunkBytes: 4096, multiline: java))
+        #expect(reference.count == 200)
+        for threads in [1, 2, 4] {
+            let r = parallel([path], MultilineEventTests.ruleSet, threads: threads, multiline: java)
+            #expect(offsets(r.findings) == reference, "threads \(threads)")
+            #expect(r.findings.allSatisfy { $0.event?.lines.count == 9 })
+        }
+    }
+
+    /// The benchmark corpus (Benchmarks/gen-corpus.py, 1 % planted errors) with the shipped rules: every thread
+    /// count finds exactly what the sequential reader finds, in the same order.
+    @Test func generatedCorpusSameAsSequential() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cw-par-corpus-\(UUID().uuidString).log").path
+        let gen = Process()
+        gen.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gen.arguments = ["python3", repositoryRoot + "/Benchmarks/gen-corpus.py", path, "3", "--seed", "7", "--error-rate", "0.01"]
+        gen.standardError = FileHandle.nullDevice
+        try gen.run()
+        gen.waitUntilExit()
+        #expect(gen.terminationStatus == 0)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let ruleSet = ShippedCatalogTests.ruleSet
+        let reference = offsets(try scanBytes(bytes, ruleSet, chunkBytes: 64 << 10))
+        #expect(reference.count > 100)
+        for threads in [1, 2, 3] {
+            let r = parallel([path], ruleSet, threads: threads, chunkBytes: 64 << 10)
+            #expect(r.errors.isEmpty)
+            #expect(offsets(r.findings) == reference, "threads \(threads)")
+        }
+    }
+}

@@ -7,15 +7,27 @@ package let reservedFieldNames: Set<String> = [
     "code_name", "reference", "origin", "line", "truncated", "capped", "count", "related", "lang",
 ]
 
-struct CompiledRule: @unchecked Sendable {
+/// A class, not a struct: the scanner looks rules up per hit line, and copying a struct of this many
+/// references cost a retain and a release for each (a tenth of the hit-line work).
+final class CompiledRule: @unchecked Sendable {
     let rule: Rule
     let patterns: [PCRE2Pattern]
     let requires: [PCRE2Pattern]
     let excludes: [PCRE2Pattern]
     let extract: [PCRE2Pattern]
     let catalog: Catalog?
-    /// Indexes (into RuleSet.rules) of the rules this one supersedes.
+    /// Indexes (into RuleSet.rules) of the rules this one supersedes (set once, while the rule set is built).
     var supersedes: [Int] = []
+
+    init(rule: Rule, patterns: [PCRE2Pattern], requires: [PCRE2Pattern], excludes: [PCRE2Pattern], extract: [PCRE2Pattern],
+         catalog: Catalog?) {
+        self.rule = rule
+        self.patterns = patterns
+        self.requires = requires
+        self.excludes = excludes
+        self.extract = extract
+        self.catalog = catalog
+    }
 }
 
 /// The compiled form of a `RuleCatalog`: one Vectorscan database over every pattern of every rule, and the

@@ -183,7 +183,8 @@ package struct NodeReader {
 
     package mutating func nonEmptyString(_ node: Node, _ what: String) -> String? {
         guard let s = string(node, what) else { return nil }
-        if s.trimmingCharacters(in: .whitespaces).isEmpty { fail(node, "'\(what)' must not be empty"); return nil }
+        // Scalar by scalar: Foundation's trimmingCharacters bridges every string (a tenth of a start).
+        if s.unicodeScalars.allSatisfy({ CharacterSet.whitespaces.contains($0) }) { fail(node, "'\(what)' must not be empty"); return nil }
         return s
     }
 

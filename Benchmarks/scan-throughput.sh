@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# scan-throughput.sh [SIZE_MB] — throughput of `connwatch scan` against ripgrep on a generated corpus.
-#
-# Builds connwatch (release), generates a deterministic corpus (Benchmarks/gen-corpus.py) of SIZE_MB MiB
-# (default 600) into ${BENCH_DIR:-/tmp/connwatch-bench}, then times, alternating, REPS runs each of
-#   connwatch scan --format json FILE > OUT     and the reference     rg -c -f patterns.txt FILE
-# (plus one-core `taskset -c 0` variants when taskset exists) under /usr/bin/time, and prints best wall
-# time, MB/s, peak RSS, the connwatch/rg ratio, findings, planted lines, rule compile time and PASS/MISS
-# against the targets. It is a benchmark, not a test: it exits 0 whatever the figures are (it exits 1
-# only when it cannot measure at all, e.g. the build fails).
+# scan-throughput.sh [SIZE_MB] — throughput of `connwatch scan` on one big plain file, as ratios to the tools a
+# user compares it with, all measured in the same run on the same page-cached corpus:
+#   rg -c -f P FILE      ripgrep on `connwatch rules export --format rg` (P), in the form and with the options
+#                        that make it fastest here (probed on a prefix, see "at their best" below)
+#   ugrep -c -f P FILE   ugrep (Debian 12: 3.11), same patterns, its fastest options likewise
+#   cat FILE > /dev/null the cost of reading the file at all
+#   hs-bare DB FILE      the bare Vectorscan block scan of the file with connwatch's own database (Benchmarks/
+#                        hs-bare.c, built with cc against libhs), 1 MiB buffers, hits counted and nothing else
+# and connwatch itself with the default thread count (online CPUs) and with --threads 1:
+#   connwatch scan --format json FILE > OUT
+# REPS runs of each, alternating, under /usr/bin/time; best wall time, MB/s, peak RSS, ratios and PASS/MISS
+# against issue 13's targets. A benchmark, not a test: exits 0 whatever the figures are (1 only when it cannot
+# measure at all, e.g. the build fails).
 #
 # Environment:
 #   CONNWATCH_BIN   use this connwatch binary (path or command name); skips `swift build`
@@ -15,8 +19,7 @@
 #   BENCH_DIR       work directory (default /tmp/connwatch-bench)
 #   BENCH_SEED      corpus seed (default 1)
 #   BENCH_REPS      repetitions per variant (default 3)
-#   BENCH_NO_TASKSET=1  skip the one-core variants
-#   BENCH_RG_OPTS   extra options for the rg reference (default none)
+#   BENCH_PROBE_SECONDS  time limit of each rg/ugrep candidate on the 16 MiB probe (default 30)
 #
 # MB means MiB (2^20 bytes) everywhere.
 
@@ -36,16 +39,19 @@ REPS=${BENCH_REPS:-3}
 case $REPS in '' | *[!0-9]* | 0) echo "BENCH_REPS must be a positive integer" >&2; exit 1 ;; esac
 case $SEED in '' | *[!0-9]*) echo "BENCH_SEED must be a non-negative integer" >&2; exit 1 ;; esac
 read -r -a CW_OPTS <<< "${CONNWATCH_OPTS:-}"
-read -r -a RG_OPTS <<< "${BENCH_RG_OPTS:-}"
 
 CORPUS=$BENCH_DIR/corpus.log
 META=$BENCH_DIR/corpus.meta
 PATTERNS=$BENCH_DIR/patterns.txt
 SIZE_BYTES=$((SIZE_MB * 1048576))
+# The compiled-rule cache of this run: hs-bare reads the very database connwatch scans with.
+export CONNWATCH_CACHE_DIR=$BENCH_DIR/cache
 
-# targets
-T_RATIO=3
-T_MBPS=1000
+# targets (issue 13)
+T_RG=5        # default threads: >= 5x rg
+T_UG=3.5      # >= 3.5x ugrep
+T_CAT=35      # >= 35 % of cat
+T_HS=80       # --threads 1: >= 80 % of the bare Vectorscan scan
 T_RSS_MB=64
 T_COMPILE_MS=250
 
@@ -75,15 +81,20 @@ if [ ! -x "$TIME_BIN" ]; then
     [ -x "$TIME_BIN" ] || die "/usr/bin/time is missing and could not be installed (apt package 'time')"
 fi
 command -v python3 > /dev/null || die "python3 is needed to generate the corpus"
-if ! command -v rg > /dev/null; then
-    apt_install ripgrep || true
-fi
-HAVE_RG=0
-command -v rg > /dev/null && HAVE_RG=1
-[ "$HAVE_RG" = 1 ] || warn "rg (ripgrep) not available: no reference figures"
-HAVE_TASKSET=0
-if [ "${BENCH_NO_TASKSET:-0}" != 1 ] && command -v taskset > /dev/null && taskset -c 0 true 2> /dev/null; then
-    HAVE_TASKSET=1
+command -v rg > /dev/null || apt_install ripgrep || true
+command -v ugrep > /dev/null || apt_install ugrep || true
+HAVE_RG=0; command -v rg > /dev/null && HAVE_RG=1
+HAVE_UG=0; command -v ugrep > /dev/null && HAVE_UG=1
+[ "$HAVE_RG" = 1 ] || warn "rg (ripgrep) not available: no rg figures"
+[ "$HAVE_UG" = 1 ] || warn "ugrep not available: no ugrep figures"
+HS_BARE=$BENCH_DIR/hs-bare
+HAVE_HS=0
+if command -v cc > /dev/null && pkg-config --exists libhs 2> /dev/null; then
+    # shellcheck disable=SC2046
+    cc -O2 $(pkg-config --cflags libhs) "$SCRIPT_DIR/hs-bare.c" $(pkg-config --libs libhs) -o "$HS_BARE" 2> "$BENCH_DIR/hs-bare.err" \
+        && HAVE_HS=1 || warn "hs-bare.c does not build: $(head -n 3 "$BENCH_DIR/hs-bare.err")"
+else
+    warn "cc or libhs (libvectorscan-dev) missing: no bare Vectorscan figure"
 fi
 
 # ---- connwatch -------------------------------------------------------------------------------------
@@ -126,37 +137,70 @@ fi
 LINES=$(meta_get lines)
 PLANTED=$(meta_get planted)
 
-# ---- patterns for the reference -------------------------------------------------------------------
+# ---- patterns for the references ---------------------------------------------------------------------
 # `--format rg` is the form ripgrep's default engine accepts (lookarounds dropped, names removed): it matches
-# every line connwatch's patterns match, possibly a few more.
+# every line connwatch's patterns match, possibly a few more. ugrep takes the same file. The export also
+# writes the compiled database into this run's empty cache directory, for hs-bare.
+rm -rf "$CONNWATCH_CACHE_DIR"
 "$CW" rules export "${CW_OPTS[@]}" --format rg > "$PATTERNS" 2> "$BENCH_DIR/export.err" \
     || die "connwatch rules export failed: $(tail -n 3 "$BENCH_DIR/export.err")"
 NPAT=$(grep -c '' "$PATTERNS")
 [ "$NPAT" -gt 0 ] || warn "connwatch rules export wrote no patterns"
-RG_ARGS=()
-RG_PATS=$PATTERNS
-RG_DESC="default engine, \`connwatch rules export --format rg\`"
-RG_CORPUS=$CORPUS
-RG_BYTES=$SIZE_BYTES
-RG_REPS=$REPS
-if [ "$HAVE_RG" = 1 ]; then
-    # rg can be very slow on this pattern set (Unicode-aware classes in one big alternation); when a first
-    # full run exceeds the budget, measure it on a prefix of the same corpus and say so.
-    RG_BUDGET=${BENCH_RG_BUDGET:-60}
-    if ! timeout "$RG_BUDGET" rg -c "${RG_OPTS[@]}" -f "$RG_PATS" "$CORPUS" > /dev/null 2> "$BENCH_DIR/rg-probe.err"; then
-        if [ -s "$BENCH_DIR/rg-probe.err" ]; then
-            warn "rg rejects the exported patterns: $(head -n 5 "$BENCH_DIR/rg-probe.err")"
-            HAVE_RG=0
-        else
-            RG_MB=${BENCH_RG_PREFIX_MB:-16}
-            RG_CORPUS=$BENCH_DIR/corpus.prefix.log
-            head -c $((RG_MB * 1048576)) "$CORPUS" > "$RG_CORPUS"
-            RG_BYTES=$((RG_MB * 1048576))
-            RG_REPS=1
-            RG_DESC="$RG_DESC; slower than ${RG_BUDGET} s on the whole corpus, so timed on its first $RG_MB MiB"
-        fi
-    fi
+
+HSDB=$(ls "$CONNWATCH_CACHE_DIR"/rules-*.hsdb 2> /dev/null | head -n 1)
+if [ "$HAVE_HS" = 1 ] && [ -z "$HSDB" ]; then
+    warn "connwatch wrote no compiled database to $CONNWATCH_CACHE_DIR: no bare Vectorscan figure"
+    HAVE_HS=0
 fi
+
+# rg and ugrep at their best: each candidate runs once on a 16 MiB prefix (BENCH_PROBE_SECONDS at most);
+# the fastest is timed. Candidates differ in options and, for rg, in the word boundaries of the patterns:
+# rg's default engine treats `\b` as Unicode-aware, which makes its lazy DFA give up on this pattern set
+# (< 1 MB/s); `(?-u:\b)` is the ASCII word boundary that connwatch's PCRE2 (no UCP) uses anyway. rg's
+# --no-unicode is refused (the Korean alternatives are non-ASCII literals). ugrep's -U (ASCII, byte matching)
+# keeps the patterns' bytes as they are.
+PATTERNS_ASCII=$BENCH_DIR/patterns.ascii-b.txt
+sed 's/\\b/(?-u:\\b)/g' "$PATTERNS" > "$PATTERNS_ASCII"
+PROBE=$BENCH_DIR/corpus.probe.log
+head -c $((SIZE_BYTES < 16 * 1048576 ? SIZE_BYTES : 16 * 1048576)) "$CORPUS" > "$PROBE"
+PROBE_SECONDS=${BENCH_PROBE_SECONDS:-30}
+probe() { # tool patterns options... -> prints the wall seconds, or nothing when refused or too slow
+    local tool=$1 pats=$2 t0 t1
+    shift 2
+    t0=$EPOCHREALTIME
+    timeout "$PROBE_SECONDS" "$tool" -c "$@" -f "$pats" "$PROBE" > /dev/null 2>&1
+    [ $? -le 1 ] || return 0
+    t1=$EPOCHREALTIME
+    awk -v a="${t0/,/.}" -v b="${t1/,/.}" 'BEGIN { printf "%.3f", b - a }'
+}
+choose() { # tool candidate... (each "PATTERNFILE|options") -> sets CHOSEN_PATS, CHOSEN_OPTS, CHOSEN_NOTE
+    local tool=$1 best="" c pats opts t
+    shift
+    CHOSEN_PATS="" CHOSEN_OPTS=() CHOSEN_NOTE=""
+    for c in "$@"; do
+        pats=${c%%|*} opts=${c#*|}
+        t=$(probe "$tool" "$pats" $opts)
+        CHOSEN_NOTE="$CHOSEN_NOTE [$(basename "$pats") ${opts:-(no options)}: ${t:-refused or over ${PROBE_SECONDS} s}]"
+        [ -n "$t" ] || continue
+        if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+            best=$t CHOSEN_PATS=$pats
+            read -r -a CHOSEN_OPTS <<< "$opts"
+        fi
+    done
+}
+RG_PATS="" RG_OPTS=() RG_NOTE="" UG_PATS="" UG_OPTS=() UG_NOTE=""
+if [ "$HAVE_RG" = 1 ]; then
+    choose rg "$PATTERNS|" "$PATTERNS|--dfa-size-limit 2G --regex-size-limit 2G" "$PATTERNS_ASCII|" \
+        "$PATTERNS_ASCII|--dfa-size-limit 2G --regex-size-limit 2G"
+    RG_PATS=$CHOSEN_PATS RG_OPTS=("${CHOSEN_OPTS[@]}") RG_NOTE=$CHOSEN_NOTE
+    [ -n "$RG_PATS" ] || { warn "no rg candidate finished the probe:$RG_NOTE"; HAVE_RG=0; }
+fi
+if [ "$HAVE_UG" = 1 ]; then
+    choose ugrep "$PATTERNS|" "$PATTERNS|-U"
+    UG_PATS=$CHOSEN_PATS UG_OPTS=("${CHOSEN_OPTS[@]}") UG_NOTE=$CHOSEN_NOTE
+    [ -n "$UG_PATS" ] || { warn "no ugrep candidate finished the probe:$UG_NOTE"; HAVE_UG=0; }
+fi
+rm -f "$PROBE"
 
 # ---- rule compile time ------------------------------------------------------------------------------
 COMPILE_MS="" COMPILE_RULES="" COMPILE_PATS=""
@@ -174,47 +218,38 @@ for _ in $(seq "$REPS"); do
 done
 
 # ---- timed runs -------------------------------------------------------------------------------------
-VARIANTS=(cw)
+VARIANTS=(cw cw1 cat)
+[ "$HAVE_HS" = 1 ] && VARIANTS+=(hs)
 [ "$HAVE_RG" = 1 ] && VARIANTS+=(rg)
-if [ "$HAVE_TASKSET" = 1 ]; then
-    VARIANTS+=(cw1)
-    [ "$HAVE_RG" = 1 ] && VARIANTS+=(rg1)
-fi
-declare -A LABEL=([cw]="connwatch" [rg]="rg" [cw1]="connwatch (1 core)" [rg1]="rg (1 core)")
-declare -A BEST PEAK RCS COUNT
+[ "$HAVE_UG" = 1 ] && VARIANTS+=(ug)
+declare -A LABEL=([cw]="connwatch" [cw1]="connwatch --threads 1" [cat]="cat" [hs]="bare Vectorscan" [rg]="rg" [ug]="ugrep")
+declare -A BEST PEAK COUNT
 
 run_variant() { # variant rep
-    local v=$1 rep=$2 pin=() out=$BENCH_DIR/out.$1 tf=$BENCH_DIR/time.$1 rc line wall rss t0 t1
-    case $v in *1) pin=(taskset -c 0) ;; esac
-    t0=${EPOCHREALTIME:-}
+    local v=$1 rep=$2 out=$BENCH_DIR/out.$1 tf=$BENCH_DIR/time.$1 rc line wall rss t0 t1 count
+    t0=$EPOCHREALTIME
     case $v in
-        cw*) "$TIME_BIN" -f '%e %M' -o "$tf" "${pin[@]}" "$CW" scan "${CW_OPTS[@]}" --format json "$CORPUS" \
-                > "$out" 2> "$BENCH_DIR/err.$v" ;;
-        rg*) "$TIME_BIN" -f '%e %M' -o "$tf" "${pin[@]}" rg -c "${RG_OPTS[@]}" "${RG_ARGS[@]}" -f "$RG_PATS" "$RG_CORPUS" \
-                > "$out" 2> "$BENCH_DIR/err.$v" ;;
+        cw) "$TIME_BIN" -f '%e %M' -o "$tf" "$CW" scan "${CW_OPTS[@]}" --format json "$CORPUS" > "$out" 2> "$BENCH_DIR/err.$v" ;;
+        cw1) "$TIME_BIN" -f '%e %M' -o "$tf" "$CW" scan "${CW_OPTS[@]}" --threads 1 --format json "$CORPUS" > "$out" 2> "$BENCH_DIR/err.$v" ;;
+        cat) "$TIME_BIN" -f '%e %M' -o "$tf" cat "$CORPUS" > /dev/null 2> "$BENCH_DIR/err.$v"; : > "$out" ;;
+        hs) "$TIME_BIN" -f '%e %M' -o "$tf" "$HS_BARE" "$HSDB" "$CORPUS" > "$out" 2> "$BENCH_DIR/err.$v" ;;
+        rg) "$TIME_BIN" -f '%e %M' -o "$tf" rg -c "${RG_OPTS[@]}" -f "$RG_PATS" "$CORPUS" > "$out" 2> "$BENCH_DIR/err.$v" ;;
+        ug) "$TIME_BIN" -f '%e %M' -o "$tf" ugrep -c "${UG_OPTS[@]}" -f "$UG_PATS" "$CORPUS" > "$out" 2> "$BENCH_DIR/err.$v" ;;
     esac
     rc=$?
-    t1=${EPOCHREALTIME:-}
+    t1=$EPOCHREALTIME
     line=$(tail -n 1 "$tf" 2> /dev/null)
     read -r wall rss <<< "$line"
-    if ! [[ ${wall:-} =~ ^[0-9.]+$ && ${rss:-} =~ ^[0-9]+$ ]]; then
-        warn "${LABEL[$v]} run $rep: no timing ($line); stderr: $(tail -n 2 "$BENCH_DIR/err.$v")"
+    if [ "$rc" -gt 1 ] || ! [[ ${rss:-} =~ ^[0-9]+$ ]]; then # 0/1: nothing found / found (grep's convention)
+        warn "${LABEL[$v]} run $rep failed (exit $rc, $line; not counted): $(tail -n 2 "$BENCH_DIR/err.$v")"
         return
     fi
-    # %e has 0.01 s steps (about 2% of a 0.6 s run); when bash gives EPOCHREALTIME (microseconds), use the
-    # same run's wall time measured around /usr/bin/time instead (adds the ~1 ms start-up of time itself).
-    if [[ $t0 =~ ^[0-9]+[.,][0-9]+$ && $t1 =~ ^[0-9]+[.,][0-9]+$ ]]; then
-        wall=$(awk -v a="${t0/,/.}" -v b="${t1/,/.}" 'BEGIN { printf "%.3f", b - a }')
-    fi
-    if [ "$rc" -gt 1 ]; then # 0 = nothing found, 1 = found (grep convention); anything else: failed run
-        RCS[$v]="${RCS[$v]:-}$rc "
-        warn "${LABEL[$v]} run $rep exited $rc (run not counted); stderr: $(tail -n 2 "$BENCH_DIR/err.$v")"
-        return
-    fi
-    local count
+    # EPOCHREALTIME has microseconds (%e only 0.01 s); it adds the ~1 ms start-up of /usr/bin/time itself.
+    wall=$(awk -v a="${t0/,/.}" -v b="${t1/,/.}" 'BEGIN { printf "%.3f", b - a }')
     case $v in
         cw*) count=$(grep -c '' "$out") ;;
-        rg*) count=$(head -n 1 "$out"); count=${count:-0} ;;
+        cat) count="" ;;
+        *) count=$(head -n 1 "$out"); count=${count:-0} ;;
     esac
     if [ -n "${COUNT[$v]:-}" ] && [ "${COUNT[$v]}" != "$count" ]; then
         warn "${LABEL[$v]}: count changed between runs (${COUNT[$v]} -> $count)"
@@ -222,23 +257,25 @@ run_variant() { # variant rep
     COUNT[$v]=$count
     if [ -z "${BEST[$v]:-}" ] || awk -v a="$wall" -v b="${BEST[$v]}" 'BEGIN { exit !(a < b) }'; then BEST[$v]=$wall; fi
     if [ -z "${PEAK[$v]:-}" ] || [ "$rss" -gt "${PEAK[$v]}" ]; then PEAK[$v]=$rss; fi
-    printf '  run %d %-20s %8.3f s  %8.1f MB RSS\n' "$rep" "${LABEL[$v]}" "$wall" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
+    printf '  run %d %-22s %8.3f s  %8.1f MB RSS\n' "$rep" "${LABEL[$v]}" "$wall" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
 }
 
+[ -n "${EPOCHREALTIME:-}" ] || die "bash 5 (EPOCHREALTIME) is needed for the timings"
 say "warming the page cache ..."
 cat "$CORPUS" > /dev/null
 say "timing ${VARIANTS[*]}: $REPS repetitions each, alternating"
 for rep in $(seq "$REPS"); do
-    for v in "${VARIANTS[@]}"; do
-        case $v in rg*) [ "$rep" -le "$RG_REPS" ] || continue ;; esac
-        run_variant "$v" "$rep"
-    done
+    for v in "${VARIANTS[@]}"; do run_variant "$v" "$rep"; done
 done
 
 # ---- report -----------------------------------------------------------------------------------------
-mbps() { # wall [bytes] -> MB/s (empty if unknown)
-    [ -n "${1:-}" ] || return 0
-    awk -v b="${2:-$SIZE_BYTES}" -v w="$1" 'BEGIN { if (w > 0) printf "%.1f", b / 1048576 / w }' # 0.00 s: unknown
+mbps() { # variant -> MB/s (empty if unknown)
+    [ -n "${BEST[$1]:-}" ] || return 0
+    awk -v b="$SIZE_BYTES" -v w="${BEST[$1]}" 'BEGIN { if (w > 0) printf "%.0f", b / 1048576 / w }'
+}
+ratio() { # a b [scale] -> MB/s of a / MB/s of b (times scale)
+    [ -n "${BEST[$1]:-}" ] && [ -n "${BEST[$2]:-}" ] || return 0
+    awk -v a="${BEST[$1]}" -v b="${BEST[$2]}" -v s="${3:-1}" 'BEGIN { if (a > 0 && b > 0) printf (s == 1 ? "%.2f" : "%.0f"), b / a * s }'
 }
 verdict() { # awk condition on x, value -> PASS / MISS / n/a
     case ${2:-} in
@@ -248,61 +285,42 @@ verdict() { # awk condition on x, value -> PASS / MISS / n/a
 }
 
 say ""
+say "date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before the report: $(cut -d' ' -f1-3 /proc/loadavg)"
+say "machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2> /dev/null | head -n 1), $(nproc) online CPUs"
 say "corpus: $CORPUS  $SIZE_MB MB, $LINES lines, $PLANTED planted error lines"
-say "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2> /dev/null | head -n 1), $(nproc) cores"
-[ "$HAVE_RG" = 1 ] && say "reference: $(rg --version | head -n 1), $RG_DESC${RG_OPTS[*]:+, options: ${RG_OPTS[*]}}, $NPAT patterns"
+[ "$HAVE_RG" = 1 ] && say "rg: $(rg --version | head -n 1), $NPAT patterns from $(basename "$RG_PATS"), options: ${RG_OPTS[*]:-none}; probe:$RG_NOTE"
+[ "$HAVE_UG" = 1 ] && say "ugrep: $(ugrep --version | head -n 1), patterns from $(basename "$UG_PATS"), options: ${UG_OPTS[*]:-none}; probe:$UG_NOTE"
 say ""
-printf '%-20s %12s %10s %14s\n' "tool" "best wall s" "MB/s" "peak RSS MB"
+printf '%-24s %10s %8s %12s %10s\n' "tool" "best s" "MB/s" "peak RSS MB" "count"
 for v in "${VARIANTS[@]}"; do
-    if [ -z "${BEST[$v]:-}" ]; then
-        printf '%-20s %12s %10s %14s\n' "${LABEL[$v]}" "-" "-" "-"
-        continue
-    fi
-    case $v in rg*) m=$(mbps "${BEST[$v]}" "$RG_BYTES") ;; *) m=$(mbps "${BEST[$v]}") ;; esac
-    printf '%-20s %12.3f %10s %14.1f\n' "${LABEL[$v]}" "${BEST[$v]}" "${m:-n/a}" \
-        "$(awk -v k="${PEAK[$v]}" 'BEGIN { print k / 1024 }')"
+    if [ -z "${BEST[$v]:-}" ]; then printf '%-24s %10s %8s %12s %10s\n' "${LABEL[$v]}" - - - -; continue; fi
+    printf '%-24s %10.3f %8s %12.1f %10s\n' "${LABEL[$v]}" "${BEST[$v]}" "$(mbps "$v")" \
+        "$(awk -v k="${PEAK[$v]}" 'BEGIN { print k / 1024 }')" "${COUNT[$v]:-}"
 done
-if [ -z "${EPOCHREALTIME:-}" ] && [ -n "${BEST[cw]:-}" ] && awk -v w="${BEST[cw]}" 'BEGIN { exit !(w < 1.0) }'; then
-    say "note: wall times come from /usr/bin/time in 0.01 s steps; runs under 1 s are imprecise (use a larger SIZE_MB)"
-fi
+say "(count: findings for connwatch, matching lines for rg and ugrep, hits for bare Vectorscan)"
 say ""
-
-ratio() { # cw-variant rg-variant: ratio of MB/s (rg may have run on a prefix)
-    [ -n "${BEST[$1]:-}" ] && [ -n "${BEST[$2]:-}" ] || return 0
-    awk -v c="${BEST[$1]}" -v r="${BEST[$2]}" -v cb="$SIZE_BYTES" -v rb="$RG_BYTES" \
-        'BEGIN { if (c > 0 && r > 0) printf "%.2f", (cb / c) / (rb / r) }'
-}
-RATIO=$(ratio cw rg)
-RATIO1=$(ratio cw1 rg1)
-CW_MBPS=$(mbps "${BEST[cw]:-}")
+R_RG=$(ratio cw rg); R_UG=$(ratio cw ug); R_CAT=$(ratio cw cat 100)
+R1_RG=$(ratio cw1 rg); R1_UG=$(ratio cw1 ug); R1_HS=$(ratio cw1 hs 100); R1_CAT=$(ratio cw1 cat 100)
+say "connwatch (default threads): ${R_RG:-n/a}x rg, ${R_UG:-n/a}x ugrep, ${R_CAT:-n/a} % of cat"
+say "connwatch --threads 1:       ${R1_RG:-n/a}x rg, ${R1_UG:-n/a}x ugrep, ${R1_CAT:-n/a} % of cat, ${R1_HS:-n/a} % of bare Vectorscan"
 CW_RSS_MB=""
 for v in cw cw1; do
     [ -n "${PEAK[$v]:-}" ] || continue
     r=$(awk -v k="${PEAK[$v]}" 'BEGIN { printf "%.1f", k / 1024 }')
     if [ -z "$CW_RSS_MB" ] || awk -v a="$r" -v b="$CW_RSS_MB" 'BEGIN { exit !(a > b) }'; then CW_RSS_MB=$r; fi
 done
-
-say "ratio connwatch/rg (MB/s): $([ -n "$RATIO" ] && echo "${RATIO}x" || echo n/a)${RATIO1:+   (1 core: ${RATIO1}x)}"
-say "findings (connwatch):      ${COUNT[cw]:-n/a}${COUNT[cw1]:+   (1 core: ${COUNT[cw1]})}"
-say "matching lines (rg -c):    ${COUNT[rg]:-n/a}$([ "$RG_CORPUS" != "$CORPUS" ] && echo " (on the prefix)")"
-say "planted error lines:       $PLANTED"
 if [ -n "$COMPILE_MS" ]; then
-    say "rule compile:              $COMPILE_MS ms ($COMPILE_RULES rules, $COMPILE_PATS patterns)"
-else
-    say "rule compile:              n/a"
+    say "rule compile: $COMPILE_MS ms ($COMPILE_RULES rules, $COMPILE_PATS patterns)"
 fi
-[ -n "${RCS[cw]:-}${RCS[cw1]:-}" ] && say "note: failed connwatch runs (exit codes ${RCS[cw]:-}${RCS[cw1]:-}) were not counted"
+say "findings ${COUNT[cw]:-n/a} (--threads 1: ${COUNT[cw1]:-n/a}), planted error lines $PLANTED"
+[ "${COUNT[cw]:-x}" = "${COUNT[cw1]:-y}" ] || warn "the thread settings found different numbers of findings"
 say ""
 say "targets:"
-target() { # verdict description value unit
-    if [ -n "$3" ]; then
-        printf '  %s  %-28s (%s%s)\n' "$1" "$2" "$3" "$4"
-    else
-        printf '  %s  %-28s (n/a)\n' "$1" "$2"
-    fi
-}
-target "$(verdict "x >= $T_RATIO" "$RATIO")" "throughput >= ${T_RATIO}x rg" "$RATIO" "x"
-target "$(verdict "x >= $T_MBPS" "$CW_MBPS")" "throughput >= $T_MBPS MB/s" "$CW_MBPS" " MB/s"
-target "$(verdict "x < $T_RSS_MB" "$CW_RSS_MB")" "peak RSS < $T_RSS_MB MB" "$CW_RSS_MB" " MB"
-target "$(verdict "x < $T_COMPILE_MS" "$COMPILE_MS")" "rule compile < $T_COMPILE_MS ms" "$COMPILE_MS" " ms"
+target() { printf '  %s  %-40s (%s)\n' "$1" "$2" "${3:-n/a}"; }
+target "$(verdict "x >= $T_RG" "$R_RG")" "default threads >= ${T_RG}x rg" "${R_RG:+${R_RG}x}"
+target "$(verdict "x >= $T_UG" "$R_UG")" "default threads >= ${T_UG}x ugrep" "${R_UG:+${R_UG}x}"
+target "$(verdict "x >= $T_CAT" "$R_CAT")" "default threads >= ${T_CAT} % of cat" "${R_CAT:+${R_CAT} %}"
+target "$(verdict "x >= $T_HS" "$R1_HS")" "--threads 1 >= ${T_HS} % of bare Vectorscan" "${R1_HS:+${R1_HS} %}"
+target "$(verdict "x < $T_RSS_MB" "$CW_RSS_MB")" "peak RSS < $T_RSS_MB MB" "${CW_RSS_MB:+${CW_RSS_MB} MB}"
+target "$(verdict "x < $T_COMPILE_MS" "$COMPILE_MS")" "rule compile < $T_COMPILE_MS ms" "${COMPILE_MS:+${COMPILE_MS} ms}"
 exit 0

@@ -18,17 +18,20 @@ import Testing
         #expect(try run("/usr/bin/env", ["python3", root + "/Benchmarks/gen-corpus.py", plain, "3", "--seed", "3", "--error-rate", "0.01"]).status == 0)
         #expect(try run("/usr/bin/env", ["python3", root + "/Benchmarks/gen-corpus.py", other, "1", "--seed", "4", "--error-rate", "0.01"]).status == 0)
         #expect(try run("/bin/sh", ["-c", "gzip -c \"$0\" > \"$0.gz\"", other]).status == 0)
-        let args = ["scan", "--format", "json", "--no-throttle", plain, other + ".gz", dir + "/missing.log", other]
-        let one = try connwatch(args + ["--threads", "1"])
-        #expect(one.status == 2, "a missing input is an error: \(one.stderr)")
-        #expect(one.stderr.contains("missing.log: No such file or directory"))
-        let lines = one.stdout.split(separator: "\n")
-        #expect(lines.count > 300)
-        #expect(withoutTime(one.stdout) != one.stdout, "the stamp is there to strip")
-        for threads in ["2", "3"] {
-            let many = try connwatch(args + ["--threads", threads])
-            #expect(many.status == one.status)
-            #expect(withoutTime(many.stdout) == withoutTime(one.stdout), "--threads \(threads)")
+        // Line by line and grouping multi-line events (the corpus has Java stack traces; its findings are on single lines).
+        for grouping in [[], ["--multiline", "auto"]] {
+            let args = ["scan", "--format", "json", "--no-throttle"] + grouping + [plain, other + ".gz", dir + "/missing.log", other]
+            let one = try connwatch(args + ["--threads", "1"])
+            #expect(one.status == 2, "a missing input is an error: \(one.stderr)")
+            #expect(one.stderr.contains("missing.log: No such file or directory"))
+            let lines = one.stdout.split(separator: "\n")
+            #expect(lines.count > 300)
+            #expect(withoutTime(one.stdout) != one.stdout, "the stamp is there to strip")
+            for threads in ["2", "3"] {
+                let many = try connwatch(args + ["--threads", threads])
+                #expect(many.status == one.status)
+                #expect(withoutTime(many.stdout) == withoutTime(one.stdout), "--threads \(threads) \(grouping)")
+            }
         }
         // The default (online CPUs) and standard input, plain: a file redirected by the shell (fed through a pipe
         // by this process, the findings would fill the stdout pipe before the input is written: both block).

@@ -148,7 +148,7 @@ import Testing
 
     /// The benchmark corpus (Benchmarks/gen-corpus.py, 1 % planted errors) with the shipped rules: every thread
     /// count finds exactly what the sequential reader finds, in the same order.
-    @Test func generatedCorpusSameAsSequential() throws {
+    @Test(.tags(.slow), .notInFastSet) func generatedCorpusSameAsSequential() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cw-par-corpus-\(UUID().uuidString).log").path
         let gen = Process()
         gen.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -166,6 +166,95 @@ import Testing
             let r = parallel([path], ruleSet, threads: threads, chunkBytes: 64 << 10)
             #expect(r.errors.isEmpty)
             #expect(offsets(r.findings) == reference, "threads \(threads)")
+        }
+    }
+
+    // MARK: through scan's pipeline
+
+    /// What `scan`'s pipeline writes (Delivery → throttle → findings file) for `paths` on `threads` workers, with
+    /// the clock's stamps removed (`time`, and a throttle summary's window times: all that differs between runs), and for
+    /// each unreadable input the number of findings written before it was reported (its place in the order).
+    func pipelineOutput(_ paths: [String], _ ruleSet: RuleSet, threads: Int, multiline: Multiline? = nil,
+                        throttle: Bool = false) throws -> (text: String, errors: [String], delivered: Int) {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("cw-par-out-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let delivery = Delivery(outputs: [try FileOutput(.init(path: out, fsync: .never), lang: .en)],
+                                throttle: Throttle(.init(enabled: throttle)), policy: .writeWhenFull)
+        let job = OneShotScan(ruleSet)
+        job.scanner.events = try multiline.map { try EventBoundaries($0) }
+        job.threads = threads
+        job.chunkBytes = 4096
+        var errors: [String] = []
+        let input = OneShotFiles(paths: paths, job: job) { errors.append("\($0.path) after \(delivery.delivered)") }
+        Pipeline(inputs: [input], ruleSet: ruleSet, delivery: delivery).runToEnd()
+        delivery.closeAllWindows()
+        _ = try delivery.flush(urgent: true)
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+            .replacingOccurrences(of: #""(time|window_start|window_end|first_seen|last_seen)":"[^"]*""#, with: "", options: .regularExpression)
+        return (text, errors, delivery.delivered)
+    }
+
+    func gzip(_ path: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "gzip -c \"$0\" > \"$0.gz\"", path]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        return path + ".gz"
+    }
+
+    /// Lines across the 4 KiB cuts, CRLF, lines of exactly max_line_bytes, one byte more and far beyond, a last
+    /// line without its newline; the same file gzip-compressed; a missing file between them: every thread count
+    /// writes the same bytes as one thread (which reads with the daemon's ChunkReader), with the throttle off
+    /// and on, and reports the missing file after the findings of the inputs before it.
+    @Test(.tags(.slow), .notInFastSet) func pipelineWritesTheSameBytesForAnyThreadCount() throws {
+        var bytes: [UInt8] = []
+        for i in 0..<1200 {
+            var line = String(repeating: "x", count: (i * 53) % 300) + " failed: AADSTS\(50000 + i % 40) tail \(i)"
+            if i % 250 == 7 { line = "AADSTS70008 head " + String(repeating: "h", count: 1024 - 17) }            // exactly max_line_bytes
+            if i % 250 == 8 { line = "AADSTS70008 head " + String(repeating: "h", count: 1024 - 16) }            // one byte over
+            if i % 250 == 9 { line = "AADSTS50020 head " + String(repeating: "l", count: 9000) }                 // over two pieces
+            if i % 250 == 10 { line = String(repeating: "t", count: 5000) + " AADSTS500208 in the tail" }        // cut before the code
+            bytes += Array(line.utf8)
+            if i < 1199 { bytes += i % 3 == 0 ? [13, 10] : [10] }
+        }
+        let plain = try file("lines.log", bytes)
+        let compressed = try gzip(plain)
+        let missing = plain + ".missing"
+        let paths = [plain, compressed, missing, plain]
+        for throttle in [false, true] {
+            let one = try pipelineOutput(paths, Self.ruleSet, threads: 1, throttle: throttle)
+            #expect(one.delivered > (throttle ? 40 : 3000))
+            // Three inputs of the same lines, the missing one after two of them.
+            if !throttle { #expect(one.errors == ["\(missing) after \(2 * one.delivered / 3)"]) }
+            #expect(one.errors.count == 1)
+            #expect(one.text.contains(#""truncated":true"#))
+            for threads in [2, 3] {
+                let many = try pipelineOutput(paths, Self.ruleSet, threads: threads, throttle: throttle)
+                #expect(many.text == one.text, "threads \(threads), throttle \(throttle)")
+                #expect(many.errors == one.errors)
+                #expect(many.delivered == one.delivered)
+            }
+        }
+    }
+
+    /// Multi-line events in a plain and a gzip file, cut into 4 KiB pieces: no event is split, and every thread
+    /// count writes the bytes one thread writes.
+    @Test func pipelineGroupsEventsTheSameForAnyThreadCount() throws {
+        let noise = (0..<7).map { "2024-03-01 12:11:0\($0),000 INFO [main] tick \($0)\r\n" }.joined()
+        var text = ""
+        for i in 0..<150 { text += String(repeating: noise, count: i % 4) + MultilineEventTests.java }
+        let plain = try file("java.log", Array(text.utf8))
+        let paths = [plain, try gzip(plain)]
+        let java = Multiline.parse("java")!
+        let one = try pipelineOutput(paths, MultilineEventTests.ruleSet, threads: 1, multiline: java)
+        #expect(one.delivered == 300)
+        #expect(one.errors.isEmpty)
+        #expect(one.text.components(separatedBy: #""event":{"lines":["#).count == 301, "each finding is a whole event")
+        for threads in [2, 4] {
+            let many = try pipelineOutput(paths, MultilineEventTests.ruleSet, threads: threads, multiline: java)
+            #expect(many.text == one.text, "threads \(threads)")
         }
     }
 }

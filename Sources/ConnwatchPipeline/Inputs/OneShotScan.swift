@@ -11,6 +11,8 @@ package final class OneShotScan {
     package private(set) var findings = 0
     /// Workers matching in parallel (`scan(paths:threads:)`); 1: read and match on the calling thread.
     package var threads = 1
+    /// Bytes read at a time (tests cut small inputs into many pieces with a small value).
+    package var chunkBytes = ChunkReader.defaultChunkBytes
 
     package init(_ ruleSet: RuleSet, context: String? = nil) {
         scanner = Scanner(ruleSet)
@@ -32,7 +34,7 @@ package final class OneShotScan {
     /// order. `afterBuffer` runs after each buffer of lines (a live pipe hands over what it has: flush there).
     package func scan(path: String, afterBuffer: () -> Void = {}, emit: (Finding) -> Void) throws(InputError) {
         var input = try OpenedInput.open(path)
-        var reader = ChunkReader(maxLineBytes: scanner.ruleSet.maxLineBytes, events: scanner.events)
+        var reader = ChunkReader(chunkBytes: chunkBytes, maxLineBytes: scanner.ruleSet.maxLineBytes, events: scanner.events)
         defer { reader.deallocate() }
         let origin = input.origin
         let context = self.context
@@ -66,7 +68,8 @@ package final class OneShotScan {
     /// `shouldStop` is asked between buffers (an output that cannot write ends the scan).
     package func scan(paths: [String], threads: Int, afterBuffer: () -> Void = {}, emit: (Finding) -> Void,
                      failed: (InputError) -> Void, shouldStop: () -> Bool = { false }) {
-        let matcher = ParallelMatcher(scanner.ruleSet, threads: threads, context: context, events: scanner.events?.settings)
+        let matcher = ParallelMatcher(scanner.ruleSet, threads: threads, context: context, events: scanner.events?.settings,
+                                      chunkBytes: chunkBytes)
         let totals = matcher.scan(paths: paths, emit: emit, afterPiece: afterBuffer, failed: failed, shouldStop: shouldStop)
         findings += totals.findings
         bytesRead += totals.bytes

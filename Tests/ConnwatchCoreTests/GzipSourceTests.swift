@@ -27,13 +27,7 @@ import Testing
     func gzip(_ data: Data, _ name: String) throws -> Data {
         let plain = dir + "/" + name
         try data.write(to: URL(fileURLWithPath: plain))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "gzip -c -6 \"$0\" > \"$0.gz\"", plain]
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
-        return try Data(contentsOf: URL(fileURLWithPath: plain + ".gz"))
+        return try Data(contentsOf: URL(fileURLWithPath: try gzipFile(plain)))
     }
 
     func write(_ data: Data, _ name: String) throws -> String {

@@ -194,16 +194,6 @@ import Testing
         return (text, errors, delivery.delivered)
     }
 
-    func gzip(_ path: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "gzip -c \"$0\" > \"$0.gz\"", path]
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
-        return path + ".gz"
-    }
-
     /// Lines across the 4 KiB cuts, CRLF, lines of exactly max_line_bytes, one byte more and far beyond, a last
     /// line without its newline; the same file gzip-compressed; a missing file between them: every thread count
     /// writes the same bytes as one thread (which reads with the daemon's ChunkReader), with the throttle off
@@ -220,7 +210,7 @@ import Testing
             if i < 1199 { bytes += i % 3 == 0 ? [13, 10] : [10] }
         }
         let plain = try file("lines.log", bytes)
-        let compressed = try gzip(plain)
+        let compressed = try gzipFile(plain)
         let missing = plain + ".missing"
         let paths = [plain, compressed, missing, plain]
         for throttle in [false, true] {
@@ -246,7 +236,7 @@ import Testing
         var text = ""
         for i in 0..<150 { text += String(repeating: noise, count: i % 4) + MultilineEventTests.java }
         let plain = try file("java.log", Array(text.utf8))
-        let paths = [plain, try gzip(plain)]
+        let paths = [plain, try gzipFile(plain)]
         let java = Multiline.parse("java")!
         let one = try pipelineOutput(paths, MultilineEventTests.ruleSet, threads: 1, multiline: java)
         #expect(one.delivered == 300)

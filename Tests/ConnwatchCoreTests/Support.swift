@@ -128,3 +128,15 @@ func loadErrors(_ files: [String: String]) throws -> [String] {
         return error.errors.map { $0.description.replacingOccurrences(of: dir + "/", with: "") }
     }
 }
+
+/// gzip(1) compresses `path` into `path.gz` (one member, level 6): a real archive, not one of our own making.
+@discardableResult
+func gzipFile(_ path: String) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", "gzip -c -6 \"$0\" > \"$0.gz\"", path]
+    try p.run()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0)
+    return path + ".gz"
+}

@@ -139,22 +139,6 @@ package final class RuleSet: @unchecked Sendable {
         guard !expressions.isEmpty else {
             throw RuleErrors([RuleError(file: catalog.files.first ?? "(no rule files)", line: 0, message: "no rules loaded")])
         }
-        do {
-            var db = try VectorscanDatabase(expressions, cacheDirectory: cacheDirectory)
-            if db.fromCache, let problem = Self.check(db, compiled, owners) {
-                cacheLogger.warning("compiled rule cache ignored, recompiling: \(problem)")
-                db = try VectorscanDatabase(expressions, cacheDirectory: cacheDirectory, readCache: false)
-            }
-            database = db
-        } catch {
-            let (r, p) = error.expression >= 0 ? owners[error.expression] : (0, 0)
-            let rule = compiled[r].rule
-            let at = rule.patternSources.indices.contains(p) ? rule.patternSources[p] : rule.source
-            throw RuleErrors([RuleError(at, ruleID: rule.id, "pattern \(p + 1): Vectorscan cannot compile it, not even as a prefilter: \(error.message)")])
-        }
-        self.rules = compiled
-        self.owners = owners
-        self.appDetectors = detectors
         var detectorExpressions: [VectorscanDatabase.Expression] = []
         var detectorOwners: [(app: String, index: Int)] = []
         for id in detectors.keys.sorted() {
@@ -164,7 +148,30 @@ package final class RuleSet: @unchecked Sendable {
                 detectorOwners.append((id, i))
             }
         }
-        self.detectorDatabase = detectorExpressions.isEmpty ? nil : try? VectorscanDatabase(detectorExpressions)
+        // The two databases compile on two cores: a fresh compile is most of a cold start.
+        let detectorDatabase = Detached { [detectorExpressions, detectorOwners, detectors] in
+            detectorExpressions.isEmpty ? nil : Self.detectorDatabase(
+                detectorExpressions, detectorOwners, detectors, lines: catalog.rules.flatMap { r in
+                    r.matchExamples.map(\.line) + r.noMatchExamples.map(\.line) }, cacheDirectory: cacheDirectory)
+        }
+        do {
+            var db = try VectorscanDatabase(expressions, cacheDirectory: cacheDirectory)
+            if db.fromCache, let problem = Self.check(db, compiled, owners) {
+                cacheLogger.warning("compiled rule cache ignored, recompiling: \(problem)")
+                db = try VectorscanDatabase(expressions, cacheDirectory: cacheDirectory, readCache: false)
+            }
+            database = db
+        } catch {
+            _ = detectorDatabase.value
+            let (r, p) = error.expression >= 0 ? owners[error.expression] : (0, 0)
+            let rule = compiled[r].rule
+            let at = rule.patternSources.indices.contains(p) ? rule.patternSources[p] : rule.source
+            throw RuleErrors([RuleError(at, ruleID: rule.id, "pattern \(p + 1): Vectorscan cannot compile it, not even as a prefilter: \(error.message)")])
+        }
+        self.rules = compiled
+        self.owners = owners
+        self.appDetectors = detectors
+        self.detectorDatabase = detectorDatabase.value
         self.detectorOwners = detectorOwners
         compileSeconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
     }
@@ -193,6 +200,35 @@ package final class RuleSet: @unchecked Sendable {
             }
         }
         return scratch.hits.foreignIDs > 0 ? "it reports pattern ids that do not exist" : nil
+    }
+
+    /// The app detectors' database, cached like the rules' one. Apps have no examples of their own, so a
+    /// loaded copy is checked against every rule example: each detector PCRE2 matches on one must be
+    /// reported by Vectorscan under its id. nil when Vectorscan cannot take the detectors (PCRE2 runs each).
+    static func detectorDatabase(_ expressions: [VectorscanDatabase.Expression], _ owners: [(app: String, index: Int)],
+                                 _ detectors: [String: [PCRE2Pattern]], lines: [String],
+                                 cacheDirectory: String?) -> VectorscanDatabase? {
+        guard let db = try? VectorscanDatabase(expressions, cacheDirectory: cacheDirectory) else { return nil }
+        guard db.fromCache else { return db }
+        let scratch = VectorscanScratch(db, patternCount: owners.count)
+        let data = PCRE2MatchData()
+        for line in lines {
+            let missed = Array(line.utf8).withUnsafeBytes { raw in
+                scratch.scan(raw)
+                return owners.indices.first { id in
+                    detectors[owners[id].app]![owners[id].index].matches(raw, data) && !scratch.hits.ids.contains(id)
+                }
+            }
+            if let id = missed {
+                cacheLogger.warning("compiled app detector cache ignored, recompiling: it does not report app '\(owners[id].app)' detect pattern \(owners[id].index + 1) on an example line")
+                return try? VectorscanDatabase(expressions, cacheDirectory: cacheDirectory, readCache: false)
+            }
+        }
+        if scratch.hits.foreignIDs > 0 {
+            cacheLogger.warning("compiled app detector cache ignored, recompiling: it reports pattern ids that do not exist")
+            return try? VectorscanDatabase(expressions, cacheDirectory: cacheDirectory, readCache: false)
+        }
+        return db
     }
 
     /// Loads rule directories and compiles them in one step.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import ConnwatchEngine
+import ConnwatchModel
+import ConnwatchRules
 
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,8 +20,9 @@ struct RulesCommand: ParsableCommand {
 
         func run() throws {
             let dirs = ruleOptions.directories
+            let ruleSet: RuleSet
             do {
-                let ruleSet = try RuleSet.load(directories: dirs, maxLineBytes: ruleOptions.maxLineBytes)
+                ruleSet = try RuleSet.load(directories: dirs, maxLineBytes: ruleOptions.maxLineBytes)
                 let files = ruleSet.catalog.files.count
                 print("ok: \(files) file(s) in \(dirs.joined(separator: ", "))")
                 // Under MemoryDenyWriteExecute the kernel refuses JIT memory; say which path PCRE2 takes.
@@ -28,17 +31,24 @@ struct RulesCommand: ParsableCommand {
                 if ruleSet.prefilteredCount > 0 {
                     print("note: \(ruleSet.prefilteredCount) pattern(s) use Vectorscan's prefilter mode (PCRE2 decides)")
                 }
-                if timing {
-                    // Compile again, timed alone: the figure the benchmark reports.
-                    let again = try RuleSet(ruleSet.catalog, maxLineBytes: ruleOptions.maxLineBytes)
-                    print(String(format: "compiled %d rules (%d patterns) in %.1f ms",
-                                 again.ruleCount, again.patternCount, again.compileSeconds * 1000))
-                }
             } catch {
                 for e in error.errors { writeError(e.description) }
                 writeError("\(error.errors.count) error(s)")
                 throw ExitCode(Status.error)
             }
+            if timing { try printTiming(ruleSet.catalog) }
+        }
+
+        /// Compiles again, timed alone (the figure the benchmark reports), then starts from a compile cache
+        /// holding both databases, which is what a restart costs.
+        func printTiming(_ catalog: RuleCatalog) throws {
+            let again = try RuleSet(catalog, maxLineBytes: ruleOptions.maxLineBytes)
+            let cache = try FileSystem.makePrivateTemporaryDirectory(prefix: "connwatch-lint")
+            defer { try? FileManager.default.removeItem(atPath: cache) }
+            _ = try RuleSet(catalog, maxLineBytes: ruleOptions.maxLineBytes, cacheDirectory: cache)
+            let cached = try RuleSet(catalog, maxLineBytes: ruleOptions.maxLineBytes, cacheDirectory: cache)
+            print(String(format: "compiled %d rules (%d patterns) in %.1f ms; from the compile cache in %.1f ms",
+                         again.ruleCount, again.patternCount, again.compileSeconds * 1000, cached.compileSeconds * 1000))
         }
     }
 

@@ -152,22 +152,28 @@ import Testing
     static func cacheFixture() throws -> (RuleCatalog, String) {
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("cw-cache-\(UUID().uuidString)").path
         let catalog = try RuleLoader.load(directories: [rulesDirectory(["apps.yaml": appsYAML, "codes.yaml": codesYAML, "a.yaml": aadstsRuleYAML,
-                                                                       "t.yaml": ruleYAML(id: "connector.timeout", patterns: ["Service timeout"], match: ["Service timeout"])])])
+                                                                       "t.yaml": ruleYAML(id: "connector.timeout", patterns: ["Service timeout"], extra: "apps:\n  okta: {remediation: {en: r, ko: 조치}}\n  box: {remediation: {en: r, ko: 조치}}",
+                                                                                        match: ["Service timeout", "Service timeout calling acme.okta.com"])])])
         return (catalog, cache)
+    }
+
+    /// Where the rules' database of `catalog` is cached (the app detectors' one sits beside it).
+    static func rulesCachePath(_ catalog: RuleCatalog, _ cache: String) -> DatabaseCache {
+        DatabaseCache(directory: cache, expressions: catalog.rules.flatMap { r in
+            r.patterns.map { .init(pattern: RuleSet.prefilterForm(of: $0), caseless: r.caseless) } })
     }
 
     @Test func aForeignDatabaseUnderTheRightNameIsNotUsed() throws {
         let (catalog, cache) = try Self.cacheFixture()
         _ = try RuleSet(catalog, cacheDirectory: cache)
         let files = try FileManager.default.contentsOfDirectory(atPath: cache)
-        #expect(files.count == 1)
-        let path = cache + "/" + files[0]
+        #expect(files.count == 2, "the rules' database and the app detectors' one: \(files)")
         // A database compiled from other expressions (ids 0…9, ten patterns where we have two), stored with
         // our key and a valid digest: only the check against the rules' examples can tell.
         let foreign = (0..<10).map { VectorscanDatabase.Expression(pattern: "e\($0)|Service|AADSTS", caseless: false) }
         let db = try VectorscanDatabase(foreign)
-        let real = DatabaseCache(directory: cache, expressions: catalog.rules.flatMap { r in r.patterns.map { .init(pattern: RuleSet.prefilterForm(of: $0), caseless: r.caseless) } })
-        #expect(real.path == path)
+        let real = Self.rulesCachePath(catalog, cache)
+        #expect(files.contains((real.path as NSString).lastPathComponent))
         real.store(db.database, prefiltered: [Bool](repeating: false, count: 2))
         if case .database(let loaded, _) = real.load() { hs_free_database(loaded) } else { Issue.record("forged file not loadable: the test proves nothing") }
         let ruleSet = try RuleSet(catalog, cacheDirectory: cache)
@@ -183,7 +189,7 @@ import Testing
         _ = try RuleSet(catalog, cacheDirectory: cache)
         var st = stat()
         #expect(stat(cache, &st) == 0 && st.st_mode & 0o777 == 0o700)
-        let path = cache + "/" + (try FileManager.default.contentsOfDirectory(atPath: cache))[0]
+        let path = Self.rulesCachePath(catalog, cache).path
         #expect(stat(path, &st) == 0 && st.st_mode & 0o777 == 0o600)
         #expect(try RuleSet(catalog, cacheDirectory: cache).fromCache)
         chmod(path, 0o666)
@@ -200,5 +206,23 @@ import Testing
         try FileManager.default.moveItem(atPath: path, toPath: elsewhere)
         try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: elsewhere)
         #expect(try !RuleSet(catalog, cacheDirectory: cache).fromCache)
+    }
+
+    @Test func theAppDetectorDatabaseIsCachedAndAForgedOneIsNotUsed() throws {
+        let (catalog, cache) = try Self.cacheFixture()
+        let first = try RuleSet(catalog, cacheDirectory: cache)
+        #expect(first.detectorDatabase?.fromCache == false)
+        #expect(try RuleSet(catalog, cacheDirectory: cache).detectorDatabase?.fromCache == true)
+        // Same expression count under the detectors' key and a valid digest, but patterns that never match:
+        // only the check against the rule examples can tell (an Okta example names okta.com).
+        let expressions = catalog.apps.keys.sorted().flatMap { id in
+            catalog.apps[id]!.detect.map { VectorscanDatabase.Expression(pattern: RuleSet.prefilterForm(of: $0), caseless: false) } }
+        let blind = try VectorscanDatabase(expressions.indices.map { .init(pattern: "zq\($0)never", caseless: false) })
+        DatabaseCache(directory: cache, expressions: expressions).store(blind.database, prefiltered: expressions.map { _ in false })
+        let checked = try RuleSet(catalog, cacheDirectory: cache)
+        #expect(checked.detectorDatabase?.fromCache == false)
+        let findings = try scanBytes(Array("2026-12-01 Service timeout calling acme.okta.com\n".utf8), checked)
+        #expect(findings.map(\.app) == ["okta"])
+        #expect(try RuleSet(catalog, cacheDirectory: cache).detectorDatabase?.fromCache == true)
     }
 }

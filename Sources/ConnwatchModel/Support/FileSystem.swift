@@ -80,6 +80,17 @@ package enum FileSystem {
         if chmod(path, mode) != 0 { throw FileSystemError(path: path, operation: "chmod", errno: errno) }
     }
 
+    /// A new directory under $TMPDIR (else /tmp) that only we can enter: mkdtemp(3) creates it with mode 0700
+    /// under an unpredictable name. The caller removes it.
+    package static func makePrivateTemporaryDirectory(prefix: String) throws(FileSystemError) -> String {
+        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw FileSystemError(path: "\(base)/\(prefix)-XXXXXX", operation: "mkdtemp", errno: errno)
+        }
+        return String(cString: made)
+    }
+
     /// Replaces `path` with `bytes` atomically: a new temporary file in the same directory (created with
     /// O_EXCL|O_NOFOLLOW under an unpredictable name, so nothing planted there is written through), given
     /// `mode`, written whole, then renamed over `path` (rename replaces a symlink at `path` itself, never

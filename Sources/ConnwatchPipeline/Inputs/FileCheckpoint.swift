@@ -128,6 +128,20 @@ enum FileIdentity {
         return seconds &* 1_000_000_000 &+ Int64(nanoseconds)
     }
 
+    /// stat(2) of `path` and its birth time, both of one file: read again when the name changed hands between the
+    /// two calls (numbered rotation renames every name over and over; a birth time read by name after a stat may
+    /// be another file's). nil when the path is gone.
+    static func statWithBirth(_ path: String) -> (st: stat, birth: Int64?)? {
+        for _ in 0..<4 {
+            var before = stat(), after = stat()
+            guard stat(path, &before) == 0 else { return nil }
+            let born = birth(path: path)
+            guard stat(path, &after) == 0 else { return nil }
+            if FileKey(before) == FileKey(after) { return (after, born) }
+        }
+        return nil
+    }
+
     /// Now, in ns since the epoch, read from the clock the kernel stamps file times with (the coarse real-time
     /// clock: a file created after this reading is born at or after it; one born before it, earlier or in the
     /// same tick).

@@ -131,8 +131,11 @@ extension FileFollower {
             sweep(bornAfter: from, now: now, adoptable: adoptable)
         }
         for (key, found) in listed {
-            // A closed file's inode now holds another file (deleted and created again): born at another time.
-            if let f = files[key], f.handle == nil, let b = f.birth, let now = FileIdentity.birth(path: found.path), now != b { drop(f) }
+            // A closed file's inode now holds another file (deleted and created again): born at another time. Birth
+            // and inode read together: by now the listed name may hold the next file of a numbered rotation, whose
+            // birth differs (the known file would be forgotten and read again from 0).
+            if let f = files[key], f.handle == nil, let b = f.birth, let now = FileIdentity.statWithBirth(found.path),
+               FileKey(now.st) == key, let born = now.birth, born != b { drop(f) }
             if let f = files[key] {
                 f.path = found.path
                 f.departedAt = nil
@@ -188,9 +191,8 @@ extension FileFollower {
         for dir in dirs.sorted() {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
                 let path = (dir as NSString).appendingPathComponent(name)
-                var st = stat()
-                guard isRotatedName(path), stat(path, &st) == 0, adoptable(path, st) else { continue }
-                let born = FileIdentity.birth(path: path) ?? (Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec))
+                guard isRotatedName(path), let (st, birth) = FileIdentity.statWithBirth(path), adoptable(path, st) else { continue }
+                let born = birth ?? (Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec))
                 if born >= from { adoptDeparted(path, st, now: now) }
             }
         }

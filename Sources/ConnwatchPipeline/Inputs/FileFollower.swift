@@ -224,29 +224,8 @@ package final class FileFollower {
     /// Opens a closed file by its last name and checks that the descriptor is that file (a name can point to
     /// another file by now) and that its content is the one read so far.
     func attach(_ f: FollowedFile) -> Bool {
-        let fd = Foundation.open(f.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let e = errno
-            switch e {
-            case EMFILE, ENFILE: descriptorsExhausted(e)
-            case ENOENT, ENOTDIR: needsRescan = true // renamed or deleted: the next rescan finds it by identity
-            default:
-                // Unreadable (permissions): tried again when it changes size.
-                if f.openFailedAtSize == nil {
-                    logger?.warning("cannot open \(f.path): \(String(cString: strerror(e)))", metadata: ["input": "\(name)"])
-                }
-                f.openFailedAtSize = f.size
-            }
-            return false
-        }
-        f.openFailedAtSize = nil
         var st = stat()
-        guard fstat(fd, &st) == 0, FileKey(st) == f.key else {
-            // The name is another file's now (renamed on): the next rescan finds this one by identity.
-            close(fd)
-            needsRescan = true
-            return false
-        }
+        guard let fd = openByIdentity(f, &st) else { return false }
         let size = UInt64(st.st_size)
         if !f.sameContent(fd: fd, size: size, at: f.offset) {
             if f.departedAt != nil && !f.verified {
@@ -269,6 +248,40 @@ package final class FileFollower {
         f.size = size
         f.refreshTail()
         return true
+    }
+
+    /// A descriptor for `f` (fstat into `st`): by its last name, or, when that name no longer holds it (renamed on:
+    /// numbered rotation renames every file at each turn), by the name its device and inode have now in its
+    /// directory, looked up at once rather than after the next rescan (a start-up backlog is then read in one go,
+    /// not one rescan per rotation). nil when it cannot be opened now (the reason is handled).
+    func openByIdentity(_ f: FollowedFile, _ st: inout stat) -> Int32? {
+        for attempt in 0..<2 {
+            let fd = Foundation.open(f.path, O_RDONLY | O_CLOEXEC)
+            if fd >= 0 {
+                f.openFailedAtSize = nil
+                if fstat(fd, &st) == 0, FileKey(st) == f.key { return fd }
+                close(fd)
+            } else {
+                let e = errno
+                switch e {
+                case ENOENT, ENOTDIR: break
+                case EMFILE, ENFILE: descriptorsExhausted(e); return nil
+                default:
+                    // Unreadable (permissions): tried again when it changes size.
+                    if f.openFailedAtSize == nil {
+                        logger?.warning("cannot open \(f.path): \(String(cString: strerror(e)))", metadata: ["input": "\(name)"])
+                    }
+                    f.openFailedAtSize = f.size
+                    return nil
+                }
+            }
+            // Renamed or deleted: the listing is out of date too.
+            needsRescan = true
+            var index: [String: [FileKey: String]] = [:]
+            guard attempt == 0, let path = locate(f, index: &index), path != f.path else { return nil }
+            f.path = path
+        }
+        return nil
     }
 
     /// Raises the soft RLIMIT_NOFILE to the hard limit (systemd leaves the soft one at 1024 for select(2)'s

@@ -55,6 +55,12 @@ package final class Pipeline {
     /// Line and byte counts already added to the metrics, per input.
     package var reported: [String: (lines: UInt64, bytes: UInt64)] = [:]
     package var reportedOverBudget: [String: Int] = [:]
+    /// The backlog found at start (what was written while connwatch was stopped, or since the last synced
+    /// checkpoint before a crash): its checkpoint is synced as soon as all of it is read, not an fsync interval
+    /// after the start-up sync. Otherwise a daemon killed within that interval (a crash loop) reads the whole
+    /// backlog again at its next start, and the backlog grows with every kill.
+    var startupBacklog = StartupBacklog.reading
+    enum StartupBacklog { case reading, read, synced }
     /// Journal entries and file lines read.
     package var linesRead: UInt64 {
         inputs.reduce(0) { total, input in
@@ -126,6 +132,7 @@ package final class Pipeline {
         var more = false
         for input in inputs where input.read(into: delivery) == .stopped { more = true }
         delivery.closeWindows()
+        if !more && startupBacklog == .reading { startupBacklog = .read }
         return more
     }
 
@@ -143,6 +150,9 @@ package final class Pipeline {
     /// synced, as the file output's fsync policy says). A failing output or checkpoint store keeps what it
     /// holds and throws; both retry with the same backoff.
     package func commit(now: Date = Date(), urgent: Bool = false) throws(OutputError) {
+        let urgent = urgent || startupBacklog == .read
+        // Once: a failing output or store keeps its backoff (what it holds is synced when it works again).
+        if startupBacklog == .read { startupBacklog = .synced }
         guard try delivery.flush(now: now, urgent: urgent) else { return }
         guard let store else { return }
         var next = state

@@ -106,7 +106,7 @@ package final class PCRE2Pattern: @unchecked Sendable {
     }
 
     /// Named groups that took part in `m`, as (name, byte range).
-    package func namedGroups(_ m: PCRE2Match) -> [(String, Range<Int>)] {
+    func namedGroups(_ m: PCRE2Match) -> [(String, Range<Int>)] {
         names.compactMap { entry in m.range(entry.index).map { (entry.name, $0) } }
     }
 }
@@ -131,7 +131,7 @@ package struct PCRE2Match {
 package final class PCRE2MatchData {
     static let unset = Int(bitPattern: UInt.max)
     /// Backtracking budget per match: bounds the time one pathological line can cost.
-    package static let matchLimit: UInt32 = 200_000
+    static let matchLimit: UInt32 = 200_000
 
     /// Start positions tried by the first call of a budgeted search (later calls take more while cheap).
     static let firstSlice = 64
@@ -160,7 +160,7 @@ package final class PCRE2MatchData {
     }
 
     /// Use the interpreter even where JIT code exists (what the service runs; `rules lint` measures it).
-    package var interpreted = false
+    var interpreted = false
     /// The last call ended on an error (match limit, depth limit) rather than a match or no match.
     var stoppedEarly = false
 
@@ -175,7 +175,7 @@ package final class PCRE2MatchData {
     /// Gives the following matches, together, `nanoseconds` of work: at least that much of this thread's CPU
     /// time, and at most twice (the CPU count starts when the monotonic time has run out, which is no earlier
     /// than the CPU time would have).
-    package func startBudget(nanoseconds: UInt64) {
+    func startBudget(nanoseconds: UInt64) {
         budget = nanoseconds
         deadline = read() &+ nanoseconds
         cpuDeadline = nil
@@ -194,12 +194,12 @@ package final class PCRE2MatchData {
 
     /// Reads the clock: true (and from then on `overBudget`) once the budget is used up. For callers that
     /// run many short matches, each finished in one slice without a clock reading.
-    package func budgetUsedUp() -> Bool {
+    func budgetUsedUp() -> Bool {
         if !overBudget { _ = expired(now: read()) }
         return overBudget
     }
 
-    package func stopBudget() {
+    func stopBudget() {
         deadline = nil
         cpuDeadline = nil
         overBudget = false

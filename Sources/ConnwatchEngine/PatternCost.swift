@@ -11,7 +11,7 @@ package struct PatternCostWarning: Sendable, CustomStringConvertible {
     package var ruleID: String
     package var what: String
     package var milliseconds: Double
-    package var sample: String
+    var sample: String
     package var description: String {
         "\(at): rule '\(ruleID)': \(what) is expensive: \(String(format: "%.1f", milliseconds)) ms on a 4 KiB line like '\(sample)…' "
             + "(interpreted PCRE2); a 64 KiB line costs 16 to 256 times that, and a line over its "
@@ -23,7 +23,7 @@ extension RuleSet {
     /// Above this per 4 KiB line a pattern is reported: well-behaved ones take microseconds, the costliest
     /// shipped ones (a lazy `.{0,600}?` gap before alternatives) about 10 ms, and 25 ms per 4 KiB is already
     /// the whole 50 ms line budget at 8 KiB.
-    package static let expensivePatternMilliseconds = 25.0
+    static let expensivePatternMilliseconds = 25.0
 
     package func expensivePatterns(threshold: Double = RuleSet.expensivePatternMilliseconds) -> [PatternCostWarning] {
         let length = 4096

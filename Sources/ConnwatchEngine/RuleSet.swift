@@ -2,7 +2,7 @@ import Foundation
 import ConnwatchRules
 
 /// Finding keys a named group may not take (they would shadow the finding's own fields).
-package let reservedFieldNames: Set<String> = [
+let reservedFieldNames: Set<String> = [
     "schema", "time", "host", "rule", "kind", "app", "candidates", "severity", "title", "remediation", "category",
     "code_name", "reference", "origin", "line", "truncated", "capped", "count", "related", "lang",
 ]
@@ -56,7 +56,7 @@ package final class RuleSet: @unchecked Sendable {
     package static let defaultMaxLineBytes = 64 * 1024
     /// What max_line_bytes may be: a reader holds one line plus a chunk, so the top stays far from memory
     /// limits and from integer overflow.
-    package static let maxLineBytesRange = 256...(16 << 20)
+    static let maxLineBytesRange = 256...(16 << 20)
 
     /// The one check of a max_line_bytes value (configuration key or --max-line-bytes): nil when usable,
     /// else the message, naming `name`.
@@ -69,7 +69,7 @@ package final class RuleSet: @unchecked Sendable {
     package var usesJIT: Bool { rules.allSatisfy { $0.patterns.allSatisfy(\.usesJIT) } }
 
     /// Whether the Vectorscan database was loaded from the compile cache.
-    package var fromCache: Bool { database.fromCache }
+    var fromCache: Bool { database.fromCache }
 
     /// `cacheDirectory`: where compiled databases are kept between runs (see `RuleSet.defaultCacheDirectory`).
     package init(_ catalog: RuleCatalog, maxLineBytes: Int = RuleSet.defaultMaxLineBytes,

@@ -29,8 +29,8 @@ package final class Scanner {
     let data = PCRE2MatchData()
     /// PCRE2 work (thread CPU time) one line may cost over all its rules and start positions (the daemon's
     /// watchdog is 30 s, and interpreted PCRE2 is what the unit runs).
-    package var lineBudgetNanoseconds = Scanner.defaultLineBudgetNanoseconds
-    package static let defaultLineBudgetNanoseconds: UInt64 = 50_000_000
+    var lineBudgetNanoseconds = Scanner.defaultLineBudgetNanoseconds
+    static let defaultLineBudgetNanoseconds: UInt64 = 50_000_000
     /// Lines whose rule matching stopped at the budget (their later rules were not evaluated).
     package private(set) var linesOverBudget = 0
     /// At most this many findings come from one line; the rest are dropped and those kept say `capped`.

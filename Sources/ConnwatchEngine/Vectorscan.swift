@@ -5,7 +5,7 @@ import ConnwatchModel
 
 /// A pattern Vectorscan could not take, even in prefilter mode.
 package struct VectorscanError: Error, Sendable, CustomStringConvertible {
-    package var expression: Int
+    var expression: Int
     package var message: String
     package var description: String { message }
 }
@@ -15,7 +15,7 @@ package struct VectorscanError: Error, Sendable, CustomStringConvertible {
 package final class VectorscanDatabase: @unchecked Sendable {
     let database: OpaquePointer
     /// Which expressions had to be compiled with HS_FLAG_PREFILTER (PCRE2 decides for them).
-    package let prefiltered: [Bool]
+    let prefiltered: [Bool]
 
     package struct Expression: Sendable {
         package var pattern: String
@@ -24,7 +24,7 @@ package final class VectorscanDatabase: @unchecked Sendable {
     }
 
     /// Whether this database came from the compile cache rather than a fresh compile.
-    package let fromCache: Bool
+    let fromCache: Bool
 
     /// Compiles every expression into one database; expression i reports id i. With a cache directory,
     /// a database compiled earlier for exactly the same expressions is loaded instead (milliseconds
@@ -147,7 +147,7 @@ package struct HitBuffer {
     var lastEnd: [Int] = []
     var base: UnsafePointer<UInt8>?
     /// Ids beyond the pattern table reported since the scratch was made (a foreign database): ignored.
-    package private(set) var foreignIDs = 0
+    private(set) var foreignIDs = 0
 
     mutating func reset(_ buffer: UnsafeRawBufferPointer) {
         ids.removeAll(keepingCapacity: true)

@@ -27,8 +27,8 @@ package struct ReportBuilder: Sendable {
     package var maxLineBytes = 16 << 20
     /// Plain files larger than this are split into chunks read in parallel.
     package var chunkBytes = 32 << 20
-    package static let examplesPerSection = 3
-    package static let skippedShown = 20
+    static let examplesPerSection = 3
+    static let skippedShown = 20
 
     package init(since: Date, until: Date, timeZone: TimeZone, lang: Language) {
         self.since = since; self.until = until; self.timeZone = timeZone; self.lang = lang

@@ -4,7 +4,7 @@ import ConnwatchModel
 /// What a findings report says, independent of its format (Markdown, HTML, JSON render this).
 /// Counts are occurrences: a throttled finding's `count` is added, not its record.
 package struct Report: Sendable, Codable, Equatable {
-    package var generated: Date
+    var generated: Date
     package var since: Date
     package var until: Date
     /// The time zone that hour buckets and displayed times use (e.g. "Europe/Berlin", "UTC").
@@ -19,15 +19,15 @@ package struct Report: Sendable, Codable, Equatable {
     package var total: Int
     package var records: Int
     /// Occurrences in the period of the same length just before `since`.
-    package var previousTotal: Int
-    package var bySeverity: [Bucket]      // every severity, critical first, zeros included
-    package var byKind: [Bucket]
-    package var byApp: [Bucket]           // "unknown" for findings without an app
+    var previousTotal: Int
+    var bySeverity: [Bucket]      // every severity, critical first, zeros included
+    var byKind: [Bucket]
+    var byApp: [Bucket]           // "unknown" for findings without an app
     package var hosts: [Bucket]
     /// One bucket per hour of the period (a daily report has 24; a DST day 23 or 25).
-    package var perHour: [HourBucket]
+    var perHour: [HourBucket]
     /// One section per rule (AADSTS: per rule and code), worst severity first, then most frequent.
-    package var sections: [Section]
+    var sections: [Section]
     /// Sections present now and absent in the previous period, and the reverse.
     package var new: [KeyCount]
     package var stopped: [KeyCount]
@@ -68,7 +68,7 @@ package struct Section: Sendable, Codable, Equatable {
     /// systemd units, syslog identifiers or file paths the lines came from.
     package var sources: [Bucket]
     /// Tenant and client ids extracted from the lines.
-    package var tenants: [Bucket]
+    var tenants: [Bucket]
     package var remediation: String
     package var reference: String?
     /// A few distinct redacted lines.

@@ -3,7 +3,7 @@ import Foundation
 /// Where rules come from when the operator does not say (`--rules`): the installed catalog, else the
 /// repository's `Rules/`; then the operator's `/etc/connwatch/rules.d` layered on top when it exists.
 package enum RuleDirectories {
-    package static let operatorDirectory = "/etc/connwatch/rules.d"
+    static let operatorDirectory = "/etc/connwatch/rules.d"
 
     package static func resolve(explicit: [String], extra: [String], configured: [String] = [],
                                executable: String = CommandLine.arguments[0],
@@ -16,7 +16,7 @@ package enum RuleDirectories {
         return dirs + extra
     }
 
-    package static func shippedDirectory(executable: String, environment: [String: String]) -> String? {
+    static func shippedDirectory(executable: String, environment: [String: String]) -> String? {
         if let dir = environment["CONNWATCH_RULES_DIR"], !dir.isEmpty { return dir }
         let exe = URL(fileURLWithPath: executable).resolvingSymlinksInPath()
         let bin = exe.deletingLastPathComponent()

@@ -4,7 +4,7 @@ import ConnwatchModel
 
 /// Reads rule directories into a `RuleCatalog`, layering later directories over earlier ones by id.
 package enum RuleLoader {
-    package static let idPattern = #"^[a-z0-9][a-z0-9._-]*$"#
+    static let idPattern = #"^[a-z0-9][a-z0-9._-]*$"#
 
     /// Loads and validates; throws `RuleErrors` listing every mistake found.
     package static func load(directories: [String]) throws(RuleErrors) -> RuleCatalog {
@@ -157,7 +157,7 @@ package struct NodeReader {
     // MARK: shapes
 
     package struct Fields {
-        package var ordered: [(String, Node)]
+        var ordered: [(String, Node)]
         package subscript(_ key: String) -> Node? { ordered.first { $0.0 == key }?.1 }
     }
 
@@ -225,7 +225,7 @@ package struct NodeReader {
         }
     }
 
-    package mutating func localized(_ node: Node, _ what: String) -> Localized? {
+    mutating func localized(_ node: Node, _ what: String) -> Localized? {
         guard let fields = mapping(node, "'\(what)'", allowed: ["en", "ko"]) else { return nil }
         var en: String?, ko: String?
         if let n = fields["en"] { en = nonEmptyString(n, "\(what).en") } else { fail(node, "'\(what)' needs 'en'") }
@@ -244,7 +244,7 @@ package struct NodeReader {
         return value
     }
 
-    package mutating func validID(_ node: Node, _ id: String, _ what: String) -> Bool {
+    mutating func validID(_ node: Node, _ id: String, _ what: String) -> Bool {
         if id.range(of: RuleLoader.idPattern, options: .regularExpression) == nil {
             fail(node, "\(what) '\(id)' must match \(RuleLoader.idPattern)"); return false
         }
@@ -253,7 +253,7 @@ package struct NodeReader {
 
     // MARK: apps
 
-    package mutating func parseApp(id: String, _ node: Node) -> AppDefinition? {
+    mutating func parseApp(id: String, _ node: Node) -> AppDefinition? {
         guard validID(node, id, "app id") else { return nil }
         guard let f = mapping(node, "app '\(id)'", allowed: ["name", "aliases", "detect"]) else { return nil }
         let name = f["name"].flatMap { nonEmptyString($0, "name") }
@@ -267,10 +267,10 @@ package struct NodeReader {
 
     // MARK: rules
 
-    package static let ruleKeys = ["id", "kind", "severity", "title", "remediation", "patterns", "caseless", "requires",
+    static let ruleKeys = ["id", "kind", "severity", "title", "remediation", "patterns", "caseless", "requires",
                            "excludes", "extract", "app", "apps", "context", "per_match", "catalog", "supersedes", "references", "examples"]
 
-    package mutating func parseRule(_ node: Node) -> Rule? {
+    mutating func parseRule(_ node: Node) -> Rule? {
         ruleID = nil
         defer { ruleID = nil }
         guard case .mapping = node else { fail(node, "each rule must be a mapping"); return nil }
@@ -368,7 +368,7 @@ package struct NodeReader {
 
     // MARK: catalogs
 
-    package mutating func parseCatalog(_ node: Node) -> Catalog? {
+    mutating func parseCatalog(_ node: Node) -> Catalog? {
         guard let f = mapping(node, "'catalog'", allowed: ["name", "lookup_url", "entries"]) else { return nil }
         guard let nameNode = f["name"], let name = nonEmptyString(nameNode, "catalog.name") else {
             if f["name"] == nil { fail(node, "'catalog' needs 'name'") }

@@ -9,9 +9,9 @@ import Yams
 package enum YAMLInput {
     /// Far above any real rule or configuration file (the largest shipped one is ~140 KB).
     package static let maxBytes = 4 << 20
-    package static let maxAliases = 1_000
+    static let maxAliases = 1_000
     /// Nodes that aliases may add to the tree, over the whole file.
-    package static let maxAliasNodes = 10_000
+    static let maxAliasNodes = 10_000
 
     /// Reads a file as UTF-8 text, refusing what is not a regular file or is too big to be one of ours.
     package static func read(_ path: String) throws(RuleError) -> String {
@@ -54,7 +54,7 @@ package enum YAMLInput {
 
     /// Walks libyaml's event stream (no tree is built) and measures what aliases would expand to. nil when
     /// within bounds; syntax errors are left to the composer, which locates them better.
-    package static func boundsProblem(_ text: String, file: String) -> RuleError? {
+    static func boundsProblem(_ text: String, file: String) -> RuleError? {
         if text.utf8.count > maxBytes {
             return RuleError(file: file, line: 0, message: "\(text.utf8.count) bytes: larger than the \(maxBytes) bytes a rule or configuration file may have")
         }

@@ -75,7 +75,7 @@ package struct EventLines: Sendable, Equatable {
 
 /// One finding. JSON form and its versioning: docs/findings.md and schema/finding.schema.json.
 package struct Finding: Sendable, Equatable {
-    package static let schemaVersion = 1
+    static let schemaVersion = 1
 
     /// When connwatch read the line (the journal: when the entry was written).
     package var time: Date?

@@ -3,7 +3,7 @@ import Foundation
 /// A failed file-system call, with the path and the call that failed.
 package struct FileSystemError: Error, Sendable, CustomStringConvertible {
     package var path: String
-    package var operation: String
+    var operation: String
     package var errno: Int32
     package init(path: String, operation: String, errno: Int32) {
         self.path = path; self.operation = operation; self.errno = errno
@@ -22,7 +22,7 @@ package enum FileSystem {
     }
 
     /// writev(2)'s limit on iovecs per call (IOV_MAX; 1024 on Linux).
-    package static let maxVectors = max(16, sysconf(Int32(_SC_IOV_MAX)))
+    static let maxVectors = max(16, sysconf(Int32(_SC_IOV_MAX)))
 
     /// The same for records laid end to end in `bytes` (`recordEnds`: where each ends, ascending, the last at
     /// `bytes.count`): writev(2) with one iovec per record, at most IOV_MAX per call, so a batch costs a few

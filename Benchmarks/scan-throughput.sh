@@ -265,7 +265,8 @@ run_variant() { # variant rep
 [ -n "${EPOCHREALTIME:-}" ] || die "bash 5 (EPOCHREALTIME) is needed for the timings"
 say "warming the page cache ..."
 cat "$CORPUS" > /dev/null
-say "timing ${VARIANTS[*]}: $REPS repetitions each, alternating"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+say "timing ${VARIANTS[*]}: $REPS repetitions each, alternating (load average $LOAD_START)"
 for rep in $(seq "$REPS"); do
     for v in "${VARIANTS[@]}"; do run_variant "$v" "$rep"; done
 done
@@ -287,11 +288,11 @@ verdict() { # awk condition on x, value -> PASS / MISS / n/a
 }
 
 say ""
-say "date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before the report: $(cut -d' ' -f1-3 /proc/loadavg)"
+say "date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before the timed runs: $LOAD_START, after them: $(cut -d' ' -f1-3 /proc/loadavg) (above ~1 per CPU, other work shared the CPUs: absolute figures and the thread comparison are low)"
 say "machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2> /dev/null | head -n 1), $(nproc) online CPUs"
 say "corpus: $CORPUS  $SIZE_MB MB, $LINES lines, $PLANTED planted error lines"
-[ "$HAVE_RG" = 1 ] && say "rg: $(rg --version | head -n 1), $NPAT patterns from $(basename "$RG_PATS"), options: ${RG_OPTS[*]:-none}; probe:$RG_NOTE"
-[ "$HAVE_UG" = 1 ] && say "ugrep: $(ugrep --version | head -n 1), patterns from $(basename "$UG_PATS"), options: ${UG_OPTS[*]:-none}; probe:$UG_NOTE"
+[ "$HAVE_RG" = 1 ] && say "rg: $(rg --version 2> /dev/null | head -n 1), $NPAT patterns from $(basename "$RG_PATS"), options: ${RG_OPTS[*]:-none}; probe:$RG_NOTE"
+[ "$HAVE_UG" = 1 ] && say "ugrep: $(ugrep --version 2> /dev/null | head -n 1), patterns from $(basename "$UG_PATS"), options: ${UG_OPTS[*]:-none}; probe:$UG_NOTE"
 say ""
 printf '%-24s %10s %8s %12s %10s\n' "tool" "best s" "MB/s" "peak RSS MB" "count"
 for v in "${VARIANTS[@]}"; do

@@ -31,6 +31,16 @@ import Testing
         f.pump(emit: tally.add, shouldStop: shouldStop)
     }
 
+    /// Pumps as the daemon waits (for an event or the follower's next deadline) until `done`, 10 s at most.
+    func pumpAsTheDaemonDoes(_ f: FileFollower, _ tally: Tally, until done: () -> Bool) {
+        let until = Date().addingTimeInterval(10)
+        while !done() && Date() < until {
+            var pfd = pollfd(fd: f.inotify, events: Int16(POLLIN), revents: 0)
+            _ = poll(&pfd, 1, Int32((f.nextDeadline() ?? 0.1) * 1000) + 1)
+            pump(f, tally)
+        }
+    }
+
     func lines(_ r: Range<Int>) -> String { r.map { "HIT \($0)\n" }.joined() }
 
     /// Waits until the clock of file times has ticked past `name`'s birth: a listing from now on is certainly
@@ -199,10 +209,13 @@ import Testing
 
     /// Stopped, the application rotates (dateext) twice with a glob naming only app.log: the file that was
     /// created and renamed away while connwatch was stopped is found at the next start (born after the saved
-    /// listing moment), the known one resumed, an older rotated file not read.
-    @Test func fileCreatedAndRotatedAwayWhileStoppedIsFound() throws {
-        t.append("app.log-20261130", lines(900_000..<900_002))
-        tickPast("app.log-20261130")
+    /// listing moment), the known one resumed, an older rotated file not read. Rotated names as logrotate gives
+    /// them: `dateext` (app.log-DATE), `dateext` with `extension .log` (app-DATE.log), and a date after a dot.
+    @Test(arguments: ["app.log-DATE", "app-DATE.log", "app.log.DATE"])
+    func fileCreatedAndRotatedAwayWhileStoppedIsFound(rotatedName: String) throws {
+        func rotated(_ date: Int) -> String { rotatedName.replacingOccurrences(of: "DATE", with: "\(date)") }
+        t.append(rotated(20261130), lines(900_000..<900_002))
+        tickPast(rotated(20261130))
         let first = try t.follower("app.log")
         let tally = Tally()
         t.append("app.log", lines(0..<10))
@@ -210,9 +223,9 @@ import Testing
         let saved = first.checkpoints
         let seen = try #require(first.seenThroughNanoseconds)
         t.append("app.log", lines(10..<20))
-        rename(dir + "/app.log", dir + "/app.log-20261201")
+        rename(dir + "/app.log", dir + "/" + rotated(20261201))
         t.append("app.log", lines(20..<30))
-        rename(dir + "/app.log", dir + "/app.log-20261202")
+        rename(dir + "/app.log", dir + "/" + rotated(20261202))
         t.append("app.log", lines(30..<40))
         let second = try t.follower("app.log", checkpoints: saved, rotateWait: 0, seenThrough: seen)
         pump(second, tally)
@@ -256,15 +269,27 @@ import Testing
         pump(f, tally)
         t.append("app-1.log", lines(20..<25))       // a late writer on the old target
         t.append("app-2.log", lines(110..<120))
-        // As the daemon waits: for an event or the follower's next deadline.
-        let until = Date().addingTimeInterval(10)
-        while f.files.count > 1 && Date() < until {
-            var pfd = pollfd(fd: f.inotify, events: Int16(POLLIN), revents: 0)
-            _ = poll(&pfd, 1, Int32((f.nextDeadline() ?? 0.1) * 1000) + 1)
-            pump(f, tally)
-        }
+        pumpAsTheDaemonDoes(f, tally) { f.files.count == 1 }
         #expect(f.files.count == 1, "the old target let go after rotate_wait")
         #expect(tally.lost(0..<25).isEmpty && tally.lost(100..<120).isEmpty)
+        #expect(tally.repeated.isEmpty)
+    }
+
+    /// logrotate `olddir`: the followed file is renamed into a directory outside the glob (not watched). It is
+    /// read to its end through its descriptor, a late writer's lines within `rotate_wait` included, then let go.
+    @Test func renamedIntoAnotherDirectoryIsReadToItsEnd() throws {
+        let f = try t.follower("app.log", rotateWait: 0.3)
+        let tally = Tally()
+        t.append("app.log", lines(0..<10))
+        pump(f, tally)
+        t.append("app.log", lines(10..<20))         // unread when it moves
+        try FileManager.default.createDirectory(atPath: dir + "/old", withIntermediateDirectories: false)
+        rename(dir + "/app.log", dir + "/old/app.log.1")
+        t.append("old/app.log.1", lines(20..<25))   // a late writer
+        t.append("app.log", lines(100..<110))
+        pumpAsTheDaemonDoes(f, tally) { f.files.count == 1 && tally.seen.count == 35 }
+        #expect(f.files.count == 1, "the moved file let go after rotate_wait")
+        #expect(tally.lost(0..<25).isEmpty && tally.lost(100..<110).isEmpty)
         #expect(tally.repeated.isEmpty)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ConnwatchModel
 
 /// Finding the files: globs, directory watches, and files that moved (matched by identity, never by name).
 extension FileFollower {
@@ -135,7 +136,10 @@ extension FileFollower {
             // and inode read together: by now the listed name may hold the next file of a numbered rotation, whose
             // birth differs (the known file would be forgotten and read again from 0).
             if let f = files[key], f.handle == nil, let b = f.birth, let now = FileIdentity.statWithBirth(found.path),
-               FileKey(now.st) == key, let born = now.birth, born != b { drop(f) }
+               FileKey(now.st) == key, let born = now.birth, born != b {
+                warnIfGoneUnread(f)
+                drop(f)
+            }
             if let f = files[key] {
                 f.path = found.path
                 f.departedAt = nil
@@ -161,6 +165,7 @@ extension FileFollower {
                 // Deleted or moved out of reach while open: read through the descriptor until its time is up.
                 if f.departedAt == nil { f.departedAt = now }
             } else if let since = f.missingSince, now.timeIntervalSince(since) >= Self.missingGrace {
+                warnIfGoneUnread(f)
                 drop(f)
             } else {
                 // Not found once: it may have been renamed between the directory listing and the stat. Looked
@@ -198,18 +203,68 @@ extension FileFollower {
         }
     }
 
+    /// A closed file that is gone from its directory or whose inode holds another file now (deleted, compressed,
+    /// or moved to another directory: logrotate's `compress` without `delaycompress`, `olddir`) with bytes not read: those lines are not scanned.
+    /// Said once, naming the file and how many bytes; a gzip file in the same directory whose first bytes are the
+    /// file's is named as its compressed copy, and its trailer gives the count when connwatch was stopped meanwhile
+    /// (the size then is unknown). Compressed copies are not read: their lines already read would repeat unless
+    /// the copy is matched by content and skipped to the offset, and Fluent Bit's in_tail does not read them either.
+    func warnIfGoneUnread(_ f: FollowedFile) {
+        let copy = compressedCopy(of: f)
+        let unread: UInt64
+        if let c = copy, c.size > f.readTo { unread = c.size - f.readTo } else if f.verified && f.size > f.readTo {
+            unread = f.size - f.readTo
+        } else { return }
+        let copyText = copy.map { " (compressed to \($0.path): rotate with delaycompress so that a rotated file is read before it is compressed)" } ?? ""
+        logger?.warning("the file read as \(f.path) is gone (deleted, compressed or moved to another directory) with \(unread) bytes not read: their lines are not scanned\(copyText)",
+                        metadata: ["input": "\(name)", "inode": "\(f.key.inode)"])
+    }
+
+    /// A gzip file beside `f` whose decompressed first bytes are `f`'s, with its uncompressed size (the gzip
+    /// trailer's, modulo 4 GiB).
+    func compressedCopy(of f: FollowedFile) -> (path: String, size: UInt64)? {
+        guard !f.head.isEmpty else { return nil }
+        let dir = (f.path as NSString).deletingLastPathComponent
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() where name.lowercased().hasSuffix(".gz") {
+            let path = (dir as NSString).appendingPathComponent(name)
+            let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            var st = stat()
+            var trailer = [UInt8](repeating: 0, count: 4)
+            guard fstat(fd, &st) == 0, st.st_size >= 18, pread(fd, &trailer, 4, st.st_size - 4) == 4,
+                  let source = try? GzipSource(fd: fd, path: path) else { close(fd); continue }
+            var first = [UInt8](repeating: 0, count: f.head.count)
+            var got = 0
+            while got < first.count {
+                let n = first.withUnsafeMutableBytes { b in (try? source.read(into: UnsafeMutableRawBufferPointer(rebasing: b[got...]))) ?? 0 }
+                if n <= 0 { break }
+                got += n
+            }
+            if got == first.count && first == f.head {
+                return (path, trailer.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+            }
+        }
+        return nil
+    }
+
     static let compressedExtensions: Set<String> = ["gz", "bz2", "xz", "zst", "lz4", "lzma", "z", "zip", "br"]
 
     /// A name a rotation gives a file matching a glob: that name followed by `.`, `-` or `_` and a suffix
-    /// (`app.log.1`, `app.log-20261201`, `app.log.2026-12-01`), not itself a match, and not compressed.
+    /// (`app.log.1`, `app.log-20261201`, `app.log.2026-12-01`), or with the suffix before its extension (logrotate's
+    /// `extension .log`: `app-20261201.log`, `app.1.log`); not itself a match, and not compressed.
     func isRotatedName(_ path: String) -> Bool {
         if matchesPattern(path) { return false }
-        let ext = (path as NSString).pathExtension.lowercased()
-        if Self.compressedExtensions.contains(ext) { return false }
+        let ext = (path as NSString).pathExtension
+        if Self.compressedExtensions.contains(ext.lowercased()) { return false }
         let dir = (path as NSString).deletingLastPathComponent
         let name = Array((path as NSString).lastPathComponent)
-        for (i, c) in name.enumerated() where i > 0 && (c == "." || c == "-" || c == "_") {
-            if matchesPattern((dir as NSString).appendingPathComponent(String(name[..<i]))) { return true }
+        // The suffix at the end, or before the extension (then the extension is put back after the cut).
+        let forms: [(stem: ArraySlice<Character>, ext: String)] =
+            [(name[...], "")] + (ext.isEmpty ? [] : [(name[..<(name.count - ext.count - 1)], "." + ext)])
+        for form in forms {
+            for (i, c) in form.stem.enumerated() where i > 0 && (c == "." || c == "-" || c == "_") {
+                if matchesPattern((dir as NSString).appendingPathComponent(String(form.stem.prefix(i)) + form.ext)) { return true }
+            }
         }
         return false
     }

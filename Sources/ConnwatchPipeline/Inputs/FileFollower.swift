@@ -228,6 +228,8 @@ package final class FileFollower {
         guard let fd = openByIdentity(f, &st) else { return false }
         let size = UInt64(st.st_size)
         if !f.sameContent(fd: fd, size: size, at: f.offset) {
+            // A checkpoint from before this start whose inode holds another file now: that file is gone.
+            if !f.verified { warnIfGoneUnread(f) }
             if f.departedAt != nil && !f.verified {
                 // A saved checkpoint's inode outside the glob now holds another file: not ours to read.
                 close(fd)

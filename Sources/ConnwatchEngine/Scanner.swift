@@ -40,15 +40,16 @@ package final class Scanner {
     /// Multi-line grouping: with it, each hit is evaluated with the whole event around its line.
     package var events: EventBoundaries?
 
-    /// App detection for the subject being evaluated: one Vectorscan scan, PCRE2 only for the detectors hit.
-    let detectorScratch: VectorscanScratch?
-    /// The apps detected in the current subject (its start and length), found on first use.
-    var detected: (subject: UnsafeRawPointer?, count: Int, apps: Set<String>)?
+    /// App detection for the subject being evaluated: one Vectorscan scan per app asked about, PCRE2 only
+    /// for the detectors hit.
+    let detectorScratches: [String: VectorscanScratch]
+    /// The answers for the current subject (its start and length), per app asked about.
+    var detected: (subject: UnsafeRawPointer?, count: Int, apps: [String: Bool])?
 
     package init(_ ruleSet: RuleSet) {
         self.ruleSet = ruleSet
         scratch = VectorscanScratch(ruleSet.database, patternCount: ruleSet.patternCount)
-        detectorScratch = ruleSet.detectorDatabase.map { VectorscanScratch($0, patternCount: ruleSet.detectorOwners.count) }
+        detectorScratches = ruleSet.detectorDatabases.mapValues { VectorscanScratch($0, patternCount: $0.prefiltered.count) }
     }
 
     // MARK: buffers
@@ -366,19 +367,22 @@ package final class Scanner {
     }
 
     func detects(_ app: String, _ line: UnsafeRawBufferPointer) -> Bool {
-        guard let detectorScratch else { return ruleSet.appDetectors[app]?.contains { $0.matches(line, data) } ?? false }
-        if let d = detected, d.subject == line.baseAddress, d.count == line.count { return d.apps.contains(app) }
-        // Once per subject, for every app: rules that need context ask for several apps of the same line or event.
-        detectorScratch.scan(line)
-        var apps = Set<String>()
-        for id in Set(detectorScratch.hits.ids) {
-            let owner = ruleSet.detectorOwners[id]
-            if !apps.contains(owner.app), ruleSet.appDetectors[owner.app]?[owner.index].matches(line, data) == true {
-                apps.insert(owner.app)
-            }
+        // Rules that need context ask about several apps of the same line or event: each is answered once.
+        if let d = detected, d.subject == line.baseAddress, d.count == line.count {
+            if let known = d.apps[app] { return known }
+        } else {
+            detected = (line.baseAddress, line.count, [:])
         }
-        detected = (line.baseAddress, line.count, apps)
-        return apps.contains(app)
+        let patterns = ruleSet.appDetectors[app] ?? []
+        let found: Bool
+        if let scratch = detectorScratches[app] {
+            scratch.scan(line)
+            found = Set(scratch.hits.ids).contains { patterns[$0].matches(line, data) }
+        } else {
+            found = patterns.contains { $0.matches(line, data) }
+        }
+        detected!.apps[app] = found
+        return found
     }
 
     func makeFinding(_ compiled: CompiledRule, _ index: Int, _ groups: [(name: String, value: String)],

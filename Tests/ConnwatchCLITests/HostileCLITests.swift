@@ -118,8 +118,8 @@ import Testing
         #expect(mode(base + "/cache") == 0o700)
         #expect(mode(base + "/cache/deeper") == 0o700)
         let cached = try FileManager.default.contentsOfDirectory(atPath: base + "/cache/deeper")
-        // The rules' database and the app detectors' one.
-        #expect(cached.count == 2 && cached.allSatisfy { mode(base + "/cache/deeper/" + $0) == 0o600 })
+        // The rules' database and one per app.
+        #expect(cached.count > 1 && cached.allSatisfy { mode(base + "/cache/deeper/" + $0) == 0o600 })
 
         let findings = try tempFile("findings.json", try connwatch(["scan", "--format", "json", log]).stdout)
         let report = try run("/bin/sh", ["-c", "umask 000; exec \"$0\" report --since 2000-01-01 --format md --output-dir \"$1\" \"$2\"",

@@ -167,7 +167,7 @@ import Testing
         let (catalog, cache) = try Self.cacheFixture()
         _ = try RuleSet(catalog, cacheDirectory: cache)
         let files = try FileManager.default.contentsOfDirectory(atPath: cache)
-        #expect(files.count == 2, "the rules' database and the app detectors' one: \(files)")
+        #expect(files.count == 1 + catalog.apps.count, "the rules' database and one per app: \(files)")
         // A database compiled from other expressions (ids 0…9, ten patterns where we have two), stored with
         // our key and a valid digest: only the check against the rules' examples can tell.
         let foreign = (0..<10).map { VectorscanDatabase.Expression(pattern: "e\($0)|Service|AADSTS", caseless: false) }
@@ -208,21 +208,22 @@ import Testing
         #expect(try !RuleSet(catalog, cacheDirectory: cache).fromCache)
     }
 
-    @Test func theAppDetectorDatabaseIsCachedAndAForgedOneIsNotUsed() throws {
+    @Test func theAppDetectorDatabasesAreCachedAndAForgedOneIsNotUsed() throws {
         let (catalog, cache) = try Self.cacheFixture()
         let first = try RuleSet(catalog, cacheDirectory: cache)
-        #expect(first.detectorDatabase?.fromCache == false)
-        #expect(try RuleSet(catalog, cacheDirectory: cache).detectorDatabase?.fromCache == true)
-        // Same expression count under the detectors' key and a valid digest, but patterns that never match:
-        // only the check against the rule examples can tell (an Okta example names okta.com).
-        let expressions = catalog.apps.keys.sorted().flatMap { id in
-            catalog.apps[id]!.detect.map { VectorscanDatabase.Expression(pattern: RuleSet.prefilterForm(of: $0), caseless: false) } }
+        #expect(first.detectorDatabases.keys.sorted() == catalog.apps.keys.sorted())
+        #expect(first.detectorDatabases.values.allSatisfy { !$0.fromCache })
+        #expect(try RuleSet(catalog, cacheDirectory: cache).detectorDatabases.values.allSatisfy(\.fromCache))
+        // Okta's key and count, a valid digest, but patterns that never match: only the check against the
+        // rule examples can tell (an example names okta.com).
+        let expressions = catalog.apps["okta"]!.detect.map { VectorscanDatabase.Expression(pattern: RuleSet.prefilterForm(of: $0), caseless: false) }
         let blind = try VectorscanDatabase(expressions.indices.map { .init(pattern: "zq\($0)never", caseless: false) })
         DatabaseCache(directory: cache, expressions: expressions).store(blind.database, prefiltered: expressions.map { _ in false })
         let checked = try RuleSet(catalog, cacheDirectory: cache)
-        #expect(checked.detectorDatabase?.fromCache == false)
+        #expect(checked.detectorDatabases["okta"]?.fromCache == false)
+        #expect(checked.detectorDatabases["box"]?.fromCache == true)
         let findings = try scanBytes(Array("2026-12-01 Service timeout calling acme.okta.com\n".utf8), checked)
         #expect(findings.map(\.app) == ["okta"])
-        #expect(try RuleSet(catalog, cacheDirectory: cache).detectorDatabase?.fromCache == true)
+        #expect(try RuleSet(catalog, cacheDirectory: cache).detectorDatabases["okta"]?.fromCache == true)
     }
 }

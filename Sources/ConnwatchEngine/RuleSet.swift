@@ -84,8 +84,17 @@ package final class RuleSet: @unchecked Sendable {
         var owners: [(Int, Int)] = []
         var expressions: [VectorscanDatabase.Expression] = []
 
+        // One compilation per distinct source: rules share excludes and extracts through YAML aliases, and a
+        // compiled pattern is immutable (each match brings its own match data).
+        var compiledSources: [String: PCRE2Pattern] = [:]
         func pcre(_ pattern: String, caseless: Bool, at: SourceLocation, rule: String?, what: String) -> PCRE2Pattern? {
-            do { return try PCRE2Pattern(pattern, caseless: caseless) } catch {
+            let key = (caseless ? "i:" : "c:") + pattern
+            if let shared = compiledSources[key] { return shared }
+            do {
+                let compiled = try PCRE2Pattern(pattern, caseless: caseless)
+                compiledSources[key] = compiled
+                return compiled
+            } catch {
                 errors.append(RuleError(at, ruleID: rule, "\(what) does not compile: PCRE2 error \(error.description)"))
                 return nil
             }

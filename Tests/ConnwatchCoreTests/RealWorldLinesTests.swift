@@ -231,6 +231,33 @@ import Testing
         Case(line: #"    "code": "AF20024","#, rule: "connector.office365.management-api-error", code: "AF20024"),
         // https://github.com/MicrosoftDocs/office-365-management-api/issues/479
         Case(line: #"        "code": "AF20023","#, rule: "connector.office365.management-api-error", code: "AF20023"),
+        // MARK: collected for the recognition/precision pass of issue 12 (none copied into rule examples)
+        // https://github.com/Azure/azure-cli/issues/31959 (az called from Node, stderr inside an error object)
+        Case(line: #"  stderr: 'ERROR: V2Error: invalid_grant AADSTS700082: The refresh token has expired due to inactivity. The token was issued on 2025-05-02T16:43:10.2836664Z and was inactive for 12:00:00. Trace ID: 23b5c9ef-0006-4c36-99ea-06fc3fe4a300 Correlation ID: df04c783-ecf8-456c-9681-fbad80d14468 Timestamp: 2025-08-18 16:27:01Z. Status: Response_Status.Status_InteractionRequired, Error code: 3399614467, Tag: 558133255\r\n'"#,
+             rule: "aadsts.code", code: "700082"),
+        // https://github.com/hashicorp/terraform-provider-azuread/issues/586
+        Case(line: "_Error: building client: unable to obtain access token: running Azure CLI: exit status 1: ERROR: AADSTS50005: User tried to log in to a device from a platform (Unknown) that's currently not supported through Conditional Access policy. Supported device platforms are: iOS, Android, Mac, and Windows flavors._",
+             rule: "aadsts.code", code: "50005"),
+        // https://github.com/MicrosoftDocs/azure-docs/issues/96851
+        Case(line: #"{"error":"invalid_request","error_description":"AADSTS1002016: You are using TLS version 1.0, 1.1 and/or 3DES cipher which are deprecated to improve the security posture of Azure AD. Your TenantID is: {tenant_id}. Please refer to https://go.microsoft.com/fwlink/?linkid=2161187 and conduct needed actions to remediate the issue. For further questions, please contact your administrator."}"#,
+             rule: "aadsts.code", code: "1002016"),
+        // https://github.com/Azure/azure-sdk-for-python/issues/1439
+        Case(line: "msrest.exceptions.AuthenticationError: , InvalidClientIdError: (invalid_request) AADSTS50059: No tenant-identifying information found in either the request or implied by any provided credentials.",
+             rule: "aadsts.code", code: "50059"),
+        // https://github.com/microsoftgraph/msgraph-sdk-powershell/issues/2552
+        Case(line: "2024-01-31T13:25:37Z   [Error]   ERROR: [Authorization_RequestDenied] : Insufficient privileges to complete the operation.",
+             rule: "graph.insufficient-privileges"),
+        // https://github.com/microsoftgraph/angular-connect-rest-sample/issues/14
+        Case(line: "angular.js:10514 GET https://graph.microsoft.com/v1.0/me 401 (Unauthorized)", rule: "graph.unauthorized"),
+        // https://github.com/microsoftgraph/msgraph-sample-android/issues/29
+        Case(line: "com.microsoft.graph.http.GraphServiceException: Error code: ErrorAccessDenied", rule: "graph.mailbox-access-denied"),
+        // https://github.com/shedaltd/react-native-azure-ad-2/issues/45
+        Case(line: #"{"error": {"code": "InvalidAuthenticationToken", "innerError": {"client-request-id": "02be882d-a85d-4d05-87ef-03df8deeab26", "date": "2022-07-19T11:36:45", "request-id": "02be882d-a85d-4d05-87ef-03df8deeab26"}, "message": "CompactToken parsing failed with error code: 80049217"}}"#,
+             rule: "graph.token-malformed"),
+        // https://github.com/microsoftgraph/csharp-teams-sample-graph/issues/31
+        Case(line: "Microsoft.Graph : One or more errors occurred. (Message: This request is forbidden. Inner error )", rule: "graph.forbidden"),
+        // https://github.com/microsoft/coe-starter-kit/issues/9110
+        Case(line: #"    "code": "AF20023","#, rule: "connector.office365.management-api-error", code: "AF20023"),
     ]
 
     static let mustNotMatch: [(line: String, context: String?)] = [
@@ -391,6 +418,23 @@ import Testing
         ("Test-MgCommand : Additional scope needed for command 'X', call Connect-MgGraph with one of the following scopes: Application.Read.All,", nil),
         // https://github.com/microsoftgraph/msgraph-sdk-powershell/issues/2873
         (#"When you run a command without having required permissions, you get a generic "insufficient privileges" error message."#, nil),
+        // MARK: collected for the precision pass of issue 12: mentions in issues and documentation
+        // https://github.com/clocked0ne/passport-outlook/issues/16 (a web search for the code)
+        ("https://www.google.com/search?q=AADSTS90023+Tokens+issued+for+the+%27Single-Page+Application%27+client-type+may+only+be+redeemed+via+cross-origin+requests", nil),
+        // https://github.com/ahaenggli/AzureAD-LDAP-wrapper/issues/115 (a proposed setting listing codes)
+        (#"e.g. `GRAPH_IGNORE_MFA_ERROR_CODES: "AADSTS53003 AADSTS50076 AADSTS50079" `"#, nil),
+        // https://github.com/AzureAD/microsoft-authentication-library-for-java/issues/597 (the reference table row quoted)
+        ("AADSTS53003 | BlockedByConditionalAccess - Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.", nil),
+        // https://github.com/Azure/azure-cli/pull/17072
+        ("| `AADSTS70008` | Credentials have expired due to inactivity. | https://login.microsoftonline.com/error?code=70008 | ", nil),
+        // https://github.com/microsoftgraph/microsoft-graph-explorer-v4/issues/2112
+        ("Consent provided but still throwing Authorization_RequestDenied error", nil),
+        // https://github.com/microsoft/teams-sdk/issues/2741 (axios against another API)
+        (#"      "message": "Request failed with status code 403","#, nil),
+        // https://github.com/python-social-auth/social-core/issues/349 (the token endpoint, not Graph)
+        ("401 Client Error: Unauthorized for url: https://login.microsoftonline.com/common/oauth2/v2.0/token", nil),
+        // https://github.com/vippsas/vipps-ecom-api/issues/246
+        (#"I got this error "AADSTS9002326" when I request to apitest.vipps.no."#, nil),
     ]
 
     @Test func realErrorsAreFoundWithTheRightRuleAndCode() {

@@ -55,7 +55,7 @@ enum SecretKeys {
     static let plainKeyQualifiers = [
         "partition", "row", "sort", "cache", "public", "pub", "foreign", "range", "routing", "idempotency",
         "dedup", "dedupe", "deduplication", "lookup", "map", "dict", "object", "unique", "composite", "natural",
-        "surrogate", "index", "group", "message", "translation", "registry", "event", "ordering", "sequence",
+        "surrogate", "index", "group", "message", "description", "translation", "registry", "event", "ordering", "sequence",
         "shard", "entity", "resource", "field", "column", "config", "setting", "settings", "verification",
         "verifying", "bucket", "s3",
     ]

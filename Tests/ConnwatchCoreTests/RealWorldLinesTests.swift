@@ -258,6 +258,10 @@ import Testing
         Case(line: "Microsoft.Graph : One or more errors occurred. (Message: This request is forbidden. Inner error )", rule: "graph.forbidden"),
         // https://github.com/microsoft/coe-starter-kit/issues/9110
         Case(line: #"    "code": "AF20023","#, rule: "connector.office365.management-api-error", code: "AF20023"),
+        // https://github.com/AzureAD/microsoft-authentication-library-for-objc/issues/1261 (MSAL for iOS: the message
+        // under a key ending in "DescriptionKey" is not a key's secret, so the code stays readable and is looked up)
+        Case(line: "MSALErrorDescriptionKey=AADSTS500011:+The+resource+principal+named+https://xxxxxxx+was+not+found+in+the+tenant+named+33440fc6-b7c7-412c-bb73-0e70b0198d5a.+This+can+happen+if+the+application+has+not+been+installed+by+the+administrator+of+the+tenant+or+consented+to+by+any+user+in+the+tenant.+You+might+have+sent+your+authentication+request+to+the+wrong+tenant.",
+             rule: "aadsts.code", code: "500011"),
     ]
 
     static let mustNotMatch: [(line: String, context: String?)] = [

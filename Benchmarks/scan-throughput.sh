@@ -147,7 +147,11 @@ rm -rf "$CONNWATCH_CACHE_DIR"
 NPAT=$(grep -c '' "$PATTERNS")
 [ "$NPAT" -gt 0 ] || warn "connwatch rules export wrote no patterns"
 
-HSDB=$(ls "$CONNWATCH_CACHE_DIR"/rules-*.hsdb 2> /dev/null | head -n 1)
+# The cache also holds one small database per app detector: the rules' own database is the one compiled from
+# the most expressions (the second line of each file's key says "N expressions").
+HSDB=$(for f in "$CONNWATCH_CACHE_DIR"/rules-*.hsdb; do
+           [ -f "$f" ] && printf '%s %s\n' "$(sed -n '2s/ expressions$//p;2q' "$f")" "$f"
+       done | sort -n -r | head -n 1 | cut -d' ' -f2-)
 if [ "$HAVE_HS" = 1 ] && [ -z "$HSDB" ]; then
     warn "connwatch wrote no compiled database to $CONNWATCH_CACHE_DIR: no bare Vectorscan figure"
     HAVE_HS=0
@@ -292,6 +296,7 @@ say "date: $(date -u '+%Y-%m-%d %H:%M UTC'); load average before the timed runs:
 say "machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2> /dev/null | head -n 1), $(nproc) online CPUs"
 say "corpus: $CORPUS  $SIZE_MB MB, $LINES lines, $PLANTED planted error lines"
 [ "$HAVE_RG" = 1 ] && say "rg: $(rg --version 2> /dev/null | head -n 1), $NPAT patterns from $(basename "$RG_PATS"), options: ${RG_OPTS[*]:-none}; probe:$RG_NOTE"
+[ "$HAVE_HS" = 1 ] && say "bare Vectorscan: $(basename "$HSDB") ($(sed -n '2p;2q' "$HSDB"), the rules' database)"
 [ "$HAVE_UG" = 1 ] && say "ugrep: $(ugrep --version 2> /dev/null | head -n 1), patterns from $(basename "$UG_PATS"), options: ${UG_OPTS[*]:-none}; probe:$UG_NOTE"
 say ""
 printf '%-24s %10s %8s %12s %10s\n' "tool" "best s" "MB/s" "peak RSS MB" "count"

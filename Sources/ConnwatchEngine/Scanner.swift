@@ -41,15 +41,40 @@ package final class Scanner {
     package var events: EventBoundaries?
 
     /// App detection for the subject being evaluated: one Vectorscan scan per app asked about, PCRE2 only
-    /// for the detectors hit.
-    let detectorScratches: [String: VectorscanScratch]
-    /// The answers for the current subject (its start and length), per app asked about.
-    var detected: (subject: UnsafeRawPointer?, count: Int, apps: [String: Bool])?
+    /// for the detectors hit. Apps are numbered (every app a rule names), so that the per-line answers need no
+    /// hashing of app names: most hit lines ask about apps and end without a finding.
+    let appNames: [String]
+    let detectorPatterns: [[PCRE2Pattern]]
+    let detectorScratches: [VectorscanScratch?]
+    /// Per rule (index into `ruleSet.rules`): its `appIDs` as app numbers.
+    let ruleApps: [[Int]]
+    /// The answers for the current subject: `detectedAnswer[app]` holds when `detectedGeneration[app]` is the
+    /// current `generation` (one increment forgets every answer).
+    var detectedGeneration: [UInt64]
+    var detectedAnswer: [Bool]
+    var generation: UInt64 = 0
+    /// Reused per evaluation: the line's rules in the order of their first hit.
+    var ruleOrder: [Int] = []
 
     package init(_ ruleSet: RuleSet) {
         self.ruleSet = ruleSet
         scratch = VectorscanScratch(ruleSet.database, patternCount: ruleSet.patternCount)
-        detectorScratches = ruleSet.detectorDatabases.mapValues { VectorscanScratch($0, patternCount: $0.prefiltered.count) }
+        var numbers: [String: Int] = [:]
+        var names: [String] = []
+        func number(_ app: String) -> Int {
+            if let n = numbers[app] { return n }
+            numbers[app] = names.count
+            names.append(app)
+            return names.count - 1
+        }
+        ruleApps = ruleSet.rules.map { $0.rule.appIDs.map(number) }
+        appNames = names
+        detectorPatterns = names.map { ruleSet.appDetectors[$0] ?? [] }
+        detectorScratches = names.map { app in
+            ruleSet.detectorDatabases[app].map { VectorscanScratch($0, patternCount: $0.prefiltered.count) }
+        }
+        detectedGeneration = Array(repeating: 0, count: names.count)
+        detectedAnswer = Array(repeating: false, count: names.count)
     }
 
     // MARK: buffers
@@ -199,16 +224,22 @@ package final class Scanner {
     }
 
     /// Findings for one line, given the Vectorscan hits on it. See docs/rule-format.md for the policy.
+    /// Most hit lines end without a finding, so until a rule makes one nothing is redacted, and the trace (steps,
+    /// verdict texts) is built only when `trace` is given.
     func evaluate(line: UnsafeRawBufferPointer, hits: [(rule: Int, pattern: Int)], context: String?,
                   origin: Origin, truncated: Bool, trace: inout Trace?) -> [Finding] {
         var findings: [Finding] = []
-        var ruleOrder: [Int] = []
+        ruleOrder.removeAll(keepingCapacity: true)
         for hit in hits where !ruleOrder.contains(hit.rule) { ruleOrder.append(hit.rule) }
+        let tracing = trace != nil
         // Redaction spans are found once per line; the line and every field extracted from it are masked by them.
         var spans: [Range<Int>]?
         func redacted(_ range: Range<Int>) -> String {
             if spans == nil { spans = ruleSet.redactor.spans(in: line) }
             return Redactor.text(spans!, of: line, range: range)
+        }
+        func redacted(_ groups: [(String, Range<Int>)]) -> [(name: String, value: String)] {
+            groups.map { (name: $0.0, value: redacted($0.1)) }
         }
         var redactedLine: String?
         func redactedWholeLine() -> String {
@@ -216,7 +247,7 @@ package final class Scanner {
             return redactedLine!
         }
         var capped = false
-        detected = nil
+        generation &+= 1
         data.startBudget(nanoseconds: lineBudgetNanoseconds)
         defer {
             if data.overBudget { overBudget(origin, trace: &trace) }
@@ -227,46 +258,74 @@ package final class Scanner {
             if r != ruleOrder.first && data.budgetUsedUp() { break }
             if findings.count >= Self.maxFindingsPerLine { capped = true; break }
             let compiled = ruleSet.rules[r]
-            let rule = compiled.rule
-            let hitPatterns = hits.filter { $0.rule == r }.map(\.pattern)
-            var step = Trace.Step(rule: rule.id, prefilterPatterns: hitPatterns.map { $0 + 1 })
-            defer { trace?.steps.append(step) }
+            // Verdicts are assigned through `step?`: without a trace their texts are never built.
+            var step = tracing
+                ? Trace.Step(rule: compiled.rule.id, prefilterPatterns: hits.filter { $0.rule == r }.map { $0.pattern + 1 })
+                : nil
+            defer { if let step { trace?.steps.append(step) } }
 
-            // Confirm with PCRE2 on this line only; collect one match per finding.
-            var matches: [[(name: String, value: String)]] = []
-            var seenKeys: Set<String> = []
-            for p in hitPatterns {
-                let pattern = compiled.patterns[p]
-                var position = 0
-                while position <= line.count, let m = pattern.match(line, from: position, data) {
-                    if step.confirmedPattern == nil { step.confirmedPattern = p + 1 }
-                    let groups = pattern.namedGroups(m).map { (name: $0.0, value: redacted($0.1)) }
-                    guard rule.perMatch else {
-                        // One finding per line: later matching patterns only add fields the first lacked.
-                        if matches.isEmpty { matches.append(groups) } else {
-                            matches[0] += groups.filter { g in !matches[0].contains { $0.name == g.name } }
+            // Confirm with PCRE2 on this line only; collect one match per finding, as named groups' byte ranges
+            // (redacted once the rule makes a finding). perMatch: one match per distinct key, the code group's
+            // redacted value (else the match's text), at most `maxFindingsPerLine` on the line.
+            func collect(redactingKeys: Bool) -> (matches: [[(String, Range<Int>)]], capHit: Bool, codes: [Range<Int>]) {
+                var matches: [[(String, Range<Int>)]] = []
+                var seenKeys: Set<String> = []
+                var codes: [Range<Int>] = []
+                var capHit = false
+                for hit in hits where hit.rule == r {
+                    let p = hit.pattern
+                    let pattern = compiled.patterns[p]
+                    var position = 0
+                    while position <= line.count, let m = pattern.match(line, from: position, data) {
+                        if step?.confirmedPattern == nil { step?.confirmedPattern = p + 1 }
+                        let groups = pattern.namedGroups(m)
+                        guard compiled.rule.perMatch else {
+                            // One finding per line: later matching patterns only add fields the first lacked.
+                            if matches.isEmpty { matches.append(groups) } else {
+                                matches[0] += groups.filter { g in !matches[0].contains { $0.0 == g.0 } }
+                            }
+                            break
                         }
-                        break
+                        let code = groups.first { $0.0 == "code" }?.1
+                        if let code { codes.append(code) }
+                        let key = code.map { redactingKeys ? redacted($0) : Self.text(line, $0) } ?? Self.text(line, m.range)
+                        if seenKeys.insert(key).inserted {
+                            if findings.count + matches.count >= Self.maxFindingsPerLine { capHit = true; break }
+                            matches.append(groups)
+                        }
+                        position = max(m.range.upperBound, m.range.lowerBound + 1)
                     }
-                    let key = groups.first { $0.name == "code" }?.value ?? Self.text(line, m.range)
-                    if seenKeys.insert(key).inserted {
-                        if findings.count + matches.count >= Self.maxFindingsPerLine { capped = true; break }
-                        matches.append(groups)
-                    }
-                    position = max(m.range.upperBound, m.range.lowerBound + 1)
                 }
+                return (matches, capHit, codes)
             }
-            if data.overBudget { step.verdict = "stopped: the line used up its PCRE2 work budget"; break rules }
-            guard !matches.isEmpty else { step.verdict = "not confirmed by PCRE2 on this line"; continue }
-            step.fields = matches[0]
+            // Keys are first compared unredacted (redaction scans the whole line, and most lines matched here end
+            // without a finding); they are the redacted keys unless a mask touches a code: then collect again.
+            var (matches, capHit, codes) = collect(redactingKeys: false)
+            func settle() {
+                guard !codes.isEmpty else { return }
+                if spans == nil { spans = ruleSet.redactor.spans(in: line) }
+                // Redactor.apply's test: the span reaches into the code's range (or strictly around an empty one).
+                if codes.contains(where: { c in spans!.contains { $0.lowerBound < c.upperBound && $0.upperBound > c.lowerBound } }) {
+                    (matches, capHit, _) = collect(redactingKeys: true)
+                }
+                codes = []
+            }
+            if tracing { settle() }
+            defer {
+                if capHit { settle() }
+                if capHit { capped = true }
+            }
+            if data.overBudget { step?.verdict = "stopped: the line used up its PCRE2 work budget"; break rules }
+            guard !matches.isEmpty else { step?.verdict = "not confirmed by PCRE2 on this line"; continue }
+            if tracing { step?.fields = redacted(matches[0]) }
             if let i = compiled.requires.firstIndex(where: { !$0.matches(line, data) }) {
-                step.verdict = "confirmed, but 'requires' pattern \(i + 1) does not match"; continue
+                step?.verdict = "confirmed, but 'requires' pattern \(i + 1) does not match"; continue
             }
             if let i = compiled.excludes.firstIndex(where: { $0.matches(line, data) }) {
-                step.verdict = "confirmed, but 'excludes' pattern \(i + 1) matches"; continue
+                step?.verdict = "confirmed, but 'excludes' pattern \(i + 1) matches"; continue
             }
-            guard let decision = decideApp(rule, line: line, context: context) else {
-                step.verdict = "confirmed, but the rule needs connector context (a declared or detected app among \(rule.appIDs.joined(separator: ", "))) and there is none"
+            guard let decision = decideApp(r, line: line, context: context) else {
+                step?.verdict = "confirmed, but the rule needs connector context (a declared or detected app among \(compiled.rule.appIDs.joined(separator: ", "))) and there is none"
                 continue
             }
             var extracted: [(name: String, value: String)] = []
@@ -276,14 +335,15 @@ package final class Scanner {
                     extracted.append((name, redacted(range)))
                 }
             }
-            if !extracted.isEmpty { step.fields += extracted }
+            if !extracted.isEmpty { step?.fields += extracted }
             // requires/excludes/extract answer nil once the budget is gone: such a finding is not trusted.
-            if data.overBudget { step.verdict = "stopped: the line used up its PCRE2 work budget"; break }
+            if data.overBudget { step?.verdict = "stopped: the line used up its PCRE2 work budget"; break }
+            settle()
             for groups in matches {
-                let groups = groups + extracted.filter { e in !groups.contains { $0.name == e.name } }
+                let groups = redacted(groups) + extracted.filter { e in !groups.contains { $0.0 == e.name } }
                 findings.append(makeFinding(compiled, r, groups, decision, origin, redactedWholeLine(), truncated))
             }
-            step.verdict = "finding" + (decision.app.map { " for app \($0)" } ?? "")
+            step?.verdict = "finding" + (decision.app.map { " for app \($0)" } ?? "")
                 + (decision.candidates.isEmpty ? "" : " (app unknown; candidates: \(decision.candidates.joined(separator: ", ")))")
         }
         if capped {
@@ -351,37 +411,43 @@ package final class Scanner {
         var candidates: [String]
     }
 
-    /// nil: the rule needs connector context and the line has none.
-    func decideApp(_ rule: Rule, line: UnsafeRawBufferPointer, context: String?) -> AppDecision? {
-        if let app = rule.app {
-            if rule.contextRequired && context != app && !detects(app, line) { return nil }
+    /// nil: the rule needs connector context and the line has none. `r` indexes `ruleSet.rules`.
+    func decideApp(_ r: Int, line: UnsafeRawBufferPointer, context: String?) -> AppDecision? {
+        let rule = ruleSet.rules[r]
+        let apps = ruleApps[r]
+        if let app = rule.rule.app {
+            if rule.rule.contextRequired && context != app && !detects(apps[0], line) { return nil }
             return AppDecision(app: app, candidates: [])
         }
-        let ids = rule.apps.map(\.app)
-        guard !ids.isEmpty else { return AppDecision(app: nil, candidates: []) }
-        if let context, ids.contains(context) { return AppDecision(app: context, candidates: []) }
-        let detected = ids.filter { detects($0, line) }
-        if detected.count == 1 { return AppDecision(app: detected[0], candidates: []) }
-        if rule.contextRequired && detected.isEmpty { return nil }
-        return AppDecision(app: nil, candidates: detected.count > 1 ? detected : ids)
+        guard !apps.isEmpty else { return AppDecision(app: nil, candidates: []) }
+        if let context, apps.contains(where: { appNames[$0] == context }) { return AppDecision(app: context, candidates: []) }
+        // Every app is asked (as the candidates need), the first detected one remembered.
+        var detectedCount = 0, first = 0
+        for app in apps where detects(app, line) {
+            if detectedCount == 0 { first = app }
+            detectedCount += 1
+        }
+        if detectedCount == 1 { return AppDecision(app: appNames[first], candidates: []) }
+        if rule.rule.contextRequired && detectedCount == 0 { return nil }
+        let candidates = detectedCount > 1 ? apps.filter { detects($0, line) } : apps
+        return AppDecision(app: nil, candidates: candidates.map { appNames[$0] })
     }
 
-    func detects(_ app: String, _ line: UnsafeRawBufferPointer) -> Bool {
-        // Rules that need context ask about several apps of the same line or event: each is answered once.
-        if let d = detected, d.subject == line.baseAddress, d.count == line.count {
-            if let known = d.apps[app] { return known }
-        } else {
-            detected = (line.baseAddress, line.count, [:])
-        }
-        let patterns = ruleSet.appDetectors[app] ?? []
+    /// Whether app number `app`'s detectors match `line`, answered once per evaluated subject.
+    func detects(_ app: Int, _ line: UnsafeRawBufferPointer) -> Bool {
+        if detectedGeneration[app] == generation { return detectedAnswer[app] }
+        let patterns = detectorPatterns[app]
         let found: Bool
         if let scratch = detectorScratches[app] {
             scratch.scan(line)
-            found = Set(scratch.hits.ids).contains { patterns[$0].matches(line, data) }
+            let ids = scratch.hits.ids
+            // An event's lines may hit the same detector again: each pattern is confirmed once.
+            found = ids.indices.contains { i in !ids[..<i].contains(ids[i]) && patterns[ids[i]].matches(line, data) }
         } else {
             found = patterns.contains { $0.matches(line, data) }
         }
-        detected!.apps[app] = found
+        detectedGeneration[app] = generation
+        detectedAnswer[app] = found
         return found
     }
 

@@ -132,6 +132,44 @@ import Testing
         let findings = try scanBytes(Array((line + "\n" + line + "\n").utf8), Self.set(Self.basic))
         #expect(findings.count == 2)
     }
+
+    /// `scan` builds no trace and redacts only for findings (keys of per-match rules are compared unredacted
+    /// until a rule makes findings); `explain` does every step. Both must give the same findings, with the
+    /// shipped rules, on lines where that shortcut could matter: codes inside masked values, more distinct codes
+    /// than a line may report, context-required rules with and without an app, several rules on one line.
+    @Test func scanGivesTheFindingsExplainGives() throws {
+        let ruleSet = try RuleSet.load(directories: [shippedRules])
+        let codes = (0..<25).map { "AADSTS5\(String(format: "%04d", 10 + $0))" }
+        let lines = [
+            "java.lang.NullPointerException at com.example.Worker.run(Worker.java:42)",
+            "ERROR Office365Connector - java.lang.NullPointerException while polling activities",
+            "ERROR AwsConnector java.lang.NullPointerException; Office365Connector also failed",
+            "token request failed: client_secret=AADSTS50011 then AADSTS50011: The redirect URI does not match",
+            "login failed password=AADSTS50126&next=1 AADSTS50126: Error validating credentials",
+            "sign-in failed with " + codes.joined(separator: " then retry failed with "),
+            "sign-in failed: " + codes.map { "secret=\($0)&x=1 retry" }.joined(separator: " "),
+            "Graph call failed: 401 InvalidAuthenticationToken Access token has expired AADSTS700082: The refresh token has expired",
+            "Okta connector: Service timeout after 30s AADSTS50020: User account from identity provider does not exist",
+            "nothing to see here",
+            // The first code lies inside a masked secret: its key is "[REDACTED]", not "50011", so the two
+            // codes are two findings (compared unredacted they would be one).
+            "token call failed client_secret=Xk9vQ2hpAADSTS50011.Qm9vYmFyYmF6cXV4Zm9vYmFy then AADSTS50011: The redirect URI does not match",
+        ]
+        let explainer = Scanner(ruleSet)
+        var findingLines = 0
+        for line in lines {
+            let scanned = try scanBytes(Array((line + "\n").utf8), ruleSet)
+            let (_, explained) = explainer.explain(line: Array(line.utf8), context: nil)
+            func normalized(_ findings: [Finding]) -> [Finding] {
+                findings.map { var f = $0; f.origin = Origin(input: "x"); return f }
+            }
+            #expect(normalized(scanned) == normalized(explained), "\(line)")
+            if !scanned.isEmpty { findingLines += 1 }
+        }
+        #expect(findingLines >= 5, "the lines must exercise the finding path")
+        let masked = try scanBytes(Array((lines.last! + "\n").utf8), ruleSet)
+        #expect(masked.map { $0.field("code") } == ["[REDACTED]", "50011"])
+    }
 }
 
 /// Which app a connector finding names, and what one line with several rules turns into.

@@ -16,9 +16,9 @@ package struct JSONLinesEncoder: FindingEncoder {
         swap(&w.out, &out)
         w.open()
         w.key(FindingField.schema); w.number(Finding.schemaVersion)
-        if let time = f.time { w.key(FindingField.time); w.string(Timestamp.iso8601(time)) }
+        if let time = f.time { w.key(FindingField.time); w.timestamp(time) }
         if let host = f.host { w.key(FindingField.host); w.string(host) }
-        if let t = f.eventTime { w.key(FindingField.eventTime); w.string(Timestamp.iso8601(t)) }
+        if let t = f.eventTime { w.key(FindingField.eventTime); w.timestamp(t) }
         if let h = f.sourceHost { w.key(FindingField.sourceHost); w.string(h) }
         w.key(FindingField.rule); w.string(f.rule)
         w.key(FindingField.kind); w.string(f.kind.rawValue)
@@ -87,10 +87,10 @@ package struct JSONLinesEncoder: FindingEncoder {
         w.key(FindingField.count); w.number(f.count)
         if let t = f.throttle {
             w.key(FindingField.throttle); w.open()
-            w.key("window_start"); w.string(Timestamp.iso8601(t.start))
-            w.key("window_end"); w.string(Timestamp.iso8601(t.end))
-            w.key("first_seen"); w.string(Timestamp.iso8601(t.firstSeen))
-            w.key("last_seen"); w.string(Timestamp.iso8601(t.lastSeen))
+            w.key("window_start"); w.timestamp(t.start)
+            w.key("window_end"); w.timestamp(t.end)
+            w.key("first_seen"); w.timestamp(t.firstSeen)
+            w.key("last_seen"); w.timestamp(t.lastSeen)
             w.close()
         }
         w.key(FindingField.lang); w.string(lang.rawValue)
@@ -115,23 +115,68 @@ struct JSONWriter {
     mutating func key(_ k: OriginField) { key(k.rawValue) }
     mutating func null() { comma(); out.append(contentsOf: "null".utf8); needComma = true }
     mutating func bool(_ b: Bool) { comma(); out.append(contentsOf: (b ? "true" : "false").utf8); needComma = true }
-    mutating func number<N: BinaryInteger>(_ n: N) { comma(); out.append(contentsOf: String(n).utf8); needComma = true }
+    mutating func number<N: BinaryInteger>(_ n: N) {
+        comma()
+        // Digits by hand: String(n) allocates, and every finding has several numbers.
+        if let v = Int64(exactly: n) {
+            if v < 0 { out.append(UInt8(ascii: "-")) }
+            var m = v.magnitude
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: room for UInt64.max's 20 digits
+            withUnsafeMutableBytes(of: &digits) { d in
+                var i = d.count
+                repeat { i -= 1; d[i] = UInt8(48 + m % 10); m /= 10 } while m > 0
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[i...]))
+            }
+        } else {
+            out.append(contentsOf: String(n).utf8)
+        }
+        needComma = true
+    }
     mutating func string(_ s: String) { comma(); raw(s); needComma = true }
+    /// A timestamp as a JSON string, written in place (`Timestamp.iso8601`'s text).
+    mutating func timestamp(_ date: Date) {
+        comma()
+        out.append(UInt8(ascii: "\""))
+        Timestamp.iso8601(date, into: &out)
+        out.append(UInt8(ascii: "\""))
+        needComma = true
+    }
 
-    /// Escapes per RFC 8259; runs of plain bytes are appended at once (this is the encoder's hot loop).
+    /// Escapes per RFC 8259; runs of plain bytes are appended at once (this is the encoder's hot loop: 8 bytes
+    /// are checked at a time, and most text of a finding needs no escape).
     mutating func raw(_ s: String) {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { bytes in
-            var start = 0
-            for (i, b) in bytes.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F {
-                if i > start { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
-                escape(b)
-                start = i + 1
+            guard let base = bytes.baseAddress else { return }
+            let n = bytes.count
+            var start = 0, i = 0
+            while i < n {
+                if i + 8 <= n && !Self.mayNeedEscape(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                    continue
+                }
+                let b = base[i]
+                if b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F {
+                    if i > start { out.append(contentsOf: UnsafeBufferPointer(start: base + start, count: i - start)) }
+                    escape(b)
+                    start = i + 1
+                }
+                i += 1
             }
-            if bytes.count > start { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...])) }
+            if n > start { out.append(contentsOf: UnsafeBufferPointer(start: base + start, count: n - start)) }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any of the 8 bytes is a control character, a quote, a backslash or DEL (exact: the classic "has a byte less
+    /// than n" and "has a zero byte" word tricks; Swift's SIMD comparisons compile to a loop over lanes here).
+    @inline(__always)
+    static func mayNeedEscape(_ w: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        return (w &- ones &* 0x20) & ~w & highs != 0
+            || hasZero(w ^ (ones &* 0x22)) || hasZero(w ^ (ones &* 0x5C)) || hasZero(w ^ (ones &* 0x7F))
     }
 
     mutating func escape(_ b: UInt8) {
@@ -152,24 +197,34 @@ struct JSONWriter {
 package enum Timestamp {
     /// RFC 3339 UTC with milliseconds. Digits by hand: String(format:) costs more than the rest of a finding.
     package static func iso8601(_ date: Date) -> String {
+        var b: [UInt8] = []
+        b.reserveCapacity(24)
+        iso8601(date, into: &b)
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    /// `iso8601(date)`'s 24 bytes appended to `out`.
+    package static func iso8601(_ date: Date, into out: inout [UInt8]) {
         var t = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&t, &parts)
         // Via whole microseconds: a parsed ",311" is stored as .31099999… and must not print as .310.
         let ms = min(999, Int(((date.timeIntervalSince1970 - Double(t)) * 1e6).rounded()) / 1000)
-        var b = [UInt8](repeating: 0, count: 24)
-        func put(_ value: Int, _ at: Int, _ width: Int) {
-            var v = value
-            for i in stride(from: at + width - 1, through: at, by: -1) { b[i] = UInt8(48 + v % 10); v /= 10 }
+        var b: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &b) { b in
+            func put(_ value: Int, _ at: Int, _ width: Int) {
+                var v = value
+                for i in stride(from: at + width - 1, through: at, by: -1) { b[i] = UInt8(48 + v % 10); v /= 10 }
+            }
+            put(Int(parts.tm_year) + 1900, 0, 4); b[4] = 45
+            put(Int(parts.tm_mon) + 1, 5, 2); b[7] = 45
+            put(Int(parts.tm_mday), 8, 2); b[10] = 84
+            put(Int(parts.tm_hour), 11, 2); b[13] = 58
+            put(Int(parts.tm_min), 14, 2); b[16] = 58
+            put(Int(parts.tm_sec), 17, 2); b[19] = 46
+            put(ms, 20, 3); b[23] = 90
+            out.append(contentsOf: UnsafeRawBufferPointer(b))
         }
-        put(Int(parts.tm_year) + 1900, 0, 4); b[4] = 45
-        put(Int(parts.tm_mon) + 1, 5, 2); b[7] = 45
-        put(Int(parts.tm_mday), 8, 2); b[10] = 84
-        put(Int(parts.tm_hour), 11, 2); b[13] = 58
-        put(Int(parts.tm_min), 14, 2); b[16] = 58
-        put(Int(parts.tm_sec), 17, 2); b[19] = 46
-        put(ms, 20, 3); b[23] = 90
-        return String(decoding: b, as: UTF8.self)
     }
 }
 

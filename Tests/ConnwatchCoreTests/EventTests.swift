@@ -363,6 +363,30 @@ import Testing
         #expect(time("2024-13-45 99:99:99 not a time") == nil)
     }
 
+    /// A stated offset is computed without Calendar: the same instant as Calendar gives, and the same nil for a
+    /// day the month lacks, over leap years, century rules, month ends and offsets either side of UTC.
+    @Test func statedOffsetDatesAgreeWithCalendar() {
+        var calendar = Calendar(identifier: .gregorian)
+        var checked = 0
+        for y in [1600, 1700, 1899, 1900, 1969, 1970, 1999, 2000, 2024, 2025, 2100, 2400, 9999] {
+            for mo in 1...12 {
+                for d in [1, 15, 28, 29, 30, 31] {
+                    for (h, mi, s) in [(0, 0, 0), (23, 59, 59), (12, 34, 56)] {
+                        for offset in [0, 9 * 3600, -5 * 3600, 5 * 3600 + 45 * 60, -14 * 3600] {
+                            calendar.timeZone = TimeZone(secondsFromGMT: offset)!
+                            let c = DateComponents(year: y, month: mo, day: d, hour: h, minute: mi, second: s)
+                            let expected = calendar.date(from: c).flatMap { calendar.component(.day, from: $0) == d ? $0 : nil }
+                            let got = LineStamp.makeDate(y, mo, d, h, mi, s, offset: offset, timeZone: Self.seoul)
+                            #expect(got == expected, "\(y)-\(mo)-\(d) \(h):\(mi):\(s) offset \(offset)")
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked == 13 * 12 * 6 * 3 * 5)
+    }
+
     @Test func syslogHosts() {
         #expect(LineStamp.syslogHost("Mar 10 00:12:24 web-01 sshd[1234]: Failed password") == "web-01")
         #expect(LineStamp.syslogHost("<34>Oct 11 22:14:15 mymachine su: 'su root' failed") == "mymachine")

@@ -50,12 +50,20 @@ package final class Throttle {
 
     /// The identity of "the same finding": rule, app, code and the tenant / client the line names.
     package static func key(_ f: Finding) -> String {
-        var k = f.rule + "\u{1F}" + (f.app ?? "")
-        for name in ["code", "http_status", "tenant_id", "client_id", "app_id"] {
-            k += "\u{1F}" + (f.field(name) ?? "")
+        // Built in place in one allocation: every finding of a flood pays for its key.
+        var k = ""
+        k.reserveCapacity(f.rule.utf8.count + (f.app?.utf8.count ?? 0) + 96)
+        k.append(f.rule)
+        k.append("\u{1F}")
+        if let app = f.app { k.append(app) }
+        for name in keyFields {
+            k.append("\u{1F}")
+            if let value = f.field(name) { k.append(value) }
         }
         return k
     }
+
+    static let keyFields = ["code", "http_status", "tenant_id", "client_id", "app_id"]
 
     /// Passes `finding` on (first sight) or folds it; closes windows that ended by `now` first.
     package func offer(_ finding: Finding, now: Date, emit: (Finding) -> Void) {

@@ -262,16 +262,25 @@ struct RedactionScan {
         keyBytes.removeAll(keepingCapacity: true)
         for i in key where isAlnum(b[i]) { keyBytes.append(isUpper(b[i]) ? b[i] | 0x20 : b[i]) }
         guard keyBytes.count >= 2 else { return false }
+        // One pass over the key, trying only the stems that begin with the byte at hand (every key of every
+        // redacted line comes here).
         return keyBytes.withUnsafeBufferPointer { k in
-            Self.secretStems.contains { stem in
-                guard stem.count <= k.count else { return false }
-                for start in 0...(k.count - stem.count) where k[start] == stem[0] {
+            let stems = Self.stemsByFirstByte
+            for start in 0..<k.count {
+                for stem in stems[Int(k[start])] where stem.count <= k.count - start {
                     if (1..<stem.count).allSatisfy({ k[start + $0] == stem[$0] }) { return true }
                 }
-                return false
             }
+            return false
         }
     }
+
+    /// `secretStems` indexed by their first byte.
+    static let stemsByFirstByte: [[[UInt8]]] = {
+        var table = [[[UInt8]]](repeating: [], count: 256)
+        for stem in secretStems { table[Int(stem[0])].append(stem) }
+        return table
+    }()
 
     /// Name/value pairs (`{"name":"DB_PASSWORD","value":"…"}`, `<add key="ClientSecret" value="…"/>`,
     /// `Name=AWS_SECRET_ACCESS_KEY,Value=…`): when the name is a secret's, the next `value` is its value.

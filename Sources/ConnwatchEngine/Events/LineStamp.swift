@@ -16,7 +16,7 @@ package enum LineStamp {
         if let (date, _) = iso(b, at: i, timeZone: timeZone) { return date }
         if let (date, _) = bsd(b, at: i, now: now, timeZone: timeZone) { return date }
         for key in msalKeys {
-            if let r = find(key, in: b), let (date, _) = iso(b, at: skipSpaces(b, r), timeZone: TimeZone(identifier: "UTC")!) {
+            if let r = find(key, in: b), let (date, _) = iso(b, at: skipSpaces(b, r), timeZone: utc) {
                 return date
             }
         }
@@ -56,8 +56,8 @@ package enum LineStamp {
             return host == "-" || host.isEmpty ? nil : host
         }
         var end: Int
-        if let (_, e) = iso(b, at: start, timeZone: TimeZone(identifier: "UTC")!) { end = e }
-        else if let (_, e) = bsd(b, at: start, now: Date(), timeZone: TimeZone(identifier: "UTC")!) { end = e }
+        if let (_, e) = iso(b, at: start, timeZone: utc) { end = e }
+        else if let (_, e) = bsd(b, at: start, now: Date(), timeZone: utc) { end = e }
         else { return nil }
         guard end < b.count, b[end] == 0x20 else { return nil }
         end += 1
@@ -66,6 +66,8 @@ package enum LineStamp {
         return String(decoding: rest[0], as: UTF8.self)
     }
 
+    /// Made once: TimeZone(identifier:) takes a lock and a cache lookup, and syslogHost asks per finding.
+    static let utc = TimeZone(identifier: "UTC")!
     static let msalKeys = [Array("Timestamp:".utf8)]
     static let jsonKeys = [Array("\"@timestamp\"".utf8), Array("\"timestamp\"".utf8), Array("\"time\"".utf8)]
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].map { Array($0.utf8) }

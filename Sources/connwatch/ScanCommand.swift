@@ -59,7 +59,7 @@ struct ScanCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Standard input or a FIFO: an open event is handed over after this many seconds without a new line (default 3).", valueName: "seconds"))
     var multilineTimeout: Double?
 
-    @Option(help: ArgumentHelp("Threads matching files in parallel (default: the online CPUs); findings come in input order, the same for any n. One thread reads --journal, and standard input or a FIFO while grouping events (the grouping timeout).", valueName: "n"))
+    @Option(help: ArgumentHelp("Threads matching files in parallel (default: the online CPUs); findings come in input order, the same for any n. --journal: one thread per journal file, findings in the journal's order; one thread when grouping events. Standard input or a FIFO: one thread while grouping events (the grouping timeout).", valueName: "n"))
     var threads: Int?
 
     @OptionGroup var ruleOptions: RuleOptions
@@ -133,14 +133,23 @@ struct ScanCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: journal, isDirectory: &isDir) else {
                 throw CLIError("\(journal): No such file or directory")
             }
-            let source: JournalSource = isDir.boolValue ? .directory(journal) : .files([journal])
-            let stream: JournalInput
-            do {
-                stream = try JournalInput.open(.init(name: journal, source: source, matches: match, start: .beginning, app: app),
-                                               ruleSet: ruleSet).input
-                stream.scanner.events = boundaries
-            } catch { throw CLIError(error.description) }
-            input = JournalStream(name: journal, journal: stream, descriptor: nil)
+            let threads = threads ?? ParallelMatcher.onlineCPUs
+            // Several files on several threads, one sd_journal each; grouping events needs the single walk.
+            if isDir.boolValue, threads > 1, boundaries == nil, JournalFileScan.fileCount(journal) > 1 {
+                do {
+                    input = try JournalFileScan(name: journal, directory: journal, matches: match, ruleSet: ruleSet,
+                                                context: app, threads: threads)
+                } catch { throw CLIError("input '\(journal)': \(error)") }
+            } else {
+                let source: JournalSource = isDir.boolValue ? .directory(journal) : .files([journal])
+                let stream: JournalInput
+                do {
+                    stream = try JournalInput.open(.init(name: journal, source: source, matches: match, start: .beginning, app: app),
+                                                   ruleSet: ruleSet).input
+                    stream.scanner.events = boundaries
+                } catch { throw CLIError(error.description) }
+                input = JournalStream(name: journal, journal: stream, descriptor: nil)
+            }
         } else {
             let job = OneShotScan(ruleSet, context: app)
             job.scanner.events = boundaries

@@ -16,11 +16,12 @@ enum JournalFixture {
         var pid = "42"
     }
 
-    /// Writes `entries` to `path`; timestamps rise from `first` so later files sort after earlier ones.
-    static func write(_ entries: [Entry], to path: String, first: Int = 0) throws {
+    /// Writes `entries` to `path`; timestamps rise from `first` by `step` so later files sort after earlier
+    /// ones (or, with a step above 1, interleave with other files').
+    static func write(_ entries: [Entry], to path: String, first: Int = 0, step: Int = 1, boot: String = boot) throws {
         var export = ""
         for (i, e) in entries.enumerated() {
-            let n = first + i
+            let n = first + i * step
             export += "__REALTIME_TIMESTAMP=\(1_763_700_000_000_000 + n * 1000)\n__MONOTONIC_TIMESTAMP=\(1_000_000 + n * 1000)\n"
             export += "_BOOT_ID=\(boot)\n_SYSTEMD_UNIT=\(e.unit)\nSYSLOG_IDENTIFIER=\(e.identifier)\n_PID=\(e.pid)\n_HOSTNAME=h1\n"
             export += "MESSAGE=\(e.message)\n\n"

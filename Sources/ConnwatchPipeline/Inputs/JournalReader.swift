@@ -104,6 +104,9 @@ package final class JournalReader {
         return String(cString: c)
     }
 
+    /// Where the current entry sorts among the entries of all files (see `JournalOrderKey`).
+    package func orderKey() -> JournalOrderKey? { cursor().flatMap(JournalOrderKey.init(cursor:)) }
+
     package func realtimeMicros() -> UInt64 {
         var usec: UInt64 = 0
         sd_journal_get_realtime_usec(journal, &usec)
@@ -122,4 +125,66 @@ package final class JournalReader {
     package func process() -> Int32 { sd_journal_process(journal) }
 
     package func events() -> Int16 { Int16(truncatingIfNeeded: sd_journal_get_events(journal)) }
+}
+
+extension JournalReader {
+    /// The journal files `sd_journal_open_directory` reads in `directory` (libsystemd 252's rules): files
+    /// named `*.journal` or `*.journal~` in it, and in its subdirectories named by a 128-bit id (machine ids).
+    /// Sorted by name; unreadable entries are left out as libsystemd leaves them out.
+    package static func files(inDirectory directory: String) -> [String] {
+        func isJournal(_ name: String) -> Bool { name.hasSuffix(".journal") || name.hasSuffix(".journal~") }
+        func isID128(_ name: String) -> Bool {
+            let hex = name.utf8.filter { $0 != UInt8(ascii: "-") }
+            return hex.count == 32 && hex.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46) }
+        }
+        func regularFiles(_ dir: String, _ names: [String]) -> [String] {
+            names.filter(isJournal).map { dir + "/" + $0 }.filter {
+                var isDir: ObjCBool = false
+                return FileManager.default.fileExists(atPath: $0, isDirectory: &isDir) && !isDir.boolValue
+            }
+        }
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: directory) else { return [] }
+        var found = regularFiles(directory, names)
+        for sub in names where isID128(sub) {
+            var isDir: ObjCBool = false
+            let path = directory + "/" + sub
+            if fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue, let inner = try? fm.contentsOfDirectory(atPath: path) {
+                found += regularFiles(path, inner)
+            }
+        }
+        return found.sorted()
+    }
+}
+
+/// An entry's place in the order one `sd_journal` walk over several files gives (libsystemd 252's
+/// `compare_entry_order`): by sequence number within one sequence source, else by monotonic time within one
+/// boot, else by wall-clock time, and last by the entry's content hash. Read from the entry's cursor.
+package struct JournalOrderKey: Sendable, Equatable {
+    var seqnumID: Substring
+    var seqnum: UInt64
+    var bootID: Substring
+    var monotonic: UInt64
+    var realtime: UInt64
+    var xorHash: UInt64
+
+    /// `s=…;i=…;b=…;m=…;t=…;x=…` (the cursor format of libsystemd, all values hexadecimal).
+    package init?(cursor: String) {
+        var fields: [Character: Substring] = [:]
+        for part in cursor.split(separator: ";") where part.count > 2 && part.dropFirst().first == "=" {
+            fields[part.first!] = part.dropFirst(2)
+        }
+        guard let s = fields["s"], let i = fields["i"].flatMap({ UInt64($0, radix: 16) }), let b = fields["b"],
+              let m = fields["m"].flatMap({ UInt64($0, radix: 16) }), let t = fields["t"].flatMap({ UInt64($0, radix: 16) }),
+              let x = fields["x"].flatMap({ UInt64($0, radix: 16) }) else { return nil }
+        (seqnumID, seqnum, bootID, monotonic, realtime, xorHash) = (s, i, b, m, t, x)
+    }
+
+    /// True when a single walk reads `self` before `other`.
+    package func precedes(_ other: JournalOrderKey) -> Bool {
+        if seqnumID == other.seqnumID, seqnum != other.seqnum { return seqnum < other.seqnum }
+        if bootID == other.bootID, monotonic != other.monotonic { return monotonic < other.monotonic }
+        if realtime != other.realtime { return realtime < other.realtime }
+        return xorHash < other.xorHash
+    }
 }

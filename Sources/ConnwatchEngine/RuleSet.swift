@@ -38,6 +38,8 @@ package final class RuleSet: @unchecked Sendable {
     let database: VectorscanDatabase
     /// Vectorscan expression id → (rule index, pattern index).
     let owners: [(rule: Int, pattern: Int)]
+    /// Vectorscan expression id → what that expression is: required literals or a regex form.
+    let prefilterChoices: [PrefilterChoice]
     let appDetectors: [String: [PCRE2Pattern]]
     /// Each app's detect patterns in a Vectorscan database of their own (id = index into `appDetectors[app]`),
     /// so that PCRE2 confirms only the detectors a line hit. One database per app, not one for all: the
@@ -51,6 +53,10 @@ package final class RuleSet: @unchecked Sendable {
     package var ruleCount: Int { rules.count }
     /// How many patterns Vectorscan took only as a prefilter (PCRE2 decides alone for them).
     package var prefilteredCount: Int { database.prefiltered.filter { $0 }.count }
+    /// How many patterns Vectorscan finds by a set of required literals instead of a regex form.
+    package var literalPrefilteredCount: Int {
+        prefilterChoices.filter { if case .literals = $0 { true } else { false } }.count
+    }
 
     package static let defaultMaxLineBytes = 64 * 1024
     /// What max_line_bytes may be: a reader holds one line plus a chunk, so the top stays far from memory
@@ -83,6 +89,7 @@ package final class RuleSet: @unchecked Sendable {
         var compiled: [CompiledRule] = []
         var owners: [(Int, Int)] = []
         var expressions: [VectorscanDatabase.Expression] = []
+        var choices: [PrefilterChoice] = []
 
         // One compilation per distinct source: rules share excludes and extracts through YAML aliases, and a
         // compiled pattern is immutable (each match brings its own match data).
@@ -116,7 +123,9 @@ package final class RuleSet: @unchecked Sendable {
                     errors.append(RuleError(at, ruleID: rule.id, "pattern \(i + 1) has no 'code' group, but the rule looks codes up in catalog '\(rule.catalog!)'"))
                 }
                 owners.append((compiled.count, patterns.count))
-                expressions.append(.init(pattern: Self.prefilterForm(of: source), caseless: rule.caseless))
+                let choice = Self.prefilterChoice(of: source)
+                choices.append(choice)
+                expressions.append(.init(pattern: choice.expression, caseless: rule.caseless))
                 patterns.append(p)
             }
             let requires = rule.requires.enumerated().compactMap { i, s in
@@ -167,6 +176,7 @@ package final class RuleSet: @unchecked Sendable {
         }
         self.rules = compiled
         self.owners = owners
+        self.prefilterChoices = choices
         self.appDetectors = detectors
         self.detectorDatabases = detectorDatabases.value
         compileSeconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
@@ -248,8 +258,40 @@ package final class RuleSet: @unchecked Sendable {
         return nil
     }
 
-    /// What Vectorscan compiles for a pattern (see PrefilterReducer).
-    package static func prefilterForm(of pattern: String) -> String { PrefilterReducer.reduce(pattern) }
+    /// How Vectorscan prefilters a pattern: by a set of strong literals one of which every match contains
+    /// (a literal database compiles in a fraction of a regex one's time and scans no slower), else by the
+    /// pattern's reduced regex form (see PrefilterReducer).
+    package enum PrefilterChoice: Equatable, Sendable {
+        case literals([RequiredLiteral])
+        case regex(String)
+
+        /// The Vectorscan expression.
+        package var expression: String {
+            switch self {
+            case .literals(let set): RequiredLiterals.expression(set)
+            case .regex(let form): form
+            }
+        }
+    }
+
+    package static func prefilterChoice(of pattern: String) -> PrefilterChoice {
+        let reduced = PrefilterReducer.reduce(pattern)
+        // From the reduced form: its matches end where today's hits do, and a literal counts only with no
+        // line end after it up to that end, so a hit keeps its line.
+        if let set = RequiredLiterals.strongSet(of: reduced) { return .literals(set) }
+        return .regex(reduced)
+    }
+
+    /// What Vectorscan compiles for a pattern (see `prefilterChoice`).
+    package static func prefilterForm(of pattern: String) -> String { prefilterChoice(of: pattern).expression }
+
+    /// How this rule set's Vectorscan database finds a rule's pattern (`pattern` counts from 1, as `explain`
+    /// and findings do); nil for an unknown rule or pattern.
+    package func prefilterChoice(rule id: String, pattern: Int) -> PrefilterChoice? {
+        guard let r = rules.firstIndex(where: { $0.rule.id == id }),
+              let e = owners.firstIndex(where: { $0.rule == r && $0.pattern == pattern - 1 }) else { return nil }
+        return prefilterChoices[e]
+    }
 
     /// A form ripgrep's default engine accepts: the prefilter form without any lookaround and without group
     /// names (rg joins all patterns into one regex, where a repeated name is an error). It matches every

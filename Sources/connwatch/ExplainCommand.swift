@@ -52,7 +52,7 @@ struct ExplainCommand: ParsableCommand {
             let (trace, findings) = scanner.explain(line: bytes, context: app)
             found = found || !findings.isEmpty
             if label != nil && trace.steps.isEmpty && !all { continue }
-            text += describe(label: label, bytes: bytes, trace: trace, findings: findings, lang: lang)
+            text += describe(ruleSet, label: label, bytes: bytes, trace: trace, findings: findings, lang: lang)
         }
         if lines.count > 1 {
             text += "\(lines.count) lines, \(found ? "findings above" : "no findings")\n"
@@ -61,7 +61,18 @@ struct ExplainCommand: ParsableCommand {
         throw ExitCode(found ? Status.found : Status.none)
     }
 
-    func describe(label: String?, bytes: [UInt8], trace: Trace, findings: [Finding], lang: Language) -> String {
+    /// What Vectorscan matched for a pattern (1-based): one of its required literals (named) or its regex form.
+    func prefilterHit(_ ruleSet: RuleSet, rule id: String, pattern: Int, _ bytes: [UInt8]) -> String {
+        guard let rule = ruleSet.rule(id: id), let choice = ruleSet.prefilterChoice(rule: id, pattern: pattern) else { return "pattern \(pattern)" }
+        switch choice {
+        case .regex: return "pattern \(pattern) by its regex form"
+        case .literals(let set):
+            let hit = bytes.withUnsafeBytes { line in set.first { $0.occurs(in: line, caseless: rule.caseless) } }
+            return "pattern \(pattern) by literal '\(hit?.description ?? set.map(\.description).joined(separator: "' | '"))'"
+        }
+    }
+
+    func describe(_ ruleSet: RuleSet, label: String?, bytes: [UInt8], trace: Trace, findings: [Finding], lang: Language) -> String {
         // The line is echoed as findings carry it: redacted (fields come redacted from the scanner's trace).
         let shown = bytes.withUnsafeBytes { String(decoding: Redactor().redact($0), as: UTF8.self) }
         var s = (label.map { "\($0): " } ?? "line: ") + shown + "\n"
@@ -70,7 +81,7 @@ struct ExplainCommand: ParsableCommand {
             s += "  prefilter (Vectorscan): no pattern of any rule hit this line\n"
         } else {
             s += "  prefilter (Vectorscan): " + trace.steps.map { step in
-                "\(step.rule) (pattern \(step.prefilterPatterns.map(String.init).joined(separator: ", ")))"
+                "\(step.rule) (" + step.prefilterPatterns.map { prefilterHit(ruleSet, rule: step.rule, pattern: $0, bytes) }.joined(separator: ", ") + ")"
             }.joined(separator: "; ") + "\n"
             for step in trace.steps {
                 s += "  rule \(step.rule):\n"

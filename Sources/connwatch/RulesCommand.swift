@@ -28,6 +28,7 @@ struct RulesCommand: ParsableCommand {
                 // Under MemoryDenyWriteExecute the kernel refuses JIT memory; say which path PCRE2 takes.
                 print("PCRE2: " + (ruleSet.usesJIT ? "JIT" : "interpreter (JIT unavailable)"))
                 for warning in ruleSet.expensivePatterns() { writeError("warning: \(warning)") }
+                print("prefilter: \(ruleSet.literalPrefilteredCount) of \(ruleSet.patternCount) pattern(s) found by required literals, the others by a regex form")
                 if ruleSet.prefilteredCount > 0 {
                     print("note: \(ruleSet.prefilteredCount) pattern(s) use Vectorscan's prefilter mode (PCRE2 decides)")
                 }
@@ -102,7 +103,8 @@ struct RulesCommand: ParsableCommand {
             abstract: "Export the patterns, one per line, for comparisons with other tools.",
             discussion: """
             patterns:  as written, group names removed (for `grep -P -f`; rg needs -P for lookarounds)
-            prefilter: the reduced forms connwatch's Vectorscan database compiles
+            prefilter: what connwatch's Vectorscan database compiles: a pattern's required literals (`\\xHH` for
+                       bytes other than letters and digits) or its reduced regex form
             rg:        a form ripgrep's default engine accepts (`rg -f`): lookarounds dropped, so it may match
                        a few more lines than connwatch confirms
             """)

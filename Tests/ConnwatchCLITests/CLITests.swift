@@ -243,6 +243,7 @@ let quietLine = "Nov 21 07:49:01 web01 sshd[2]: Accepted publickey for deploy fr
         let ok = try connwatch(["rules", "lint", "--timing"])
         #expect(ok.status == 0)
         #expect(ok.stdout.contains("compiled "))
+        #expect(ok.stdout.contains(" pattern(s) found by required literals, the others by a regex form"))
     }
 
     @Test func testListAndExport() throws {
@@ -262,7 +263,10 @@ let quietLine = "Nov 21 07:49:01 web01 sshd[2]: Accepted publickey for deploy fr
     @Test func explainShowsEachStep() throws {
         let run = try connwatch(["explain", errorLine])
         #expect(run.status == 0)
-        #expect(run.stdout.contains("prefilter (Vectorscan): aadsts.code"))
+        // What Vectorscan matched: the regex form here (AADSTS has no strong literal), a literal below.
+        #expect(run.stdout.contains("prefilter (Vectorscan): aadsts.code (pattern 1 by its regex form)"))
+        let npe = try connwatch(["explain", "Nov 21 07:49:01 web01 app[1]: java.lang.NullPointerException: null"])
+        #expect(npe.stdout.contains("connector.shared.null-pointer (pattern 1 by literal 'NullPointerExcep')"), "\(npe.stdout)")
         #expect(run.stdout.contains("confirmed by PCRE2"))
         #expect(run.stdout.contains("fields: code=50126"))
         let none = try connwatch(["explain", quietLine])

@@ -453,26 +453,26 @@ package final class Scanner {
 
     func makeFinding(_ compiled: CompiledRule, _ index: Int, _ groups: [(name: String, value: String)],
                      _ decision: AppDecision, _ origin: Origin, _ line: String, _ truncated: Bool) -> Finding {
-        let rule = compiled.rule
-        var severity = rule.severity
-        var title = rule.title
-        var remediation = rule.remediation
+        // Through `compiled.rule`, not a copy of the Rule (a retain for each of its many fields, per finding).
+        var severity = compiled.rule.severity
+        var title = compiled.rule.title
+        var remediation = compiled.rule.remediation
         var candidates: [Candidate] = []
-        if let app = decision.app, let variant = rule.apps.first(where: { $0.app == app }) {
+        if let app = decision.app, let variant = compiled.rule.apps.first(where: { $0.app == app }) {
             severity = variant.severity ?? severity
             title = variant.title ?? title
             remediation = variant.remediation
         }
         for app in decision.candidates {
-            guard let v = rule.apps.first(where: { $0.app == app }) else { continue }
+            guard let v = compiled.rule.apps.first(where: { $0.app == app }) else { continue }
             candidates.append(Candidate(app: app, appName: ruleSet.catalog.apps[app]?.name ?? app,
-                                        severity: v.severity ?? rule.severity, title: v.title ?? rule.title,
+                                        severity: v.severity ?? compiled.rule.severity, title: v.title ?? compiled.rule.title,
                                         remediation: v.remediation))
         }
         if let worst = candidates.map(\.severity).max() { severity = worst }
         var fields: [(name: String, value: String)] = []
         for g in groups where !fields.contains(where: { $0.name == g.name }) { fields.append(g) }
-        var finding = Finding(rule: rule.id, kind: rule.kind, app: decision.app, candidates: candidates,
+        var finding = Finding(rule: compiled.rule.id, kind: compiled.rule.kind, app: decision.app, candidates: candidates,
                               severity: severity, title: title, remediation: remediation, fields: fields,
                               origin: origin, line: line, truncated: truncated)
         if let catalog = compiled.catalog, let code = finding.field("code") {
@@ -485,7 +485,7 @@ package final class Scanner {
                 finding.codeName = entry.name
             }
         }
-        if finding.reference == nil { finding.reference = rule.references.first }
+        if finding.reference == nil { finding.reference = compiled.rule.references.first }
         return finding
     }
 

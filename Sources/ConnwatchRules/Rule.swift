@@ -81,20 +81,23 @@ package struct Catalog: Sendable {
 
     /// The lookup URL with `{code}` filled in (a byte scan: Foundation's search would dominate a finding's cost).
     package func lookupAddress(for key: String) -> String? {
-        guard let url = lookupURL else { return nil }
-        let u = Array(url.utf8), token = Array("{code}".utf8)
-        var out: [UInt8] = []
-        var i = 0
-        while i < u.count {
-            if i + token.count <= u.count && u[i..<i + token.count].elementsEqual(token) {
-                out.append(contentsOf: key.utf8)
-                i += token.count
-            } else {
-                out.append(u[i])
-                i += 1
+        guard var url = lookupURL else { return nil }
+        return url.withUTF8 { u in
+            var out: [UInt8] = []
+            out.reserveCapacity(u.count + key.utf8.count)
+            var i = 0
+            while i < u.count {
+                // Only a `{` can begin the token: the other bytes are copied without a comparison.
+                if u[i] == UInt8(ascii: "{") && UnsafeBufferPointer(rebasing: u[i...]).starts(with: "{code}".utf8) {
+                    out.append(contentsOf: key.utf8)
+                    i += 6
+                } else {
+                    out.append(u[i])
+                    i += 1
+                }
             }
+            return String(decoding: out, as: UTF8.self)
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

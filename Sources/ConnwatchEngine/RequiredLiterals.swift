@@ -36,7 +36,7 @@ package struct RequiredLiteral: Hashable, Sendable, CustomStringConvertible {
             while j < bytes.count, caseless[j] == caseless[i] { j += 1 }
             var part = ""
             for b in bytes[i..<j] {
-                if RequiredLiterals.isAlphanumeric(b) { part.unicodeScalars.append(Unicode.Scalar(b)) } else { part += "\\x" + hex(b) }
+                if isAlnum(b) { part.unicodeScalars.append(Unicode.Scalar(b)) } else { part += "\\x" + hex(b) }
             }
             s += caseless[i] ? "(?i:\(part))" : part
             i = j
@@ -321,7 +321,7 @@ package enum RequiredLiterals {
         default:
             // Escaped punctuation is the character itself; other letters and digits (\Q, \E, \c, \0, \o, \u …)
             // are not understood.
-            guard r.count == 2, !isAlphanumeric(c), c < 0x80 else { return nil }
+            guard r.count == 2, !isAlnum(c), c < 0x80 else { return nil }
             return byte(c, mode)
         }
     }
@@ -359,7 +359,7 @@ package enum RequiredLiterals {
                 case UInt8(ascii: "r"): c = 0x0D
                 case UInt8(ascii: "d"), UInt8(ascii: "w"), UInt8(ascii: "S"), UInt8(ascii: "h"), UInt8(ascii: "V"):
                     plain = false; continue
-                case _ where isAlphanumeric(e) || e >= 0x80:
+                case _ where isAlnum(e) || e >= 0x80:
                     // \s, \W, \D, \H, \v, \x0a, \p{…}: may be a newline, or not understood
                     plain = false; newline = true; continue
                 default: c = e
@@ -374,7 +374,7 @@ package enum RequiredLiterals {
                 if hi == UInt8(ascii: "\\") {
                     guard i + 2 < end else { return nil }
                     let e = p[i + 2]
-                    guard !isAlphanumeric(e) || e == UInt8(ascii: "n") else { plain = false; newline = true; i = i + 3; continue }
+                    guard !isAlnum(e) || e == UInt8(ascii: "n") else { plain = false; newline = true; i = i + 3; continue }
                     hi = e == UInt8(ascii: "n") ? 0x0A : e
                     next = i + 3
                 }
@@ -427,10 +427,10 @@ package enum RequiredLiterals {
     static func looksLikeHost(_ b: [UInt8]) -> Bool {
         let text = b.map(lower)
         if contains(text, Array("://".utf8)) || contains(text, Array("www.".utf8)) { return true }
-        for (i, c) in text.enumerated() where c == UInt8(ascii: ".") && i > 0 && isAlphanumeric(text[i - 1]) {
+        for (i, c) in text.enumerated() where c == UInt8(ascii: ".") && i > 0 && isAlnum(text[i - 1]) {
             var j = i + 1
             while j < text.count, isLetter(text[j]) { j += 1 }
-            if j < text.count, isAlphanumeric(text[j]) { continue }
+            if j < text.count, isAlnum(text[j]) { continue }
             if topLevelDomains.contains(Array(text[(i + 1)..<j])) { return true }
         }
         return false
@@ -452,8 +452,6 @@ package enum RequiredLiterals {
         return score(b) > score(a) ? b : a
     }
 
-    static func isLetter(_ c: UInt8) -> Bool { (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") }
-    static func isAlphanumeric(_ c: UInt8) -> Bool { isLetter(c) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) }
     static func lower(_ c: UInt8) -> UInt8 { isLetter(c) ? c | 0x20 : c }
     static func upper(_ c: UInt8) -> UInt8 { isLetter(c) ? c & ~0x20 : c }
 }

@@ -178,4 +178,5 @@ enum SecretKeys {
 @inline(__always) func isUpper(_ c: UInt8) -> Bool { c >= 0x41 && c <= 0x5A }
 @inline(__always) func isLower(_ c: UInt8) -> Bool { c >= 0x61 && c <= 0x7A }
 @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
-@inline(__always) func isAlnum(_ c: UInt8) -> Bool { isUpper(c) || isLower(c) || isDigit(c) }
+@inline(__always) func isLetter(_ c: UInt8) -> Bool { isUpper(c) || isLower(c) }
+@inline(__always) func isAlnum(_ c: UInt8) -> Bool { isLetter(c) || isDigit(c) }

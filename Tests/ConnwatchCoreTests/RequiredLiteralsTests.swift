@@ -146,7 +146,7 @@ import Testing
         for _ in 0..<Int.random(in: 1...3, using: &g) where !s.isEmpty {
             let i = Int.random(in: 0..<s.count, using: &g)
             switch Int.random(in: 0..<6, using: &g) {
-            case 0: if RequiredLiterals.isLetter(s[i]) { s[i] ^= 0x20 }
+            case 0: if isLetter(s[i]) { s[i] ^= 0x20 }
             case 1: s.insert(s[i], at: i)
             case 2: s.remove(at: i)
             case 3: s.insert(0x20, at: i)

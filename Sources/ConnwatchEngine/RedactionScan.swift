@@ -179,12 +179,50 @@ struct RedactionScan {
                     next = pemBlock(i) ?? flag(i)
                 case UInt8(ascii: "~"):
                     next = entraSecret(tilde: i)
+                case UInt8(ascii: " "):
+                    next = freeTextSecret(space: i)
                 default:
                     break
                 }
             }
             i = max(next ?? i + 1, i + 1)
         }
+    }
+
+    // MARK: free text
+
+    /// `secret <value>`, `client secret <value>`, `aws configure set aws_secret_access_key <value>`: after a word
+    /// that names a secret, one space, then a value shaped like a credential (8+ credential bytes holding a digit
+    /// or a symbol, not a URL, not `name=value`). Prose after the word (`secret expired`, `token is missing`,
+    /// `client secret ID`) stays.
+    mutating func freeTextSecret(space s: Int) -> Int? {
+        guard s > 0, has(s - 1, .key), byte(s + 1) != UInt8(ascii: " ") else { return nil }
+        var keyStart = s
+        while keyStart > 0 && s - keyStart < 64 && has(keyStart - 1, .key) { keyStart -= 1 }
+        guard keyStart == 0 || !has(keyStart - 1, .key) else { return nil }
+        let key = keyStart..<s
+        // A value already masked (`-p Hx~8…-secret`) is not a key.
+        guard !spans.contains(where: { $0.overlaps(key) }), mayBeSecret(key), classify(key) == .secret else { return nil }
+        let v = s + 1
+        guard v < n, b[v] != UInt8(ascii: "-") else { return nil } // the next flag of a command line
+        let r: Range<Int>
+        let resume: Int
+        if has(v, .quote), case .region(let q, let e, _) = quoted(v, escapes: 0) {
+            guard !(q.contains { has($0, .space) }) else { return nil }
+            (r, resume) = (q, e)
+        } else {
+            var e = end(of: .credential, from: v)
+            if e > v && b[e - 1] == UInt8(ascii: ".") && (e == n || has(e, .space)) { e -= 1 } // a sentence's full stop
+            // A URL (`token https://…`), a time (`12:00`), an address or anything glued to more text is not a value.
+            guard e == n || has(e, .stop) || b[e] == UInt8(ascii: ".") else { return nil }
+            (r, resume) = (v..<e, e)
+        }
+        var core = r
+        while core.count > 1 && b[core.upperBound - 1] == UInt8(ascii: "=") { core = core.dropLast() } // base64 padding
+        guard r.count >= 8, !isPlainWord(r), !core.contains(where: { b[$0] == UInt8(ascii: "=") }),
+              r.count >= 20 || r.contains(where: { !isLower(b[$0]) && !isUpper(b[$0]) })
+        else { return nil }
+        return maskValue(r, .secret) ? resume : nil
     }
 
     // MARK: key = value

@@ -50,6 +50,7 @@ import Testing
         "ConvertTo-SecureString ", "x\"", "0.A", "M.R3_", "Ew", "AQAB", "ya29.", "xoxb-", "ghp_", "sid=S-1-",
         "name=\"password\" value=", "key=", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=",
         "Zm9vYmFy+/", "\\", "'", "<sessionId>x", "--user a:", "?code=", "&sig=",
+        "secret '", "secret \"a", "token a1b2c3d4e5 ", "client secret ",
     ]
 
     static func line(_ unit: String, bytes: Int) -> [UInt8] {

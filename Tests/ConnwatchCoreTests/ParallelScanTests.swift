@@ -128,6 +128,53 @@ import Testing
         #expect(r.totals.findings == 1603)
     }
 
+    /// Several gzip archives (inflated by the workers in turn with several threads, on the inflating thread
+    /// with one): a good one of two members, a corrupt one, one whose second member ends early, a good one.
+    /// Each bad archive is reported at its place, naming it, after the findings of the lines inflated before
+    /// its damage; the archives after it are scanned whole; every thread count finds the same.
+    @Test(arguments: [1, 2, 3])
+    func severalArchivesOneCorruptOneCutMidMember(threads: Int) throws {
+        func lines(_ tag: Int, _ n: Int) -> [UInt8] {
+            Array((0..<n).map { "\(tag) noise \($0 &* 2654435761 % 1000003)\n\(tag) AADSTS\(50000 + $0) in archive \(tag)\n" }.joined().utf8)
+        }
+        func gz(_ name: String, _ bytes: [UInt8]) throws -> [UInt8] {
+            Array(try Data(contentsOf: URL(fileURLWithPath: try gzipFile(try file(name, bytes)))))
+        }
+        let twoMembers = try gz("a1.log", lines(1, 600)) + gz("a2.log", lines(1, 400))
+        var corrupt = try gz("b.log", lines(2, 3000))
+        for i in (corrupt.count / 2)..<(corrupt.count / 2 + 32) { corrupt[i] = 0xFF }
+        let second = try gz("c2.log", lines(3, 3000))
+        let cut = try gz("c1.log", lines(3, 500)) + second.prefix(second.count / 2)
+        let a = try file("a.log.gz", twoMembers), b = try file("b.log.gz", corrupt), c = try file("c.log.gz", cut)
+        let d = try file("d.log.gz", try gz("d.log", lines(4, 800)))
+        let r = parallel([a, b, c, d], threads: threads)
+        #expect(r.errors.count == 2)
+        #expect(r.errors.first?.hasPrefix("\(b): corrupt gzip data (") == true)
+        #expect(r.errors.last == "\(c): truncated gzip data (unexpected end of file)")
+        let byPath = Dictionary(grouping: r.findings, by: { $0.origin.path ?? "" })
+        #expect(byPath[a]?.count == 1000)
+        #expect(byPath[d]?.count == 800)
+        // Archive order kept, each bad one's findings a prefix of what its whole data holds.
+        let ranks: [Int] = r.findings.map { [a, b, c, d].firstIndex(of: $0.origin.path ?? "") ?? -1 }
+        #expect(ranks.first == 0)
+        #expect(zip(ranks, ranks.dropFirst()).allSatisfy { $0 <= $1 })
+        // Damaged deflate data may inflate to garbage before igzip notices (as with zcat): the lines before the
+        // damage are found as they are.
+        let bCodes: [String?] = (byPath[b] ?? []).map { $0.field("code") }
+        #expect(Array(bCodes.prefix(1000)) == (0..<1000).map { String(50000 + $0) })
+        let cCodes: [String?] = (byPath[c] ?? []).map { $0.field("code") }
+        #expect(cCodes.count >= 500, "the first member whole")
+        #expect(cCodes.count < 3500)
+        #expect(Array(cCodes.prefix(500)) == (0..<500).map { String(50000 + $0) })
+        #expect(offsets(byPath[d] ?? []) == offsets(try scanBytes(lines(4, 800), Self.ruleSet)))
+        #expect(r.totals.bytes == UInt64(lines(1, 600).count + lines(1, 400).count + lines(4, 800).count))
+        if threads > 1 {
+            let one = parallel([a, b, c, d], threads: 1)
+            #expect(offsets(r.findings) == offsets(one.findings))
+            #expect(r.errors == one.errors)
+        }
+    }
+
     /// Multi-line events with small pieces: a cut never splits an event, so every Java trace is one finding
     /// with its nine lines, as in one sequential pass.
     @Test func multilineEventsAreNotSplitByCuts() throws {

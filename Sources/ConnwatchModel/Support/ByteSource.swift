@@ -47,9 +47,7 @@ package final class GzipSource: ByteSource {
     /// Takes ownership of `fd`. `prefix`: bytes already read from it (the magic, when it was peeked).
     package init(fd: Int32, path: String, prefix: [UInt8] = []) throws(InputError) {
         self.path = path
-        var st = stat()
-        let regular = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
-        inflater = GzipInflater(fd: fd, path: path, prefix: prefix, handOverEarly: !regular)
+        inflater = GzipInflater(fd: fd, path: path, prefix: prefix)
         let inflater = self.inflater
         let thread = Thread { inflater.run() }
         thread.name = "connwatch-inflate"
@@ -94,8 +92,8 @@ package final class GzipSource: ByteSource {
     }
 }
 
-/// The inflating side of a `GzipSource`: owns the descriptor and the igzip state, runs on its own thread and
-/// hands filled slots over through `condition`.
+/// The inflating side of a `GzipSource`: runs a `GzipStream` on its own thread and hands filled slots over
+/// through `condition`.
 final class GzipInflater: @unchecked Sendable {
     enum Handed { case data(Int, Int), end, failure(InputError) }
 
@@ -110,38 +108,16 @@ final class GzipInflater: @unchecked Sendable {
     var readyStart = 0
     var cancelled = false
 
-    // The inflating thread's own.
-    var source: DescriptorSource
-    let path: String
-    let handOverEarly: Bool
-    let state: UnsafeMutablePointer<inflate_state>
-    let input: UnsafeMutableRawBufferPointer
-    var endOfInput = false
-    /// Inside a member (its header seen, its trailer not yet).
-    var inMember = false
-    var membersRead = 0
-    /// The last inflate call stopped for want of input (not of output room).
-    var needInput = true
+    /// The inflating thread's own.
+    let stream: GzipStream
 
-    init(fd: Int32, path: String, prefix: [UInt8], handOverEarly: Bool) {
-        source = DescriptorSource(fd: fd, path: path)
-        self.path = path
-        self.handOverEarly = handOverEarly
+    init(fd: Int32, path: String, prefix: [UInt8]) {
+        stream = GzipStream(fd: fd, path: path, prefix: prefix)
         slots = (0..<Self.slotCount).map { _ in .allocate(byteCount: Self.slotBytes, alignment: 64) }
         free = Array(slots.indices)
-        input = .allocate(byteCount: 1 << 18, alignment: 64)
-        input.copyBytes(from: prefix)
-        state = .allocate(capacity: 1)
-        isal_inflate_init(state)
-        state.pointee.crc_flag = UInt32(ISAL_GZIP)
-        state.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        state.pointee.avail_in = UInt32(prefix.count)
     }
 
     deinit {
-        close(source.fd)
-        state.deallocate()
-        input.deallocate()
         for s in slots { s.deallocate() }
     }
 
@@ -193,7 +169,7 @@ final class GzipInflater: @unchecked Sendable {
             var last: Handed?
             var fill = 0
             do throws(InputError) {
-                fill = try inflate(into: slots[slot])
+                fill = try stream.read(into: slots[slot])
                 if fill == 0 { last = .end }
             } catch {
                 last = .failure(error)
@@ -201,16 +177,75 @@ final class GzipInflater: @unchecked Sendable {
             condition.lock()
             if fill > 0 { ready.append(.data(slot, fill)) } else { free.append(slot) }
             if let last { ready.append(last) }
-            if last != nil || handOverEarly || ready.count - readyStart >= Self.wakeAt { condition.broadcast() }
+            if last != nil || stream.handOverEarly || ready.count - readyStart >= Self.wakeAt { condition.broadcast() }
             condition.unlock()
             if last != nil { return }
         }
     }
+}
 
-    /// Fills `slot` (less from a pipe whose next read would wait); 0 at the end of the stream.
-    func inflate(into slot: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
-        let capacity = slot.count
+/// A gzip stream (several members allowed) inflated by ISA-L's igzip on the reading thread, straight into the
+/// reader's buffer: no thread, no copy. `scan` on several workers reads this way: each worker inflates the next
+/// piece into its own buffer under the feed's lock and scans it while the next worker inflates the following
+/// one, so inflating and matching overlap across the workers. (`GzipSource` overlaps them for a single reader.)
+/// Owns its descriptor. Errors (corrupt or truncated data) are raised after every byte inflated before them.
+package final class GzipStream: ByteSource {
+    package let path: String
+    var source: DescriptorSource
+    /// From a pipe: hand over what arrived rather than wait to fill the buffer.
+    let handOverEarly: Bool
+    let state: UnsafeMutablePointer<inflate_state>
+    let input: UnsafeMutableRawBufferPointer
+    var endOfInput = false
+    /// Inside a member (its header seen, its trailer not yet).
+    var inMember = false
+    var membersRead = 0
+    /// The last inflate call stopped for want of input (not of output room).
+    var needInput = true
+    /// An error met after some bytes of the last read: raised by the next read.
+    var pendingError: InputError?
+
+    /// Takes ownership of `fd`. `prefix`: bytes already read from it (the magic, when it was peeked).
+    /// `handOverEarly`: nil decides by the descriptor (a regular file fills every buffer, anything else may pause).
+    package init(fd: Int32, path: String, prefix: [UInt8] = [], handOverEarly: Bool? = nil) {
+        source = DescriptorSource(fd: fd, path: path)
+        self.path = path
+        if let handOverEarly {
+            self.handOverEarly = handOverEarly
+        } else {
+            var st = stat()
+            self.handOverEarly = !(fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG)
+        }
+        input = .allocate(byteCount: 1 << 18, alignment: 64)
+        input.copyBytes(from: prefix)
+        state = .allocate(capacity: 1)
+        isal_inflate_init(state)
+        state.pointee.crc_flag = UInt32(ISAL_GZIP)
+        state.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        state.pointee.avail_in = UInt32(prefix.count)
+    }
+
+    deinit {
+        close(source.fd)
+        state.deallocate()
+        input.deallocate()
+    }
+
+    /// Fills `buffer` (less from a pipe whose next read would wait); 0 at the end of the stream.
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
+        if let error = pendingError { pendingError = nil; throw error }
         var fill = 0
+        do {
+            try inflate(into: buffer, fill: &fill)
+        } catch {
+            guard fill > 0 else { throw error }
+            pendingError = error
+        }
+        return fill
+    }
+
+    func inflate(into buffer: UnsafeMutableRawBufferPointer, fill: inout Int) throws(InputError) {
+        let capacity = buffer.count
         while fill < capacity {
             if needInput && state.pointee.avail_in == 0 {
                 if endOfInput {
@@ -234,7 +269,7 @@ final class GzipInflater: @unchecked Sendable {
                 }
                 inMember = true
             }
-            state.pointee.next_out = (slot.baseAddress! + fill).assumingMemoryBound(to: UInt8.self)
+            state.pointee.next_out = (buffer.baseAddress! + fill).assumingMemoryBound(to: UInt8.self)
             state.pointee.avail_out = UInt32(capacity - fill)
             let status = isal_inflate(state)
             fill = capacity - Int(state.pointee.avail_out)
@@ -253,7 +288,6 @@ final class GzipInflater: @unchecked Sendable {
                 needInput = available == 0
             }
         }
-        return fill
     }
 
     static func describe(_ status: Int32) -> String {
@@ -299,7 +333,12 @@ package struct OpenedInput {
     package var pendingBytes = 0
 
     /// Opens a path ("-" is standard input). Gzip is recognised by its magic bytes, not by its name.
-    package static func open(_ path: String) throws(InputError) -> OpenedInput {
+    /// `inflateOnReader`: a gzip input is a `GzipStream` (inflated by whoever reads it: several workers take
+    /// turns) instead of a `GzipSource` (inflated on a thread of its own, for a single reader).
+    package static func open(_ path: String, inflateOnReader: Bool = false) throws(InputError) -> OpenedInput {
+        func gzip(_ fd: Int32, _ path: String, _ prefix: [UInt8]) throws(InputError) -> any ByteSource {
+            inflateOnReader ? GzipStream(fd: fd, path: path, prefix: prefix) : try GzipSource(fd: fd, path: path, prefix: prefix)
+        }
         if path == "-" {
             // A pipe cannot be peeked at: read the first two bytes, then hand them out again. Plain input is
             // passed on as it arrives (`journalctl -f | connwatch scan -`).
@@ -315,7 +354,7 @@ package struct OpenedInput {
             }
             let origin = Origin(input: "stdin")
             if magic == [0x1F, 0x8B] {
-                return OpenedInput(source: try GzipSource(fd: fd, path: "<stdin>", prefix: magic), origin: origin, compressed: true)
+                return OpenedInput(source: try gzip(fd, "<stdin>", magic), origin: origin, compressed: true)
             }
             return OpenedInput(source: PrefixedSource(prefix: magic, OwnedDescriptorSource(fd: fd, path: "<stdin>")), origin: origin,
                                compressed: false, liveDescriptor: fd, pendingBytes: magic.count)
@@ -335,7 +374,7 @@ package struct OpenedInput {
         var magic: (UInt8, UInt8) = (0, 0)
         let peeked = pread(fd, &magic, 2, 0)
         if peeked == 2 && magic == (0x1F, 0x8B) {
-            return OpenedInput(source: try GzipSource(fd: fd, path: path), origin: origin, compressed: true)
+            return OpenedInput(source: try gzip(fd, path, []), origin: origin, compressed: true)
         }
         let type = st.st_mode & S_IFMT
         let live = type == S_IFIFO || type == S_IFCHR || type == S_IFSOCK

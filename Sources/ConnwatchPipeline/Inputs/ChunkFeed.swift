@@ -48,9 +48,15 @@ final class ChunkFeed: @unchecked Sendable {
     var paths: ArraySlice<String>
     var input: OpenedInput?
     var sequence = 0
+    /// Gzip inputs are inflated by the taker, straight into its buffer (`GzipStream`): with several takers,
+    /// one inflates the next piece while the others scan theirs, with no inflating thread competing with them
+    /// for the cores and no copy out of its slots.
+    let inflateOnReader: Bool
 
-    init(paths: [String], chunkBytes: Int = ChunkReader.defaultChunkBytes, maxLineBytes: Int, events: EventBoundaries?) {
+    init(paths: [String], chunkBytes: Int = ChunkReader.defaultChunkBytes, maxLineBytes: Int, events: EventBoundaries?,
+         inflateOnReader: Bool = false) {
         self.paths = paths[...]
+        self.inflateOnReader = inflateOnReader
         self.chunkBytes = max(chunkBytes, 4096)
         self.maxLineBytes = maxLineBytes
         self.events = events
@@ -67,7 +73,7 @@ final class ChunkFeed: @unchecked Sendable {
         if input == nil {
             guard let path = paths.popFirst() else { return nil }
             do {
-                input = try OpenedInput.open(path)
+                input = try OpenedInput.open(path, inflateOnReader: inflateOnReader)
             } catch {
                 return piece(origin: Origin(input: path == "-" ? "stdin" : "file", path: path == "-" ? nil : path), error: error)
             }

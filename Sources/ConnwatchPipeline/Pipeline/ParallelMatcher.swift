@@ -54,7 +54,9 @@ package final class ParallelMatcher: @unchecked Sendable {
     /// All callbacks run on the calling thread.
     package func scan(paths: [String], emit: (Finding) -> Void, afterPiece: () -> Void = {},
                      failed: (InputError) -> Void = { _ in }, shouldStop: () -> Bool = { false }) -> Totals {
-        let feed = ChunkFeed(paths: paths, chunkBytes: chunkBytes, maxLineBytes: ruleSet.maxLineBytes, events: makeBoundaries())
+        // One worker keeps the inflating thread (the two overlap); several take turns inflating instead.
+        let feed = ChunkFeed(paths: paths, chunkBytes: chunkBytes, maxLineBytes: ruleSet.maxLineBytes, events: makeBoundaries(),
+                             inflateOnReader: threads > 1)
         var totals = Totals()
         func hand(_ piece: FeedPiece, _ findings: [Finding]) {
             for f in findings { emit(f) }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `connwatch scan --threads N` writes the same bytes as `--threads 1` (the `time` stamp aside): files, a gzip
-/// file and standard input of the benchmark corpus, with the shipped rules.
+/// file, standard input and a gzip stream on a pipe of the benchmark corpus, with the shipped rules.
 @Suite struct ParallelScanCLITests {
     /// The output without each finding's `time` (when it was written, the one thing that differs).
     func withoutTime(_ s: String) -> String {
@@ -45,6 +45,20 @@ import Testing
         #expect(withoutTime(stdinMany.stdout) == withoutTime(stdinOne.stdout))
         let plainOnly = try connwatch(["scan", "--format", "json", "--no-throttle", "--threads", "1", plain])
         #expect(stdinOne.stdout.split(separator: "\n").count == plainOnly.stdout.split(separator: "\n").count)
+        // A gzip stream on a pipe: inflated by the workers in turn (several threads) or on its own thread (one),
+        // handed over as it arrives; the same findings either way, and as many as the uncompressed file gives.
+        func gzipThroughPipe(_ threads: [String]) throws -> Run {
+            try run("/bin/sh", ["-c", "f=$1; shift; gzip -c \"$f\" | \"$0\" scan --format json --no-throttle \"$@\" -", binary(), other] + threads,
+                    env: ["CONNWATCH_RULES_DIR": root + "/Rules", "LANG": "C.UTF-8"])
+        }
+        let pipeOne = try gzipThroughPipe(["--threads", "1"])
+        let pipeMany = try gzipThroughPipe(["--threads", "2"])
+        #expect(pipeOne.status == 0, "\(pipeOne.stderr)")
+        #expect(pipeMany.status == 0, "\(pipeMany.stderr)")
+        #expect(withoutTime(pipeMany.stdout) == withoutTime(pipeOne.stdout))
+        let otherOnly = try connwatch(["scan", "--format", "json", "--no-throttle", "--threads", "1", other])
+        #expect(pipeOne.stdout.split(separator: "\n").count == otherOnly.stdout.split(separator: "\n").count)
+        #expect(otherOnly.stdout.split(separator: "\n").count > 10)
     }
 
     @Test func threadsMustBePositive() throws {

@@ -134,7 +134,7 @@ package final class PCRE2MatchData {
     static let matchLimit: UInt32 = 200_000
 
     /// Start positions tried by the first call of a budgeted search (later calls take more while cheap).
-    static let firstSlice = 64
+    static let firstSlice = 256
     static let unlimited = unset
 
     let data: OpaquePointer

@@ -19,6 +19,17 @@ package struct Trace: Sendable {
     package init() {}
 }
 
+/// Takes a line's one finding before it is built (the daemon's delivery, whose throttle folds repeats): a flood
+/// of one finding costs its matching, not a finding per line. Asked only for a line that makes exactly one.
+package protocol RepeatFolder: AnyObject {
+    /// True when the finding `build` makes was taken: folded into an open window (`build` kept for the window's
+    /// summary) or built and passed on as a first sight. False: the caller emits `build()` as usual. `fields` are
+    /// the finding's redacted fields before deduplication (the first of a name is the finding's), `lineBytes`
+    /// its redacted line's length.
+    func take(rule: String, app: String?, fields: [(name: String, value: String)], lineBytes: Int,
+              build: @escaping () -> Finding) -> Bool
+}
+
 /// Per-task scanning state over a shared `RuleSet`: Vectorscan scratch, PCRE2 match data.
 /// Not Sendable on purpose: create one per task.
 package final class Scanner {
@@ -39,6 +50,8 @@ package final class Scanner {
     var lineHits: [(rule: Int, pattern: Int)] = []
     /// Multi-line grouping: with it, each hit is evaluated with the whole event around its line.
     package var events: EventBoundaries?
+    /// Asked before a line's one finding is built (the daemon's throttle); lines of multi-line events are not.
+    package weak var folder: (any RepeatFolder)?
 
     /// App detection for the subject being evaluated: one Vectorscan scan per app asked about, PCRE2 only
     /// for the detectors hit. Apps are numbered (every app a rule names), so that the per-line answers need no
@@ -107,7 +120,7 @@ package final class Scanner {
             lineOrigin.offset = bufferOffset + UInt64(currentStart)
             let line = UnsafeRawBufferPointer(start: base + currentStart, count: length)
             for finding in evaluate(line: line, hits: lineHits, context: context, origin: lineOrigin,
-                                    truncated: truncated, trace: &trace) {
+                                    truncated: truncated, trace: &trace, folder: folder) {
                 emit(finding)
             }
             lineHits.removeAll(keepingCapacity: true)
@@ -226,9 +239,11 @@ package final class Scanner {
     /// Findings for one line, given the Vectorscan hits on it. See docs/rule-format.md for the policy.
     /// Most hit lines end without a finding, so until a rule makes one nothing is redacted, and the trace (steps,
     /// verdict texts) is built only when `trace` is given.
+    /// With `folder`, a line that makes one finding offers it there first, and returns nothing when it was taken.
     func evaluate(line: UnsafeRawBufferPointer, hits: [(rule: Int, pattern: Int)], context: String?,
-                  origin: Origin, truncated: Bool, trace: inout Trace?) -> [Finding] {
-        var findings: [Finding] = []
+                  origin: Origin, truncated: Bool, trace: inout Trace?, folder: (any RepeatFolder)? = nil) -> [Finding] {
+        /// What a finding is made of, made into one once the line's evaluation is over (or never: a folded repeat).
+        var made: [(compiled: CompiledRule, fields: [(name: String, value: String)], decision: AppDecision)] = []
         ruleOrder.removeAll(keepingCapacity: true)
         for hit in hits where !ruleOrder.contains(hit.rule) { ruleOrder.append(hit.rule) }
         let tracing = trace != nil
@@ -256,7 +271,7 @@ package final class Scanner {
         rules: for r in ruleOrder {
             // Between rules the clock is read (within one rule, only searches that need several slices read it).
             if r != ruleOrder.first && data.budgetUsedUp() { break }
-            if findings.count >= Self.maxFindingsPerLine { capped = true; break }
+            if made.count >= Self.maxFindingsPerLine { capped = true; break }
             let compiled = ruleSet.rules[r]
             // Verdicts are assigned through `step?`: without a trace their texts are never built.
             var step = tracing
@@ -269,7 +284,8 @@ package final class Scanner {
             // redacted value (else the match's text), at most `maxFindingsPerLine` on the line.
             func collect(redactingKeys: Bool) -> (matches: [[(String, Range<Int>)]], capHit: Bool, codes: [Range<Int>]) {
                 var matches: [[(String, Range<Int>)]] = []
-                var seenKeys: Set<String> = []
+                // At most maxFindingsPerLine keys: a scan is cheaper than a set's hashing and allocation.
+                var seenKeys: [String] = []
                 var codes: [Range<Int>] = []
                 var capHit = false
                 for hit in hits where hit.rule == r {
@@ -289,8 +305,9 @@ package final class Scanner {
                         let code = groups.first { $0.0 == "code" }?.1
                         if let code { codes.append(code) }
                         let key = code.map { redactingKeys ? redacted($0) : Self.text(line, $0) } ?? Self.text(line, m.range)
-                        if seenKeys.insert(key).inserted {
-                            if findings.count + matches.count >= Self.maxFindingsPerLine { capHit = true; break }
+                        if !seenKeys.contains(key) {
+                            seenKeys.append(key)
+                            if made.count + matches.count >= Self.maxFindingsPerLine { capHit = true; break }
                             matches.append(groups)
                         }
                         position = max(m.range.upperBound, m.range.lowerBound + 1)
@@ -341,11 +358,21 @@ package final class Scanner {
             settle()
             for groups in matches {
                 let groups = redacted(groups) + extracted.filter { e in !groups.contains { $0.0 == e.name } }
-                findings.append(makeFinding(compiled, r, groups, decision, origin, redactedWholeLine(), truncated))
+                made.append((compiled, groups, decision))
             }
             step?.verdict = "finding" + (decision.app.map { " for app \($0)" } ?? "")
                 + (decision.candidates.isEmpty ? "" : " (app unknown; candidates: \(decision.candidates.joined(separator: ", ")))")
         }
+        if let folder, made.count == 1, !capped, !tracing {
+            let (compiled, fields, decision) = made[0]
+            let line = redactedWholeLine(), ruleSet = ruleSet
+            let build = { Self.makeFinding(ruleSet, compiled, fields, decision, origin, line, truncated) }
+            if folder.take(rule: compiled.rule.id, app: decision.app, fields: fields, lineBytes: line.utf8.count, build: build) {
+                return []
+            }
+            return [build()]
+        }
+        var findings = made.map { Self.makeFinding(ruleSet, $0.compiled, $0.fields, $0.decision, origin, redactedWholeLine(), truncated) }
         if capped {
             for i in findings.indices { findings[i].capped = true }
             trace?.policy.append("more than \(Self.maxFindingsPerLine) findings on this line: the rest were dropped")
@@ -451,8 +478,8 @@ package final class Scanner {
         return found
     }
 
-    func makeFinding(_ compiled: CompiledRule, _ index: Int, _ groups: [(name: String, value: String)],
-                     _ decision: AppDecision, _ origin: Origin, _ line: String, _ truncated: Bool) -> Finding {
+    static func makeFinding(_ ruleSet: RuleSet, _ compiled: CompiledRule, _ groups: [(name: String, value: String)],
+                            _ decision: AppDecision, _ origin: Origin, _ line: String, _ truncated: Bool) -> Finding {
         // Through `compiled.rule`, not a copy of the Rule (a retain for each of its many fields, per finding).
         var severity = compiled.rule.severity
         var title = compiled.rule.title

@@ -3,6 +3,7 @@ import Testing
 @testable import ConnwatchModel
 @testable import ConnwatchRules
 @testable import ConnwatchPipeline
+@testable import ConnwatchEngine
 
 func sampleFinding(rule: String = "aadsts.code", code: String = "50076", tenant: String? = nil, line: String = "AADSTS50076 x",
                    severity: Severity = .medium) -> Finding {
@@ -258,5 +259,78 @@ let pinnedAADSTS = "d35d388748789fc721992da9d9a2bcc1"
         guard case .failed(let error) = failing.demand else { Issue.record("no failure: \(failing.demand)"); return }
         #expect(error.errno == ENOSPC && failing.shouldStop)
         #expect(failing.pending == Delivery.batchLimit, "nothing dropped")
+    }
+}
+
+@Suite struct FoldBeforeBuildTests {
+    /// Counts the findings the delivery was offered before they were built, and those it built.
+    final class CountingFolder: RepeatFolder {
+        let delivery: Delivery
+        var offered = 0, built = 0
+        init(_ delivery: Delivery) { self.delivery = delivery }
+        func take(rule: String, app: String?, fields: [(name: String, value: String)], lineBytes: Int,
+                  build: @escaping () -> Finding) -> Bool {
+            offered += 1
+            return delivery.take(rule: rule, app: app, fields: fields, lineBytes: lineBytes) { [self] in
+                built += 1
+                return build()
+            }
+        }
+    }
+
+    /// The daemon's file inputs ask the throttle before a line's finding is built; what reaches the findings
+    /// file must be what building every finding and offering it gives: the same first sights, and summaries
+    /// with the same counts, last line, fields and stamps.
+    @Test func aRepeatFoldedBeforeItsFindingIsBuiltLeavesTheSameRecords() throws {
+        let ruleSet = try RuleSet.load(directories: [shippedRules])
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        func aadsts(_ tenant: String, _ trace: Int, tail: String = "") -> String {
+            "2026-11-21T07:00:00Z app[1]: AADSTS700016: Application with identifier 'app' was not found in the directory '\(tenant)'. Trace ID: \(trace)\(tail)"
+        }
+        var lines: [String] = []
+        for i in 0..<40 {
+            lines.append(aadsts("tenant-0", i))
+            // Distinct keys beyond max_keys: windows closed early, their keys first sights again later.
+            lines.append(aadsts("tenant-\(i % 7)", 1000 + i))
+            if i % 5 == 0 {
+                // Longer than a summary keeps: built and cut, not folded.
+                lines.append(aadsts("tenant-0", 2000 + i, tail: " " + String(repeating: "x", count: 3000)))
+                // Two codes on a line (per_match): two findings, never folded.
+                lines.append("Nov 21 07:49:01 web01 sync[2]: AADSTS50076 then AADSTS50079 for tenant '11111111-2222-3333-4444-555555555555' trace \(i)")
+                // A secret where the key's value is: compared redacted.
+                lines.append(aadsts("password=hunter\(i)2x", 3000 + i))
+            }
+        }
+        /// `folded`: findings never built.
+        func run(folding: Bool) throws -> (records: [String], folded: Int, throttled: [String: Int]) {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-fold-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let delivery = Delivery(outputs: [try FileOutput(.init(path: dir + "/f.json", fsync: .never), lang: .en)],
+                                    throttle: Throttle(.init(window: 30, maxKeys: 5)))
+            var now = t0
+            delivery.clock = { now }
+            let scanner = Scanner(ruleSet)
+            let folder = CountingFolder(delivery)
+            if folding { scanner.folder = folder }
+            for (i, line) in lines.enumerated() {
+                now = t0 + Double(i) / 2
+                delivery.closeWindows(now: now)
+                Array((line + "\n").utf8).withUnsafeBytes { raw in
+                    scanner.scan(raw, bufferOffset: UInt64(i) * 4096, origin: Origin(input: "file", path: "/var/log/a.log"),
+                                 context: nil) { delivery.accept($0) }
+                }
+            }
+            delivery.closeAllWindows(now: t0 + 1000)
+            _ = try delivery.flush(now: t0 + 1000)
+            let text = try String(contentsOfFile: dir + "/f.json", encoding: .utf8)
+            return (text.split(separator: "\n").map(String.init), folder.offered - folder.built, delivery.throttle.throttledByRule)
+        }
+        let built = try run(folding: false), folded = try run(folding: true)
+        #expect(built.folded == 0)
+        #expect(folded.folded >= 40, "repeats were folded before they were built: \(folded.folded)")
+        #expect(folded.records == built.records)
+        #expect(folded.throttled == built.throttled)
+        #expect(built.records.contains { $0.contains("\"throttle\":") }, "summaries are among the records")
+        #expect(!built.records.contains { $0.contains("hunter") }, "no secret reaches the findings file")
     }
 }

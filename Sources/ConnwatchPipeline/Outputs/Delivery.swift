@@ -1,6 +1,7 @@
 import Foundation
 import ConnwatchModel
 import ConnwatchRules
+import ConnwatchEngine
 
 /// What the end of the pipeline tells the inputs, in one answer: go on, pause (a batch waits for the outputs:
 /// bounded memory in a flood), or stop (an output cannot write; nothing more is read until it can). In the
@@ -20,7 +21,7 @@ package enum BatchPolicy: Sendable {
 
 /// The path of a finding after the scanner: the throttle, then every output. Shared by `scan` and the daemon,
 /// with one batch size for both.
-package final class Delivery {
+package final class Delivery: RepeatFolder {
     package let outputs: [any FindingOutput]
     package let throttle: Throttle
     let metrics: MetricsFile?
@@ -31,6 +32,9 @@ package final class Delivery {
     package private(set) var delivered = 0
     /// The last flush's failure, until a flush succeeds.
     package private(set) var failure: OutputError?
+
+    /// When a finding arrived (a test sets it to compare runs).
+    package var clock: () -> Date = Date.init
 
     /// Findings waiting for the outputs at most before they are written (scan) or reading pauses (daemon).
     package static let batchLimit = 4096
@@ -55,7 +59,11 @@ package final class Delivery {
     /// The inputs' `emit`: a finding into the throttle and the outputs' queues; with `writeWhenFull`, a full
     /// batch is written here (a failure is kept in `failure` and ends reading at the next check).
     package func accept(_ finding: Finding) {
-        offer(finding)
+        offer(finding, now: clock())
+        writeIfFull()
+    }
+
+    func writeIfFull() {
         if policy == .writeWhenFull && failure == nil && pending >= Self.batchLimit { _ = try? flush() }
     }
 
@@ -64,6 +72,27 @@ package final class Delivery {
         var f = finding
         enricher.stamp(&f, now: now)
         throttle.offer(f, now: now, emit: deliver)
+    }
+
+    /// `accept` before the finding is built (the scanner of a file input asks): a repeat the throttle holds a
+    /// window for is counted there and built only if its window's summary needs it (stamped as `offer` would
+    /// have, at `now`); a first sight is built and passed on with its key computed once.
+    package func take(rule: String, app: String?, fields: [(name: String, value: String)], lineBytes: Int,
+                      build: @escaping () -> Finding) -> Bool {
+        // Too long for a summary to keep whole: `offer` builds and cuts it.
+        guard throttle.settings.enabled, lineBytes <= Throttle.keptLineBytes else { return false }
+        let now = clock(), enricher = enricher
+        throttle.expire(now: now, emit: deliver)
+        let key = Throttle.Key(Throttle.key(rule: rule, app: app, fields: fields))
+        let stamped = {
+            var f = build()
+            enricher.stamp(&f, now: now)
+            return f
+        }
+        if throttle.fold(key, rule: rule, now: now, build: stamped) { return true }
+        throttle.pass(stamped(), key: key, now: now, emit: deliver)
+        writeIfFull()
+        return true
     }
 
     /// Hands a finding (a first sight or a throttle summary) to every output.

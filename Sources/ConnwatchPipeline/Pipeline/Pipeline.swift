@@ -105,6 +105,8 @@ package final class Pipeline {
                     let firstRun = store.saved == nil
                     let scanner = Scanner(ruleSet)
                     scanner.events = try f.multiline.map { m throws(PatternError) in try EventBoundaries(m) }
+                    // A file's findings go straight to the delivery (a journal's get their origins first).
+                    scanner.folder = delivery
                     // An open event waits for its next line as long as a partial line does, at most.
                     let timeout = min(f.partialLineTimeout, f.multiline?.timeout ?? .infinity)
                     let follower = try FileFollower(name: f.name, patterns: f.paths, context: f.app, scanner: scanner,

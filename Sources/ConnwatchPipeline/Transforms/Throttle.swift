@@ -19,7 +19,9 @@ package final class Throttle {
         var start: Date
         var repeats = 0
         var lastSeen: Date
+        /// The last repeat, for the summary: as a finding, or (folded before it was built) as how to build it.
         var last: Finding?
+        var buildLast: (() -> Finding)?
     }
 
     /// A line kept for a summary is cut here, so `maxKeys` bounds memory even with 64 KiB lines.
@@ -49,16 +51,19 @@ package final class Throttle {
     package var openWindows: Int { entries.count }
 
     /// The identity of "the same finding": rule, app, code and the tenant / client the line names.
-    package static func key(_ f: Finding) -> String {
+    package static func key(_ f: Finding) -> String { key(rule: f.rule, app: f.app, fields: f.fields) }
+
+    /// The key of a finding with these fields (the first of a name counts, as in `Finding.field`).
+    static func key(rule: String, app: String?, fields: [(name: String, value: String)]) -> String {
         // Built in place in one allocation: every finding of a flood pays for its key.
         var k = ""
-        k.reserveCapacity(f.rule.utf8.count + (f.app?.utf8.count ?? 0) + 96)
-        k.append(f.rule)
+        k.reserveCapacity(rule.utf8.count + (app?.utf8.count ?? 0) + 96)
+        k.append(rule)
         k.append("\u{1F}")
-        if let app = f.app { k.append(app) }
+        if let app { k.append(app) }
         for name in keyFields {
             k.append("\u{1F}")
-            if let value = f.field(name) { k.append(value) }
+            if let value = fields.first(where: { $0.name == name })?.value { k.append(value) }
         }
         return k
     }
@@ -70,16 +75,16 @@ package final class Throttle {
         guard settings.enabled else { emit(finding); return }
         expire(now: now, emit: emit)
         let key = Key(Self.key(finding))
-        if var e = entries[key] {
-            e.repeats += finding.count
-            e.lastSeen = now
-            var kept = finding
-            if kept.line.utf8.count > Self.keptLineBytes {
-                kept.line = String(decoding: kept.line.utf8.prefix(Self.keptLineBytes), as: UTF8.self)
-                kept.truncated = true
-            }
-            e.last = kept
-            entries[key] = e
+        pass(finding, key: key, now: now, emit: emit)
+    }
+
+    /// `offer` once the windows that ended are closed and the key is known.
+    func pass(_ finding: Finding, key: Key, now: Date, emit: (Finding) -> Void) {
+        if let i = entries.index(forKey: key) {
+            entries.values[i].repeats += finding.count
+            entries.values[i].lastSeen = now
+            entries.values[i].last = Self.kept(finding)
+            entries.values[i].buildLast = nil
             throttledByRule[finding.rule, default: 0] += finding.count
             return
         }
@@ -87,6 +92,31 @@ package final class Throttle {
         entries[key] = Entry(start: now, lastSeen: now)
         order.append((key, now))
         emit(finding)
+    }
+
+    /// A repeat of an open window, before its finding is built (`Delivery.take`, windows that ended closed
+    /// already): counted, and `build` kept for the summary instead of the finding (its line no longer than
+    /// `keptLineBytes`: holding a whole long line would unbound memory). False (nothing done) when the key has
+    /// no open window.
+    func fold(_ key: Key, rule: String, now: Date, build: @escaping () -> Finding) -> Bool {
+        // Changed in place: one lookup, and no copy of the entry.
+        guard let i = entries.index(forKey: key) else { return false }
+        entries.values[i].repeats += 1
+        entries.values[i].lastSeen = now
+        entries.values[i].last = nil
+        entries.values[i].buildLast = build
+        throttledByRule[rule, default: 0] += 1
+        return true
+    }
+
+    /// A repeat as its window keeps it: the line cut at `keptLineBytes`, so that `maxKeys` bounds memory.
+    static func kept(_ finding: Finding) -> Finding {
+        var kept = finding
+        if kept.line.utf8.count > keptLineBytes {
+            kept.line = String(decoding: kept.line.utf8.prefix(keptLineBytes), as: UTF8.self)
+            kept.truncated = true
+        }
+        return kept
     }
 
     /// Emits the summaries of windows that ended by `now`.
@@ -125,7 +155,7 @@ package final class Throttle {
             head = 0
         }
         guard let e = entries.removeValue(forKey: key) else { return }
-        if e.repeats > 0, var summary = e.last {
+        if e.repeats > 0, var summary = e.last ?? e.buildLast.map({ $0() }) {
             summary.count = e.repeats
             summary.time = now
             summary.throttle = ThrottleWindow(start: e.start, end: now, firstSeen: e.start, lastSeen: e.lastSeen)

@@ -6,6 +6,12 @@
 /// * long bounded repeats (`.{0,600}`, `[^"]{3,400}`) become unbounded (`.*`, `[^"]{3,}`): large bounded
 ///   repeats are what make Vectorscan compile slowly, and lines contain no newline for `.` to cross.
 ///
+/// * after a line gap (`[^\n]*`, `.*`), the atoms up to the next literal that hold no required literal
+///   become what the gap cannot already match: nothing, or an optional line end and what may follow it
+///   (see `absorbed`). Alternations of lookarounds and `\s*` there cost Vectorscan an NFA that runs over
+///   every line after each gap start (measured: the two Graph URL-then-status patterns took a third of the
+///   bare scan of the bench corpus and a third of the compile).
+///
 /// Rule authors may then write extraction-friendly patterns without paying for them in the hot loop.
 /// A pattern the reducer does not understand is returned unchanged.
 enum PrefilterReducer {
@@ -21,7 +27,7 @@ enum PrefilterReducer {
         while let last = atoms.last, last.droppable { atoms.removeLast() }
         if atoms.isEmpty { return pattern }
         // Rendered as bytes: an atom may be one byte of a multi-byte UTF-8 character.
-        let out = atoms.flatMap { render(bytes, $0, dropAllLookarounds) }
+        let out = (dropAllLookarounds ? nil : absorbed(bytes, atoms)) ?? atoms.flatMap { render(bytes, $0, dropAllLookarounds) }
         return out.isEmpty ? pattern : String(decoding: out, as: UTF8.self)
     }
 
@@ -38,15 +44,17 @@ enum PrefilterReducer {
         var droppable: Bool { lookaround || (minimum == 0 && !optionSetting) }
     }
 
-    static func render(_ p: [UInt8], _ a: Atom, _ dropLookarounds: Bool) -> [UInt8] {
+    /// `lineTool`: for a line-oriented tool (ripgrep without -U), which refuses a newline in a pattern: an
+    /// optional part that crosses a line end is dropped, so the form still matches whatever the pattern
+    /// matches within a line (not a superset across lines).
+    static func render(_ p: [UInt8], _ a: Atom, _ dropLookarounds: Bool, lineTool: Bool? = nil) -> [UInt8] {
         if dropLookarounds && a.lookaround { return [] }
-        // A line-oriented tool (ripgrep without -U) refuses a newline in a pattern: an optional part that
-        // crosses a line end is dropped, so the form still matches whatever the pattern matches within a line.
-        if dropLookarounds && a.minimum == 0 && containsNewline(p, a.range) { return [] }
+        if lineTool ?? dropLookarounds, a.minimum == 0, containsNewline(p, a.range) { return [] }
         var atom: [UInt8]
         if let body = a.groupBody {
             // Keep the group's opening (`(?:`, `(?<name>`, `(`) and rewrite its inside.
-            atom = Array(p[a.range.lowerBound..<body.lowerBound]) + reduceInside(p, body, dropLookarounds) + [UInt8(ascii: ")")]
+            atom = Array(p[a.range.lowerBound..<body.lowerBound]) + reduceInside(p, body, dropLookarounds, lineTool: lineTool)
+                + [UInt8(ascii: ")")]
         } else {
             atom = Array(p[a.range])
         }
@@ -58,12 +66,12 @@ enum PrefilterReducer {
     }
 
     /// Inside a group only widening applies (dropping needs the group's own context).
-    static func reduceInside(_ p: [UInt8], _ r: Range<Int>, _ dropLookarounds: Bool) -> [UInt8] {
+    static func reduceInside(_ p: [UInt8], _ r: Range<Int>, _ dropLookarounds: Bool, lineTool: Bool? = nil) -> [UInt8] {
         guard let branches = splitBranches(p, r) else { return Array(p[r]) }
         var parts: [[UInt8]] = []
         for b in branches {
             guard let atoms = parseSequence(p, b.lowerBound, b.upperBound) else { return Array(p[r]) }
-            parts.append(atoms.flatMap { render(p, $0, dropLookarounds) })
+            parts.append(atoms.flatMap { render(p, $0, dropLookarounds, lineTool: lineTool) })
         }
         // A branch that was only lookarounds is now empty: `(?:|x)` means `(?:x)?`, which every engine takes
         // (ugrep refuses an empty branch).
@@ -72,6 +80,130 @@ enum PrefilterReducer {
             return rest.isEmpty ? [] : Array("(?:".utf8) + Array(rest.joined(separator: [UInt8(ascii: "|")])) + Array(")?".utf8)
         }
         return Array(parts.joined(separator: [UInt8(ascii: "|")]))
+    }
+
+    // MARK: line gaps
+
+    /// The sequence rendered with the hard atoms after each line gap absorbed, or nil when nothing is absorbed.
+    /// A gap `[^\n]{m,}` followed by atoms H whose matches hold no newline matches gap·H already; when H can
+    /// cross a line end, gap·H lies within gap·(\n·R)? where R is what may follow H's first newline
+    /// (`restAfterNewline`). Only runs that hold no required literal (on any line) and end before a literal atom are
+    /// absorbed: a literal keeps the hit where the pattern's match ends and stays Vectorscan's anchor.
+    static func absorbed(_ p: [UInt8], _ atoms: [Atom]) -> [UInt8]? {
+        // With (?s) anywhere, `.` may cross a line end: not modelled.
+        guard !hasDotAllOption(p) else { return nil }
+        var out: [UInt8] = []
+        var changed = false
+        var i = 0
+        while i < atoms.count {
+            out += render(p, atoms[i], false)
+            guard isLineGap(p, atoms[i]) else { i += 1; continue }
+            var j = i + 1
+            while j < atoms.count, !isLiteralAtom(p, atoms[j]) { j += 1 }
+            guard j < atoms.count, j > i + 1 else { i += 1; continue }
+            let run = Array(atoms[(i + 1)..<j])
+            let runRange = run[0].range.lowerBound..<(run.last!.quantifier ?? run.last!.range).upperBound
+            guard !run.contains(where: \.optionSetting),
+                  let info = RequiredLiterals.sequence(p, runRange, .init(anyLine: true)),
+                  RequiredLiterals.best(info.required, info.exact) == nil else { i += 1; continue }
+            if info.newline {
+                guard let rest = restAfterNewline(p, run) else { i += 1; continue }
+                out += Array("(?:\\n".utf8) + rest + Array(")?".utf8)
+            }
+            changed = true
+            i = j
+        }
+        return changed ? out : nil
+    }
+
+    /// `[^\n]` or `.` (no dotall), repeated without bound (or widened to that), not possessive.
+    static func isLineGap(_ p: [UInt8], _ a: Atom) -> Bool {
+        guard let q = a.quantifier, q.count == 1 || p[q.upperBound - 1] != UInt8(ascii: "+") else { return false }
+        guard a.maximum.map({ $0 - a.minimum > repeatSpan }) ?? true else { return false }
+        let atom = Array(p[a.range])
+        return atom == Array("[^\\n]".utf8) || atom == [UInt8(ascii: ".")]
+    }
+
+    /// An atom Vectorscan can anchor on: exactly known strings, not optional.
+    static func isLiteralAtom(_ p: [UInt8], _ a: Atom) -> Bool {
+        guard !a.lookaround, !a.optionSetting, a.minimum >= 1, a.maximum == a.minimum,
+              let info = RequiredLiterals.atom(p, a, .init()), !info.zeroWidth else { return false }
+        return RequiredLiterals.repeated(info, a.minimum, a.maximum).exact != nil
+    }
+
+    /// Whether an option setting anywhere may turn on dotall (`(?s)`, `(?is:`…); conservative.
+    static func hasDotAllOption(_ p: [UInt8]) -> Bool {
+        var i = 0
+        while i + 2 < p.count {
+            if p[i] == UInt8(ascii: "\\") { i += 2; continue }
+            if p[i] == UInt8(ascii: "("), p[i + 1] == UInt8(ascii: "?") {
+                var j = i + 2
+                while j < p.count, isLetter(p[j]) || p[j] == UInt8(ascii: "-") {
+                    if p[j] == UInt8(ascii: "s") { return true }
+                    j += 1
+                }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    /// A superset of what may follow the first newline of a match of the sequence `atoms` (assertions
+    /// dropped); nil when not understood (backreferences, option settings, repeated groups).
+    static func restAfterNewline(_ p: [UInt8], _ atoms: [Atom]) -> [UInt8]? {
+        guard let branches = restBranches(p, atoms) else { return nil }
+        return alternation(branches) ?? []
+    }
+
+    /// The alternatives of `restAfterNewline`: one per atom that can match a newline (and per branch of it).
+    static func restBranches(_ p: [UInt8], _ atoms: [Atom]) -> [[UInt8]]? {
+        var branches: [[UInt8]] = []
+        for (i, a) in atoms.enumerated() {
+            if a.optionSetting { return nil }
+            guard let info = RequiredLiterals.atom(p, a, .init()) else { return nil }
+            guard info.newline, !a.lookaround else { continue }
+            guard let rests = restBranches(p, a) else { return nil }
+            var suffix: [UInt8] = []
+            for b in atoms[(i + 1)...] {
+                if b.optionSetting { return nil }
+                guard let next = RequiredLiterals.atom(p, b, .init()) else { return nil }
+                if b.lookaround || next.zeroWidth { continue }
+                suffix += render(p, b, true, lineTool: false)
+            }
+            branches += rests.map { $0 + suffix }
+        }
+        return branches
+    }
+
+    /// What may follow the first newline inside one atom's match.
+    static func restBranches(_ p: [UInt8], _ a: Atom) -> [[UInt8]]? {
+        guard let body = a.groupBody else {
+            let atom = Array(p[a.range])
+            // One byte per repetition (a class, `.`, a class escape or `\n`): the remaining repetitions.
+            guard atom.first == UInt8(ascii: "[") || atom == [UInt8(ascii: ".")]
+                    || (atom.count == 2 && "sSdDwWhHvVn".utf8.contains(atom[1])) else { return nil }
+            return [a.maximum == 1 ? [] : atom + Array("*".utf8)]
+        }
+        guard a.maximum == 1, let branches = splitBranches(p, body) else { return nil }
+        // A flag group (`(?i:`) keeps its flags for what follows; names and captures are not repeated.
+        let opening = Array(p[a.range.lowerBound..<body.lowerBound])
+        let flagged = opening.count > 3 && opening[1] == UInt8(ascii: "?") && (isLetter(opening[2]) || opening[2] == UInt8(ascii: "-"))
+        var parts: [[UInt8]] = []
+        for b in branches {
+            guard let atoms = parseSequence(p, b.lowerBound, b.upperBound), let rests = restBranches(p, atoms) else { return nil }
+            parts += rests.map { flagged && !$0.isEmpty ? opening + $0 + [UInt8(ascii: ")")] : $0 }
+        }
+        return parts
+    }
+
+    /// `(?:a|b)` for several branches (an empty one makes it optional), the branch itself for one, nil for none.
+    static func alternation(_ branches: [[UInt8]]) -> [UInt8]? {
+        let unique = branches.reduce(into: [[UInt8]]()) { if !$0.contains($1) { $0.append($1) } }
+        guard !unique.isEmpty else { return nil }
+        if unique.count == 1 { return unique[0] }
+        let nonEmpty = unique.filter { !$0.isEmpty }
+        let joined = Array("(?:".utf8) + Array(nonEmpty.joined(separator: [UInt8(ascii: "|")])) + Array(")".utf8)
+        return nonEmpty.count < unique.count ? joined + [UInt8(ascii: "?")] : joined
     }
 
     /// Whether `p[r]` holds a `\n` escape outside a character class (a match that crosses a line end).

@@ -129,7 +129,9 @@ package enum RequiredLiterals {
         set.count == 1 ? set[0].expression : "(?:" + set.map(\.expression).joined(separator: "|") + ")"
     }
 
-    struct Mode { var caseless = false; var dotAll = false }
+    /// `anyLine`: a literal counts wherever it lies, line ends after it or not (does a piece hold a literal
+    /// at all: PrefilterReducer's line gaps).
+    struct Mode { var caseless = false; var dotAll = false; var anyLine = false }
 
     /// What a piece of pattern is known to match: `exact` every string it can match (nil: unknown or too
     /// many), `required` literals one of which is in every match with no newline after it up to the piece's
@@ -177,7 +179,7 @@ package enum RequiredLiterals {
         }
         // suffixFree[i]: atoms i… cannot match a newline.
         var suffixFree = [Bool](repeating: true, count: infos.count + 1)
-        for i in infos.indices.reversed() { suffixFree[i] = suffixFree[i + 1] && !infos[i].newline }
+        for i in infos.indices.reversed() { suffixFree[i] = suffixFree[i + 1] && (start.anyLine || !infos[i].newline) }
 
         var candidate: Set<RequiredLiteral>? = nil
         func consider(_ set: Set<RequiredLiteral>?) { candidate = best(candidate, set) }

@@ -88,8 +88,7 @@ package final class RuleSet: @unchecked Sendable {
         var errors: [RuleError] = []
         var compiled: [CompiledRule] = []
         var owners: [(Int, Int)] = []
-        var expressions: [VectorscanDatabase.Expression] = []
-        var choices: [PrefilterChoice] = []
+        var sources: [(pattern: String, caseless: Bool)] = [] // per Vectorscan expression
 
         // One compilation per distinct source: rules share excludes and extracts through YAML aliases, and a
         // compiled pattern is immutable (each match brings its own match data).
@@ -123,9 +122,7 @@ package final class RuleSet: @unchecked Sendable {
                     errors.append(RuleError(at, ruleID: rule.id, "pattern \(i + 1) has no 'code' group, but the rule looks codes up in catalog '\(rule.catalog!)'"))
                 }
                 owners.append((compiled.count, patterns.count))
-                let choice = Self.prefilterChoice(of: source)
-                choices.append(choice)
-                expressions.append(.init(pattern: choice.expression, caseless: rule.caseless))
+                sources.append((source, rule.caseless))
                 patterns.append(p)
             }
             let requires = rule.requires.enumerated().compactMap { i, s in
@@ -153,18 +150,30 @@ package final class RuleSet: @unchecked Sendable {
             }
         }
         guard errors.isEmpty else { throw RuleErrors(errors) }
-        guard !expressions.isEmpty else {
+        guard !sources.isEmpty else {
             throw RuleErrors([RuleError(file: catalog.files.first ?? "(no rule files)", line: 0, message: "no rules loaded")])
         }
+        let allPatterns = Set(sources.map(\.pattern) + catalog.apps.values.flatMap(\.detect))
+        var plan = PrefilterPlan(allPatterns, cacheDirectory: cacheDirectory)
         // The detectors compile on a second core while the rules compile: a fresh compile is most of a cold start.
-        let detectorDatabases = Detached { [detectors] in
-            Self.detectorDatabases(catalog, detectors, cacheDirectory: cacheDirectory)
+        let detectorDatabases = Detached { [detectors, plan] in
+            Self.detectorDatabases(catalog, detectors, plan, cacheDirectory: cacheDirectory)
+        }
+        var choices = sources.map { plan[$0.pattern] }
+        func expressions() -> [VectorscanDatabase.Expression] {
+            zip(choices, sources).map { .init(pattern: $0.expression, caseless: $1.caseless) }
         }
         do {
-            var db = try VectorscanDatabase(expressions, cacheDirectory: cacheDirectory)
-            if db.fromCache, let problem = Self.check(db, compiled, owners) {
+            var db = try VectorscanDatabase(expressions(), cacheDirectory: cacheDirectory)
+            // A database or plan from the cache is checked against the examples (a foreign plan could blind it).
+            if db.fromCache || plan.fromCache, let problem = Self.check(db, compiled, owners) {
                 cacheLogger.warning("compiled rule cache ignored, recompiling: \(problem)")
-                db = try VectorscanDatabase(expressions, cacheDirectory: cacheDirectory, readCache: false)
+                // The plan may be what is wrong: derived again, not read.
+                if plan.fromCache {
+                    plan = PrefilterPlan(allPatterns, cacheDirectory: cacheDirectory, readCache: false)
+                    choices = sources.map { plan[$0.pattern] }
+                }
+                db = try VectorscanDatabase(expressions(), cacheDirectory: cacheDirectory, readCache: false)
             }
             database = db
         } catch {
@@ -209,18 +218,18 @@ package final class RuleSet: @unchecked Sendable {
     }
 
     /// The apps' detector databases, cached like the rules' one. Apps have no examples of their own, so a
-    /// database loaded from the cache is checked against every rule example: each detector PCRE2 matches on
+    /// database loaded from the cache (or compiled from a cached plan) is checked against every rule example: each detector PCRE2 matches on
     /// one must be reported by Vectorscan under its id, else it is compiled afresh.
-    static func detectorDatabases(_ catalog: RuleCatalog, _ detectors: [String: [PCRE2Pattern]],
+    static func detectorDatabases(_ catalog: RuleCatalog, _ detectors: [String: [PCRE2Pattern]], _ plan: PrefilterPlan,
                                   cacheDirectory: String?) -> [String: VectorscanDatabase] {
         let lines = catalog.rules.flatMap { r in r.matchExamples.map(\.line) + r.noMatchExamples.map(\.line) }
         let data = PCRE2MatchData()
         var databases: [String: VectorscanDatabase] = [:]
         for (app, patterns) in detectors where !patterns.isEmpty {
             // Every detect pattern compiled (errors were thrown before), so ids line up with `patterns`.
-            let expressions = catalog.apps[app]!.detect.map { VectorscanDatabase.Expression(pattern: Self.prefilterForm(of: $0), caseless: false) }
+            let expressions = catalog.apps[app]!.detect.map { VectorscanDatabase.Expression(pattern: plan[$0].expression, caseless: false) }
             guard let db = try? VectorscanDatabase(expressions, cacheDirectory: cacheDirectory) else { continue }
-            guard db.fromCache else { databases[app] = db; continue }
+            guard db.fromCache || plan.fromCache else { databases[app] = db; continue }
             let scratch = VectorscanScratch(db, patternCount: patterns.count)
             var problem: String?
             for line in lines where problem == nil {
@@ -234,7 +243,9 @@ package final class RuleSet: @unchecked Sendable {
             if problem == nil, scratch.hits.foreignIDs > 0 { problem = "it reports pattern ids that do not exist" }
             if let problem {
                 cacheLogger.warning("compiled app detector cache ignored, recompiling: \(problem)")
-                databases[app] = try? VectorscanDatabase(expressions, cacheDirectory: cacheDirectory, readCache: false)
+                // Forms derived again: the cached plan may be what is wrong.
+                let derived = catalog.apps[app]!.detect.map { VectorscanDatabase.Expression(pattern: Self.prefilterForm(of: $0), caseless: false) }
+                databases[app] = try? VectorscanDatabase(derived, cacheDirectory: cacheDirectory, readCache: false)
             } else {
                 databases[app] = db
             }

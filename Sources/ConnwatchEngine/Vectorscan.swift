@@ -171,24 +171,19 @@ package struct HitBuffer {
     }
 }
 
-/// A file holding a serialized database together with the exact expressions it was compiled from and a
-/// digest of everything: a load succeeds only when every expression and flag is identical and the bytes are
-/// whole, so a stale or damaged cache is never used. The file and its directory must belong to us (or
-/// root) and be writable by nobody else: a database is code-like input, and a foreign one under the right
-/// key could report ids we never gave (crash) or none (blindness). RuleSet then checks what it loaded
-/// against the rules' own examples.
-struct DatabaseCache {
+/// A file of the compile cache: the key (exactly what its content was made from), the content, and a digest of
+/// both. A load succeeds only when the key is identical and the bytes are whole, so a stale or damaged entry
+/// is never used. The file and its directory must belong to us (or root) and be writable by nobody else: a
+/// cached database is code-like input, and a foreign one under the right key could report ids we never gave
+/// (crash) or none (blindness); a foreign prefilter plan could blind the prefilter.
+struct CacheFile {
     let path: String
     let key: [UInt8]
 
-    init(directory: String, expressions: [VectorscanDatabase.Expression]) {
-        var key = Array("connwatch-hs-cache 2 \(String(cString: hs_version()))\n\(expressions.count) expressions\n".utf8)
-        for e in expressions {
-            key += Array("\(e.caseless ? 1 : 0) \(e.pattern.utf8.count)\n".utf8) + Array(e.pattern.utf8)
-        }
+    /// The name only spreads different keys over different files; the content check decides.
+    init(directory: String, key: [UInt8], name: String = "rules", suffix: String = "hsdb") {
         self.key = key
-        // The name only spreads different catalogs over different files; the content check decides.
-        path = (directory as NSString).appendingPathComponent(String(format: "rules-%016llx.hsdb", Self.digest(key[...])))
+        path = (directory as NSString).appendingPathComponent(String(format: "%@-%016llx.%@", name, Self.digest(key[...]), suffix))
     }
 
     /// FNV-1a, 64 bits: detects damage, not forgery (ownership and modes keep others out).
@@ -199,7 +194,7 @@ struct DatabaseCache {
     }
 
     enum Loaded {
-        case database(OpaquePointer, prefiltered: [Bool])
+        case content(Data)
         case missing
         /// Present but not used, with the reason (logged by the caller).
         case rejected(String)
@@ -210,35 +205,19 @@ struct DatabaseCache {
         if let reason = FileSystem.untrustedReason(path) { return .rejected("not trusted: \(reason)") }
         guard let data = FileManager.default.contents(atPath: path) else { return .rejected("unreadable") }
         return data.withUnsafeBytes { raw -> Loaded in
-            guard raw.count > key.count + 16, raw.prefix(key.count).elementsEqual(key) else { return .rejected("other expressions or version") }
+            guard raw.count >= key.count + 8, raw.prefix(key.count).elementsEqual(key) else { return .rejected("other expressions or version") }
             let body = raw.count - 8
             guard raw.loadUnaligned(fromByteOffset: body, as: UInt64.self) == Self.digest(raw[..<body]).littleEndian else {
                 return .rejected("damaged (digest mismatch)")
             }
-            var at = key.count
-            let flagsCount = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))); at += 4
-            guard raw.count >= at + flagsCount + 4 + 8 else { return .rejected("damaged (short)") }
-            let prefiltered = raw[at..<(at + flagsCount)].map { $0 != 0 }; at += flagsCount
-            let size = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))); at += 4
-            guard body == at + size else { return .rejected("damaged (size)") }
-            var db: OpaquePointer?
-            let rc = hs_deserialize_database(raw.baseAddress!.advanced(by: at).assumingMemoryBound(to: CChar.self), size, &db)
-            guard rc == HS_SUCCESS, let db else { return .rejected("not a database for this Vectorscan (\(rc))") }
-            return .database(db, prefiltered: prefiltered)
+            return .content(data[key.count..<body])
         }
     }
 
     /// Best effort: a cache that cannot be written only costs the next start a compile.
-    func store(_ db: OpaquePointer, prefiltered: [Bool]) {
-        var bytes: UnsafeMutablePointer<CChar>?
-        var length = 0
-        guard hs_serialize_database(db, &bytes, &length) == HS_SUCCESS, let bytes else { return }
-        defer { free(bytes) }
+    func store(_ content: some Collection<UInt8>) {
         var data = key
-        withUnsafeBytes(of: UInt32(prefiltered.count).littleEndian) { data.append(contentsOf: $0) }
-        data.append(contentsOf: prefiltered.map { $0 ? 1 : 0 })
-        withUnsafeBytes(of: UInt32(length).littleEndian) { data.append(contentsOf: $0) }
-        data.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: length))
+        data.append(contentsOf: content)
         withUnsafeBytes(of: Self.digest(data).littleEndian) { data.append(contentsOf: $0) }
         let directory = (path as NSString).deletingLastPathComponent
         do {
@@ -254,6 +233,62 @@ struct DatabaseCache {
     struct CacheRefused: Error, CustomStringConvertible {
         var reason: String
         var description: String { reason }
+    }
+}
+
+/// A serialized database with the exact expressions it was compiled from (the key) and which of them needed
+/// prefilter mode. RuleSet then checks what it loaded against the rules' own examples.
+struct DatabaseCache {
+    let file: CacheFile
+    var path: String { file.path }
+
+    init(directory: String, expressions: [VectorscanDatabase.Expression]) {
+        var key = Array("connwatch-hs-cache 2 \(String(cString: hs_version()))\n\(expressions.count) expressions\n".utf8)
+        for e in expressions {
+            key += Array("\(e.caseless ? 1 : 0) \(e.pattern.utf8.count)\n".utf8) + Array(e.pattern.utf8)
+        }
+        file = CacheFile(directory: directory, key: key)
+    }
+
+    enum Loaded {
+        case database(OpaquePointer, prefiltered: [Bool])
+        case missing
+        /// Present but not used, with the reason (logged by the caller).
+        case rejected(String)
+    }
+
+    func load() -> Loaded {
+        switch file.load() {
+        case .missing: return .missing
+        case .rejected(let reason): return .rejected(reason)
+        case .content(let data):
+            return data.withUnsafeBytes { raw -> Loaded in
+                guard raw.count >= 8 else { return .rejected("damaged (short)") }
+                var at = 0
+                let flagsCount = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))); at += 4
+                guard raw.count >= at + flagsCount + 4 else { return .rejected("damaged (short)") }
+                let prefiltered = raw[at..<(at + flagsCount)].map { $0 != 0 }; at += flagsCount
+                let size = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))); at += 4
+                guard raw.count == at + size else { return .rejected("damaged (size)") }
+                var db: OpaquePointer?
+                let rc = hs_deserialize_database(raw.baseAddress!.advanced(by: at).assumingMemoryBound(to: CChar.self), size, &db)
+                guard rc == HS_SUCCESS, let db else { return .rejected("not a database for this Vectorscan (\(rc))") }
+                return .database(db, prefiltered: prefiltered)
+            }
+        }
+    }
+
+    func store(_ db: OpaquePointer, prefiltered: [Bool]) {
+        var bytes: UnsafeMutablePointer<CChar>?
+        var length = 0
+        guard hs_serialize_database(db, &bytes, &length) == HS_SUCCESS, let bytes else { return }
+        defer { free(bytes) }
+        var data: [UInt8] = []
+        withUnsafeBytes(of: UInt32(prefiltered.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: prefiltered.map { $0 ? 1 : 0 })
+        withUnsafeBytes(of: UInt32(length).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: length))
+        file.store(data)
     }
 }
 

@@ -36,3 +36,106 @@ import Testing
         #expect(try RuleSet(catalog, cacheDirectory: cache).fromCache)
     }
 }
+
+/// The prefilter plan (each pattern's literal set or regex form) kept in the compile cache.
+@Suite struct PrefilterPlanTests {
+    static func fixture() throws -> (RuleCatalog, String) {
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("cw-plan-\(UUID().uuidString)").path
+        let files = ["apps.yaml": appsYAML, "codes.yaml": codesYAML, "aadsts.yaml": aadstsRuleYAML,
+                     "c.yaml": ruleYAML(id: "connector.timeout", patterns: ["Service timeout occurred", "ReadTimeoutException: (?:x|y)"],
+                                        match: ["Service timeout occurred", "ReadTimeoutException: x"])]
+        return (try RuleLoader.load(directories: [rulesDirectory(files)]), cache)
+    }
+
+    static func planFile(_ cache: String) throws -> String {
+        let plans = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasPrefix("prefilter-") && $0.hasSuffix(".plan") }
+        #expect(plans.count == 1, "\(plans)")
+        return cache + "/" + (plans.first ?? "")
+    }
+
+    static let text = Array("AADSTS50020 x\nService timeout occurred\nReadTimeoutException: y\nnothing\n".utf8)
+
+    @Test func aStartFromTheCacheReadsThePlanInsteadOfDerivingIt() throws {
+        let (catalog, cache) = try Self.fixture()
+        let patterns = Set(catalog.rules.flatMap(\.patterns) + catalog.apps.values.flatMap(\.detect))
+        let first = PrefilterPlan(patterns, cacheDirectory: cache)
+        #expect(!first.fromCache)
+        let second = PrefilterPlan(patterns, cacheDirectory: cache)
+        #expect(second.fromCache)
+        #expect(second.choices == first.choices)
+        #expect(second.choices == Dictionary(uniqueKeysWithValues: patterns.map { ($0, RuleSet.prefilterChoice(of: $0)) }))
+        #expect(second.choices.values.contains { if case .literals = $0 { true } else { false } })
+        #expect(second.choices.values.contains { if case .regex = $0 { true } else { false } })
+        // Another pattern set is another file.
+        #expect(!PrefilterPlan(patterns.union(["Another pattern here"]), cacheDirectory: cache).fromCache)
+
+        let ruleSet = try RuleSet(catalog, cacheDirectory: cache)
+        #expect(ruleSet.fromCache == false) // the plan existed, the database did not
+        let cached = try RuleSet(catalog, cacheDirectory: cache)
+        #expect(cached.fromCache)
+        #expect(cached.prefilterChoices == ruleSet.prefilterChoices)
+        #expect(try scanBytes(Self.text, cached) == scanBytes(Self.text, ruleSet))
+        #expect(try scanBytes(Self.text, cached).count == 3)
+    }
+
+    /// Damaged files (digest, truncation, a well-digested but malformed content) are derived again and rewritten.
+    @Test func aDamagedPlanIsDerivedAgain() throws {
+        let (catalog, cache) = try Self.fixture()
+        let patterns = Set(catalog.rules.flatMap(\.patterns) + catalog.apps.values.flatMap(\.detect))
+        _ = try RuleSet(catalog, cacheDirectory: cache)
+        let path = try Self.planFile(cache)
+        let good = try Data(contentsOf: URL(fileURLWithPath: path))
+        let key = PrefilterPlan.key(patterns.sorted())
+        let body = [UInt8](good[key.count..<(good.count - 8)])
+        var flipped = good
+        flipped[key.count + 1] ^= 0x01
+        let malformed = CacheFile(directory: cache, key: key, name: "prefilter", suffix: "plan")
+        for damage in [flipped, good.dropLast(3), nil] as [Data?] {
+            if let damage { try damage.write(to: URL(fileURLWithPath: path)) } else {
+                malformed.store(body + [UInt8(ascii: "R")]) // a valid digest over content with a stray byte
+            }
+            #expect(!PrefilterPlan(patterns, cacheDirectory: cache).fromCache)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == good, "rewritten")
+            #expect(PrefilterPlan(patterns, cacheDirectory: cache).fromCache)
+        }
+        #expect(PrefilterPlan.decode(Data(body), patterns.sorted()) != nil)
+        #expect(PrefilterPlan.decode(Data(body.dropLast()), patterns.sorted()) == nil)
+        #expect(try scanBytes(Self.text, RuleSet(catalog, cacheDirectory: cache)).count == 3)
+    }
+
+    /// A well-formed plan with a valid digest that would blind the prefilter (a literal that never occurs) is
+    /// caught by the check against the rules' examples, derived again, and replaced.
+    @Test func aForgedPlanIsNotUsed() throws {
+        let (catalog, cache) = try Self.fixture()
+        let patterns = Set(catalog.rules.flatMap(\.patterns) + catalog.apps.values.flatMap(\.detect))
+        let sorted = patterns.sorted()
+        let blind = sorted.map { p -> RuleSet.PrefilterChoice in
+            p == "Service timeout occurred" ? .literals([RequiredLiteral(Array("zqneverthere".utf8), Array(repeating: false, count: 12))])
+                : RuleSet.prefilterChoice(of: p)
+        }
+        CacheFile(directory: cache, key: PrefilterPlan.key(sorted), name: "prefilter", suffix: "plan").store(PrefilterPlan.encode(blind))
+        #expect(PrefilterPlan(patterns, cacheDirectory: cache).fromCache, "the forged plan loads: the test proves something")
+        let ruleSet = try RuleSet(catalog, cacheDirectory: cache)
+        #expect(try scanBytes(Self.text, ruleSet).map(\.rule).contains("connector.timeout"))
+        #expect(ruleSet.prefilterChoice(rule: "connector.timeout", pattern: 1) == RuleSet.prefilterChoice(of: "Service timeout occurred"))
+        let again = PrefilterPlan(patterns, cacheDirectory: cache)
+        #expect(again.fromCache && again["Service timeout occurred"] == RuleSet.prefilterChoice(of: "Service timeout occurred"))
+    }
+
+    /// `PrefilterPlan.version` must change whenever the choices may: the choices for a fixed set of patterns,
+    /// encoded, digest to the value recorded with this version. A failure here means: bump the version and
+    /// record the new digest (else starts from an old cache keep the old choices).
+    @Test func theVersionMovesWithTheChoices() {
+        let probes = [
+            #"\bNullPointerException\b"#, "Service [Tt]imeout", #"AADSTS(?<code>\d{5,7})"#,
+            #"(?:Bearer a|A)ccess token is empty\b.*(?<code>Invalid)"#, "ErrorAccessDenied|Authorization_RequestDenied",
+            #"["']-2147024891, System\.UnauthorizedAccessException"#, "(?i)Access(?-i) Denied",
+            #"(?:graph\.microsoft\.com|login\.live\.com)/\S+ returned Forbidden"#, "SocketTimeoutException: (?:Read timed out|읽기 시간 초과됨)",
+            #"graph/v1\b(?:[^\n]{0,600}?\n){0,2}[^\n]{0,600}?(?:(?<!\w)(?=403)|(?:HTTP|->)\s*[:=]?\s*['"(]?(?=403))(?<s>403)"#,
+            #"Foo.{0,400}?Bar[^"]{2,300}Baz\d{3}"#, #"(?:opt)?Middle(?!x)"#,
+        ]
+        let digest = CacheFile.digest(PrefilterPlan.encode(probes.map(RuleSet.prefilterChoice(of:))))
+        let recorded: [Int: UInt64] = [1: 0xb5dfdd88fe52564e]
+        #expect(recorded[PrefilterPlan.version] == digest, "choices changed: bump PrefilterPlan.version and record \(String(digest, radix: 16))")
+    }
+}

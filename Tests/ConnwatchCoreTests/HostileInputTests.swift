@@ -167,7 +167,7 @@ import Testing
         let (catalog, cache) = try Self.cacheFixture()
         _ = try RuleSet(catalog, cacheDirectory: cache)
         let files = try FileManager.default.contentsOfDirectory(atPath: cache)
-        #expect(files.count == 1 + catalog.apps.count, "the rules' database and one per app: \(files)")
+        #expect(files.count == 2 + catalog.apps.count, "the rules' database, the prefilter plan and one database per app: \(files)")
         // A database compiled from other expressions (ids 0…9, ten patterns where we have two), stored with
         // our key and a valid digest: only the check against the rules' examples can tell.
         let foreign = (0..<10).map { VectorscanDatabase.Expression(pattern: "e\($0)|Service|AADSTS", caseless: false) }

@@ -96,6 +96,18 @@ import Testing
         #expect(out != original)
         #expect(out.count > original.count / 4)
         #expect(out.prefix(original.count / 4) == original.prefix(original.count / 4))
+        // Read on after the error: the same error again, nothing inflated from the broken state.
+        let stream = GzipStream(fd: open(path, O_RDONLY), path: path)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { buffer.deallocate() }
+        var firstError: InputError?
+        while firstError == nil {
+            do { if try stream.read(into: buffer) == 0 { break } } catch { firstError = error }
+        }
+        #expect(firstError?.message == e.message)
+        for _ in 0..<3 {
+            #expect(throws: InputError.self) { _ = try stream.read(into: buffer) }
+        }
     }
 
     @Test(arguments: [false, true]) func aWrongChecksumIsCorruptData(onReader: Bool) throws {

@@ -202,8 +202,9 @@ package final class GzipStream: ByteSource {
     var membersRead = 0
     /// The last inflate call stopped for want of input (not of output room).
     var needInput = true
-    /// An error met after some bytes of the last read: raised by the next read.
-    var pendingError: InputError?
+    /// The error that ended the stream (met after some bytes of a read: raised by the next one), raised again
+    /// by every read after it rather than inflating on from a broken state.
+    var failure: InputError?
 
     /// Takes ownership of `fd`. `prefix`: bytes already read from it (the magic, when it was peeked).
     /// `handOverEarly`: nil decides by the descriptor (a regular file fills every buffer, anything else may pause).
@@ -233,13 +234,13 @@ package final class GzipStream: ByteSource {
 
     /// Fills `buffer` (less from a pipe whose next read would wait); 0 at the end of the stream.
     package func read(into buffer: UnsafeMutableRawBufferPointer) throws(InputError) -> Int {
-        if let error = pendingError { pendingError = nil; throw error }
+        if let failure { throw failure }
         var fill = 0
         do {
             try inflate(into: buffer, fill: &fill)
         } catch {
-            guard fill > 0 else { throw error }
-            pendingError = error
+            failure = error
+            if fill == 0 { throw error }
         }
         return fill
     }

@@ -315,6 +315,14 @@ package final class Scanner {
                 }
                 return (matches, capHit, codes)
             }
+            // A rule that needs connector context ends without a finding on a line that has none, whatever PCRE2
+            // says: that cheaper question (detector answers are kept per line) goes first, unless explain wants
+            // the verdicts in their order.
+            var decided: AppDecision?
+            if !tracing && compiled.rule.contextRequired {
+                guard let decision = decideApp(r, line: line, context: context) else { continue }
+                decided = decision
+            }
             // Keys are first compared unredacted (redaction scans the whole line, and most lines matched here end
             // without a finding); they are the redacted keys unless a mask touches a code: then collect again.
             var (matches, capHit, codes) = collect(redactingKeys: false)
@@ -341,7 +349,7 @@ package final class Scanner {
             if let i = compiled.excludes.firstIndex(where: { $0.matches(line, data) }) {
                 step?.verdict = "confirmed, but 'excludes' pattern \(i + 1) matches"; continue
             }
-            guard let decision = decideApp(r, line: line, context: context) else {
+            guard let decision = decided ?? decideApp(r, line: line, context: context) else {
                 step?.verdict = "confirmed, but the rule needs connector context (a declared or detected app among \(compiled.rule.appIDs.joined(separator: ", "))) and there is none"
                 continue
             }

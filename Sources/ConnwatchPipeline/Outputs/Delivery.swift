@@ -30,6 +30,13 @@ package final class Delivery: RepeatFolder {
     package let policy: BatchPolicy
     /// Findings handed to the outputs (throttle summaries included).
     package private(set) var delivered = 0
+    /// Findings delivered per rule and severity since the metrics last took them (`reportFindings`): a labelled
+    /// counter looked up per finding cost a built key string and a registry lookup each.
+    var unreported: [RuleSeverity: Int64] = [:]
+    struct RuleSeverity: Hashable {
+        var rule: String
+        var severity: Severity
+    }
     /// The last flush's failure, until a flush succeeds.
     package private(set) var failure: OutputError?
 
@@ -99,7 +106,14 @@ package final class Delivery: RepeatFolder {
     package func deliver(_ f: Finding) {
         for o in outputs { o.accept(f) }
         delivered += 1
-        metrics?.add(.findings, [("rule", f.rule), ("severity", f.severity.rawValue)], 1)
+        if metrics != nil { unreported[RuleSeverity(rule: f.rule, severity: f.severity), default: 0] += 1 }
+    }
+
+    /// Adds the findings delivered since the last call to the metrics (before they are written).
+    package func reportFindings() {
+        guard let metrics, !unreported.isEmpty else { return }
+        for (k, n) in unreported { metrics.add(.findings, [("rule", k.rule), ("severity", k.severity.rawValue)], n) }
+        unreported.removeAll(keepingCapacity: true)
     }
 
     /// Writes what the outputs hold now (`scan` of a live pipe: findings leave as their lines arrive, not only

@@ -187,6 +187,7 @@ package final class Pipeline {
     /// Adds what the inputs read since the last call to the metrics and sets the gauges.
     package func updateMetrics() {
         guard let m = metrics else { return }
+        delivery.reportFindings()
         func count(_ name: String, lines: UInt64, bytes: UInt64) {
             let before = reported[name] ?? (0, 0)
             m.add(.inputLines, [("input", name)], Int64(lines &- before.lines))

@@ -169,7 +169,7 @@ struct RedactionScan {
                     next = keyValue(separator: i)
                 case UInt8(ascii: ":"):
                     if byte(i + 1) == UInt8(ascii: "/") && byte(i + 2) == UInt8(ascii: "/") {
-                        next = userinfo(i) ?? i + 3
+                        next = userinfo(i) ?? webhookSecret(i) ?? i + 3
                     } else {
                         next = keyValue(separator: i)
                     }
@@ -688,6 +688,51 @@ struct RedactionScan {
         return i + 1
     }
 
+    /// Incoming-webhook URLs whose path is the credential: Slack (`hooks.slack.com/services/T…/B…/<secret>`),
+    /// Teams and Office 365 connectors (`….webhook.office.com/webhookb2/…/IncomingWebhook/<secret>/<id>`), Discord
+    /// (`discord.com/api/webhooks/<id>/<token>`). The identifiers before the secret part stay.
+    mutating func webhookSecret(_ colon: Int) -> Int? {
+        let h = colon + 3
+        var i = h
+        while i < n && i - h < 256 && !has(i, .stop) && b[i] != UInt8(ascii: "/") && b[i] != UInt8(ascii: "?") { i += 1 }
+        let hostEnd = i
+        guard byte(hostEnd) == UInt8(ascii: "/") else { return nil }
+        func hostIs(_ name: StaticString) -> Bool {
+            let c = name.utf8CodeUnitCount
+            guard hostEnd - h >= c, equals(hostEnd - c..<hostEnd, name) else { return false }
+            return hostEnd - h == c || b[hostEnd - c - 1] == UInt8(ascii: ".")
+        }
+        // The path is measured only under a webhook host: any other URL costs the scan its host at most.
+        let webhookHost = hostIs("hooks.slack.com") || hostIs("webhook.office.com") || hostIs("outlook.office.com")
+            || hostIs("outlook.office365.com") || hostIs("discord.com") || hostIs("discordapp.com")
+        guard webhookHost else { return nil }
+        while i < n && !has(i, .stop) && b[i] != UInt8(ascii: "?") && b[i] != UInt8(ascii: "#") { i += 1 }
+        let path = hostEnd..<i
+        /// Where the secret part starts: after `prefix` in the path, then `skip` more segments.
+        func after(_ prefix: StaticString, skip: Int) -> Int? {
+            guard let p = path.first(where: { matches($0, prefix, caseless: true) }) else { return nil }
+            var s = p + prefix.utf8CodeUnitCount
+            for _ in 0..<skip {
+                guard let slash = (s..<path.upperBound).first(where: { b[$0] == UInt8(ascii: "/") }) else { return nil }
+                s = slash + 1
+            }
+            return s
+        }
+        let secret: Int?
+        if hostIs("hooks.slack.com") {
+            secret = after("/services/", skip: 2)
+        } else if hostIs("webhook.office.com") || hostIs("outlook.office.com") || hostIs("outlook.office365.com") {
+            secret = after("/incomingwebhook/", skip: 0)
+        } else if hostIs("discord.com") || hostIs("discordapp.com") {
+            secret = after("/api/webhooks/", skip: 1)
+        } else {
+            secret = nil
+        }
+        // Past the path either way: a line of webhook URLs without their secret part stays linear.
+        if let s = secret, s < path.upperBound, !isMask(at: s) { add(s..<path.upperBound) }
+        return path.upperBound
+    }
+
     /// `<sessionId>…</sessionId>`, `<Password>…</Password>`: the element's text when its name is a secret's.
     mutating func xmlElement(closing gt: Int) -> Int? {
         guard gt > 0, b[gt - 1] != UInt8(ascii: "/") else { return nil }
@@ -865,12 +910,53 @@ struct RedactionScan {
         default:
             break
         }
-        // An Azure Storage account key: 64 bytes in base64, 88 characters ending in '=='.
-        if i == 0 || !has(i - 1, .b64) {
-            let e = end(of: .b64, from: i)
+        if let e = paddedKey(i) { return e }
+        // Common annotated security keys (Azure DevOps and other Microsoft services): 84 or 86 alphanumerics with
+        // the `JQQJ9` signature at 52, then maybe `==`.
+        if matches(i + 52, "JQQJ9") {
+            let e = end(of: .alnum, from: i)
+            if e - i == 84 { return e }
             if e - i == 86 && matches(e, "==") { return e + 2 }
         }
         return nil
+    }
+
+    /// A key in base64 (or base64url) with its padding: 32-byte keys are 44 characters ending in `=` (Service
+    /// Bus, Event Hubs, Relay, Redis, IoT Hub), 64-byte keys 88 ending in `==` (Storage, Cosmos DB, Batch), Functions
+    /// keys 56 ending in `==`. Upper case, lower case and digits all present: random bytes, not a word or a number.
+    mutating func paddedKey(_ i: Int) -> Int? {
+        guard i == 0 || !has(i - 1, .b64) && !has(i - 1, .b64url) else { return nil }
+        guard let e = padded(i, end(of: .b64, from: i)) ?? padded(i, end(of: .b64url, from: i)),
+              !isDigestValue(at: i) else { return nil }
+        return e
+    }
+
+    /// A digest in base64 has the shape of a 32- or 64-byte key: `x-ms-encryption-key-sha256: …`,
+    /// `Content-Digest: sha-256=…`, `integrity="sha384-…"` name what it is just before it (or in its own prefix).
+    func isDigestValue(at i: Int) -> Bool {
+        var j = i - 1
+        var k = 0
+        while j >= 0 && k < 4 && (has(j, .space) || has(j, .quote) || b[j] == UInt8(ascii: ":") || b[j] == UInt8(ascii: "=")) {
+            j -= 1
+            k += 1
+        }
+        var start = j + 1
+        while start > 0 && j + 1 - start < 64 && has(start - 1, .key) { start -= 1 }
+        let lower = String(decoding: (start..<j + 1).map { isUpper(b[$0]) ? b[$0] | 0x20 : b[$0] } + [0x20]
+            + (i..<min(i + 7, n)).map { isUpper(b[$0]) ? b[$0] | 0x20 : b[$0] }, as: UTF8.self)
+        return ["sha1", "sha2", "sha3", "sha5", "sha-", "md5", "hash", "digest", "checksum", "integrity", "fingerprint", "thumbprint", "etag"]
+            .contains { lower.contains($0) }
+    }
+
+    func padded(_ i: Int, _ e: Int) -> Int? {
+        guard byte(e) == UInt8(ascii: "=") else { return nil }
+        let padded = byte(e + 1) == UInt8(ascii: "=") ? e + 2 : e + 1
+        let total = padded - i
+        guard total >= 40, total % 4 == 0, !has(padded, .b64), byte(padded) != UInt8(ascii: "="),
+              (i..<e).contains(where: { isUpper(b[$0]) }), (i..<e).contains(where: { isLower(b[$0]) }),
+              (i..<e).contains(where: { isDigit(b[$0]) })
+        else { return nil }
+        return padded
     }
 
     /// Entra ID client secret: three characters, a digit, `Q~`, then 31 to 34 characters.

@@ -50,7 +50,8 @@ import Testing
         "ConvertTo-SecureString ", "x\"", "0.A", "M.R3_", "Ew", "AQAB", "ya29.", "xoxb-", "ghp_", "sid=S-1-",
         "name=\"password\" value=", "key=", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=",
         "Zm9vYmFy+/", "\\", "'", "<sessionId>x", "--user a:", "?code=", "&sig=",
-        "secret '", "secret \"a", "token a1b2c3d4e5 ", "client secret ",
+        "secret '", "secret \"a", "token a1b2c3d4e5 ", "client secret ", "https://hooks.slack.com/services/",
+        "https://discord.com/a", "Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyMTIzNDU2Nzg5MA==",
     ]
 
     static func line(_ unit: String, bytes: Int) -> [UInt8] {

@@ -201,8 +201,9 @@ struct RedactionScan {
         while keyStart > 0 && s - keyStart < 64 && has(keyStart - 1, .key) { keyStart -= 1 }
         guard keyStart == 0 || !has(keyStart - 1, .key) else { return nil }
         let key = keyStart..<s
-        // A value already masked (`-p Hx~8…-secret`) is not a key.
-        guard !spans.contains(where: { $0.overlaps(key) }), mayBeSecret(key), classify(key) == .secret else { return nil }
+        // A value just masked (`-p Hx~8…-secret`) is not a key. Only the last span: the scan adds them in line
+        // order, and a line of thousands of masks must not be searched at every space.
+        guard !(spans.last?.overlaps(key) ?? false), mayBeSecret(key), classify(key) == .secret else { return nil }
         let v = s + 1
         guard v < n, b[v] != UInt8(ascii: "-") else { return nil } // the next flag of a command line
         let r: Range<Int>

@@ -703,31 +703,24 @@ struct RedactionScan {
             guard hostEnd - h >= c, equals(hostEnd - c..<hostEnd, name) else { return false }
             return hostEnd - h == c || b[hostEnd - c - 1] == UInt8(ascii: ".")
         }
-        // The path is measured only under a webhook host: any other URL costs the scan its host at most.
-        let webhookHost = hostIs("hooks.slack.com") || hostIs("webhook.office.com") || hostIs("outlook.office.com")
-            || hostIs("outlook.office365.com") || hostIs("discord.com") || hostIs("discordapp.com")
-        guard webhookHost else { return nil }
+        // Where the secret part starts: after `prefix` in the path, then `skip` more segments. Chosen once from the
+        // host; the path is measured only under a webhook host (any other URL costs the scan its host at most).
+        let prefix: StaticString
+        let skip: Int
+        if hostIs("hooks.slack.com") {
+            (prefix, skip) = ("/services/", 2)
+        } else if hostIs("webhook.office.com") || hostIs("outlook.office.com") || hostIs("outlook.office365.com") {
+            (prefix, skip) = ("/incomingwebhook/", 0)
+        } else if hostIs("discord.com") || hostIs("discordapp.com") {
+            (prefix, skip) = ("/api/webhooks/", 1)
+        } else {
+            return nil
+        }
         while i < n && !has(i, .stop) && b[i] != UInt8(ascii: "?") && b[i] != UInt8(ascii: "#") { i += 1 }
         let path = hostEnd..<i
-        /// Where the secret part starts: after `prefix` in the path, then `skip` more segments.
-        func after(_ prefix: StaticString, skip: Int) -> Int? {
-            guard let p = path.first(where: { matches($0, prefix, caseless: true) }) else { return nil }
-            var s = p + prefix.utf8CodeUnitCount
-            for _ in 0..<skip {
-                guard let slash = (s..<path.upperBound).first(where: { b[$0] == UInt8(ascii: "/") }) else { return nil }
-                s = slash + 1
-            }
-            return s
-        }
-        let secret: Int?
-        if hostIs("hooks.slack.com") {
-            secret = after("/services/", skip: 2)
-        } else if hostIs("webhook.office.com") || hostIs("outlook.office.com") || hostIs("outlook.office365.com") {
-            secret = after("/incomingwebhook/", skip: 0)
-        } else if hostIs("discord.com") || hostIs("discordapp.com") {
-            secret = after("/api/webhooks/", skip: 1)
-        } else {
-            secret = nil
+        var secret = path.first { matches($0, prefix, caseless: true) }.map { $0 + prefix.utf8CodeUnitCount }
+        for _ in 0..<skip {
+            secret = secret.flatMap { s in (s..<path.upperBound).first { b[$0] == UInt8(ascii: "/") } }.map { $0 + 1 }
         }
         // Past the path either way: a line of webhook URLs without their secret part stays linear.
         if let s = secret, s < path.upperBound, !isMask(at: s) { add(s..<path.upperBound) }

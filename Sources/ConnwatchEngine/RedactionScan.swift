@@ -371,6 +371,7 @@ struct RedactionScan {
     mutating func value(at v: Int, bareStops: ByteClass = .stop) -> Value {
         var p = v
         if "bBuUrR".utf8.contains(byte(p)) && has(p + 1, .quote) { p += 1 } // Python b'…' / u'…'
+        if matches(p, "[]string{") && has(p + 9, .quote) { p += 9 } // Go's %#v of http.Header: []string{"…"}
         let c = byte(p)
         if has(p, .quote) { return quoted(p, escapes: 0) }
         if c == UInt8(ascii: "\\") {
@@ -739,7 +740,8 @@ struct RedactionScan {
             if b[e] == UInt8(ascii: ":") { local = e + 1 }
             e += 1
         }
-        let cls = mayBeSecret(local..<e) ? classify(local..<e) : .plain
+        var cls = mayBeSecret(local..<e) ? classify(local..<e) : .plain
+        if cls == .plain || cls == .urlSecret { cls = namedByAttribute(e..<gt) }
         guard cls != .plain && cls != .urlSecret else { return nil }
         var k = gt + 1
         while k < n && b[k] != UInt8(ascii: "<") { k += 1 }
@@ -749,6 +751,23 @@ struct RedactionScan {
         default: maskValue(gt + 1..<k, cls)
         }
         return k
+    }
+
+    /// `<entry key="password">`, `<parameter name="Password">`: an element named by its `key` or `name` attribute
+    /// (Java's XML properties, configuration dumps). Reads only inside the tag (at most 128 bytes).
+    mutating func namedByAttribute(_ tag: Range<Int>) -> KeyClass {
+        var i = tag.lowerBound
+        while i < tag.upperBound {
+            let nameLength = matches(i + 1, "key=", caseless: true) ? 4 : matches(i + 1, "name=", caseless: true) ? 5 : 0
+            if has(i, .space) && nameLength > 0 {
+                let q = i + 1 + nameLength
+                guard q < tag.upperBound, has(q, .quote),
+                      let close = (q + 1..<tag.upperBound).first(where: { b[$0] == b[q] }) else { return .plain }
+                return mayBeSecret(q + 1..<close) ? classify(q + 1..<close) : .plain
+            }
+            i += 1
+        }
+        return .plain
     }
 
     /// `--password X`, `-Password X`, `--client-secret "X"`, `-p X` (not a port), `-u user:pass` (curl).
@@ -873,6 +892,21 @@ struct RedactionScan {
         case UInt8(ascii: "A"):
             if matches(i, "AQAB") { return atLeast(.b64url, 60) } // Entra v1 refresh tokens and codes
             if matches(i, "AIza") { return atLeast(.b64url, 39) } // Google API keys
+            // Atlassian API tokens (Jira, Confluence): ATATT3, about 180 characters, `=` and a checksum at the end.
+            if matches(i, "ATATT3") { return atLeast(.msa, 100) }
+            if matches(i, "AgoJb3JpZ2lu") { return atLeast(.msa, 100) } // AWS STS session tokens
+        case UInt8(ascii: "I"):
+            if matches(i, "IQoJb3JpZ2lu") { return atLeast(.msa, 100) } // AWS STS session tokens
+        case UInt8(ascii: "F"):
+            if matches(i, "FwoGZXIvYXdz") || matches(i, "FQoGZXIvYXdz") { return atLeast(.msa, 100) } // AWS STS, older
+        case UInt8(ascii: "G"):
+            if matches(i, "GOCSPX-") { return atLeast(.b64url, 30) } // Google OAuth client secrets
+        case UInt8(ascii: "5"):
+            // Salesforce refresh tokens: 5Aep861 and 40 to 90 more (`.` and `=` included).
+            if matches(i, "5Aep861"), var e = atLeast(.msToken, 40) {
+                while e < n && b[e] == UInt8(ascii: "=") { e += 1 }
+                return e
+            }
         case UInt8(ascii: "E"):
             if byte(i + 1) == UInt8(ascii: "w") && isUpper(byte(i + 2)) { return atLeast(.msa, 100) } // MSA access tokens
         case UInt8(ascii: "M"):
@@ -1001,4 +1035,93 @@ struct RedactionScan {
             [8, 13, 18, 23].contains(k) ? c == UInt8(ascii: "-") : isDigit(c) || "abcdefABCDEF".utf8.contains(c)
         }
     }
+}
+
+/// A line with its escaped punctuation decoded: JSON's `\uXXXX` (System.Text.Json writes `"` as `\u0022`), `\n`,
+/// `\r`, `\t`, `\/`; URL encoding's `%XX`; HTML's `&quot;`, `&#39;`, `&amp;`, … Only what decodes to ASCII
+/// punctuation or whitespace is decoded (an escaped letter changes no structure), `\\` and `\"` stay as they are
+/// (the scan reads nested JSON strings by their backslashes). `origin[k]` is where decoded byte `k` starts in the
+/// line (`origin[count]` is the line's end), so a span of the decoded text is a span of the line.
+struct DecodedDelimiters {
+    var bytes: [UInt8] = []
+    var origin: [Int] = []
+
+    /// Nil when the line holds no such escape (the usual case: nothing to read twice).
+    init?(_ b: UnsafePointer<UInt8>, _ n: Int) {
+        var i = 0
+        var decodedAny = false
+        while i < n {
+            let (c, length) = Self.escape(b, n, at: i)
+            if length > 0 {
+                if !decodedAny {
+                    decodedAny = true
+                    bytes.reserveCapacity(n)
+                    origin.reserveCapacity(n + 1)
+                    for k in 0..<i { bytes.append(b[k]); origin.append(k) }
+                }
+                bytes.append(c)
+                origin.append(i)
+                i += length
+            } else {
+                // `\\` is one escaped backslash: the byte after it starts nothing.
+                let step = b[i] == UInt8(ascii: "\\") && i + 1 < n && b[i + 1] == UInt8(ascii: "\\") ? 2 : 1
+                if decodedAny { for k in i..<i + step { bytes.append(b[k]); origin.append(k) } }
+                i += step
+            }
+        }
+        guard decodedAny else { return nil }
+        origin.append(n)
+    }
+
+    static func hex(_ c: UInt8) -> Int? {
+        if isDigit(c) { return Int(c - 0x30) }
+        let l = c | 0x20
+        return l >= 0x61 && l <= 0x66 ? Int(l - 0x61 + 10) : nil
+    }
+
+    /// Punctuation and whitespace: what delimits keys, values and tokens.
+    static func isDelimiter(_ c: Int) -> Bool {
+        c == 0x09 || c == 0x0A || c == 0x0D || (c >= 0x20 && c < 0x7F && !isAlnum(UInt8(c)))
+    }
+
+    /// The byte an escape at `i` stands for and its length (0: no escape here).
+    static func escape(_ b: UnsafePointer<UInt8>, _ n: Int, at i: Int) -> (UInt8, Int) {
+        func at(_ k: Int) -> UInt8 { i + k < n ? b[i + k] : 0 }
+        switch b[i] {
+        case UInt8(ascii: "\\"):
+            switch at(1) {
+            case UInt8(ascii: "u"):
+                guard let h0 = hex(at(2)), let h1 = hex(at(3)), let h2 = hex(at(4)), let h3 = hex(at(5)) else { break }
+                let v = h0 << 12 | h1 << 8 | h2 << 4 | h3
+                // `\u005c` is a backslash: decoding it would start escapes the writer never wrote.
+                if isDelimiter(v) && v != 0x5C { return (UInt8(v), 6) }
+            case UInt8(ascii: "n"): return (0x0A, 2)
+            case UInt8(ascii: "r"): return (0x0D, 2)
+            case UInt8(ascii: "t"): return (0x09, 2)
+            case UInt8(ascii: "/"): return (UInt8(ascii: "/"), 2)
+            default: break
+            }
+        case UInt8(ascii: "%"):
+            guard let h0 = hex(at(1)), let h1 = hex(at(2)) else { break }
+            let v = h0 << 4 | h1
+            // `%2F` and `%40` stay: a URL-encoded account name (`jdoe%40example.com%2Ftoken:…@host`) is no URL's user part.
+            if isDelimiter(v) && v != 0x25 && v != 0x5C && v != 0x2F && v != 0x40 { return (UInt8(v), 3) }
+        case UInt8(ascii: "&"):
+            guard isLetter(at(1)) || at(1) == UInt8(ascii: "#") else { break }
+            for (entity, c) in Self.entities {
+                let count = entity.utf8CodeUnitCount
+                guard i + count <= n else { continue }
+                if (0..<count).allSatisfy({ b[i + $0] == entity.utf8Start[$0] }) { return (c, count) }
+            }
+        default:
+            break
+        }
+        return (0, 0)
+    }
+
+    static let entities: [(StaticString, UInt8)] = [
+        ("&quot;", UInt8(ascii: "\"")), ("&#34;", UInt8(ascii: "\"")), ("&#x22;", UInt8(ascii: "\"")),
+        ("&apos;", UInt8(ascii: "'")), ("&#39;", UInt8(ascii: "'")), ("&#x27;", UInt8(ascii: "'")),
+        ("&amp;", UInt8(ascii: "&")), ("&lt;", UInt8(ascii: "<")), ("&gt;", UInt8(ascii: ">")),
+    ]
 }

@@ -11,8 +11,19 @@ package struct Redactor: Sendable {
     /// Byte ranges of `line` to replace by the mask: sorted, disjoint, not adjacent.
     package func spans(in line: UnsafeRawBufferPointer) -> [Range<Int>] {
         guard let base = line.baseAddress, !line.isEmpty else { return [] }
-        var scan = RedactionScan(base.assumingMemoryBound(to: UInt8.self), line.count)
+        let bytes = base.assumingMemoryBound(to: UInt8.self)
+        var scan = RedactionScan(bytes, line.count)
         scan.run()
+        // Delimiters written as escapes (`\u0022password\u0022:\u0022…`, `%22password%22%3A%22…`, `&quot;…`,
+        // `Bearer%20eyJ…`) hide a line's structure from the pass above: read the line once more with them decoded
+        // and mask, in the line as it is, what that reading masks.
+        if let decoded = DecodedDelimiters(bytes, line.count) {
+            decoded.bytes.withUnsafeBufferPointer { d in
+                var second = RedactionScan(d.baseAddress!, d.count)
+                second.run()
+                scan.spans += second.spans.map { decoded.origin[$0.lowerBound]..<decoded.origin[$0.upperBound] }
+            }
+        }
         return scan.finished()
     }
 

@@ -28,6 +28,30 @@ import Testing
         #expect(out == "token in url ?id_tok=[REDACTED]&x=1 and [REDACTED]")
     }
 
+    /// A line's escaped delimiters are read decoded, and what that reading masks is masked in the line as written:
+    /// whole escapes, nothing around them.
+    @Test(arguments: [
+        (#"{\u0022password\u0022:\u0022hunter2-Xyz\u0022}"#, #"{\u0022password\u0022:\u0022[REDACTED]\u0022}"#),
+        ("payload=%7B%22token%22%3A%22abc%2Fdef123%22%7D", "payload=%7B%22token%22%3A%22[REDACTED]%22%7D"),
+        ("{&quot;client_secret&quot;:&quot;s3cr3t-Value&quot;}", "{&quot;client_secret&quot;:&quot;[REDACTED]&quot;}"),
+        ("header Authorization%3A%20Bearer%20opaque0123456789 sent", "header Authorization%3A%20Bearer%20[REDACTED] sent"),
+        // an escaped backslash starts no escape; an escaped letter changes no structure
+        (#"path C:\\u0022x\\u0022 and %41%42 stay"#, #"path C:\\u0022x\\u0022 and %41%42 stay"#),
+    ])
+    func escapedDelimitersAreReadDecoded(input: String, expected: String) {
+        #expect(redactor.redact(input) == expected)
+        #expect(redactor.redact(expected) == expected)
+    }
+
+    @Test func decodedOffsetsPointIntoTheLine() {
+        let line = Array(#"a\u0022b%3Dc&quot;d\ne"#.utf8)
+        let decoded = line.withUnsafeBufferPointer { DecodedDelimiters($0.baseAddress!, $0.count) }
+        #expect(decoded.map { String(decoding: $0.bytes, as: UTF8.self) } == "a\"b=c\"d\ne")
+        #expect(decoded?.origin == [0, 1, 7, 8, 11, 12, 18, 19, 21, 22])
+        let plain = Array("no escapes %zz &nbsp; \\q here".utf8)
+        #expect(plain.withUnsafeBufferPointer { DecodedDelimiters($0.baseAddress!, $0.count) } == nil)
+    }
+
     @Test func findingsCarryRedactedLinesAndFields() throws {
         let dir = try rulesDirectory(["r.yaml": ruleYAML(id: "connector.x", patterns: [#"HttpRequestFailure (?<detail>.*)"#])])
         let set = try RuleSet.load(directories: [dir])
@@ -52,6 +76,10 @@ import Testing
         "Zm9vYmFy+/", "\\", "'", "<sessionId>x", "--user a:", "?code=", "&sig=",
         "secret '", "secret \"a", "token a1b2c3d4e5 ", "client secret ", "https://hooks.slack.com/services/",
         "https://discord.com/a", "Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyMTIzNDU2Nzg5MA==",
+        // escaped delimiters, read a second time decoded
+        "\\u0022", "\\u0022password\\u0022:\\u0022", "%22", "%22password%22%3A%22", "&quot;", "&quot;token&quot;:&quot;",
+        "\\\\u0022", "%2", "\\u00", "&#x2", "&#39;secret&#39; ", "password%3D", "Bearer%20", "\\u0022eyJaaaaaaaaaaaa.",
+        "ATATT3", "IQoJb3JpZ2lu", "5Aep861", "GOCSPX-",
     ]
 
     static func line(_ unit: String, bytes: Int) -> [UInt8] {

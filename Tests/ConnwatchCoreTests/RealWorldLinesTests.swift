@@ -15,6 +15,8 @@ import Testing
         var code: String? = nil
         var app: String? = nil
         var context: String? = nil
+        /// Fields the finding must carry (the ids and the OAuth error, however the client quoted or encoded them).
+        var fields: [String: String] = [:]
     }
 
     static let mustMatch: [Case] = [
@@ -262,6 +264,53 @@ import Testing
         // under a key ending in "DescriptionKey" is not a key's secret, so the code stays readable and is looked up)
         Case(line: "MSALErrorDescriptionKey=AADSTS500011:+The+resource+principal+named+https://xxxxxxx+was+not+found+in+the+tenant+named+33440fc6-b7c7-412c-bb73-0e70b0198d5a.+This+can+happen+if+the+application+has+not+been+installed+by+the+administrator+of+the+tenant+or+consented+to+by+any+user+in+the+tenant.+You+might+have+sent+your+authentication+request+to+the+wrong+tenant.",
              rule: "aadsts.code", code: "500011"),
+        // MARK: wording pass of 2026-12-02: the ids and the error as clients quote and encode them, the sign-in page's
+        // troubleshooting details, bodies whose message starts with quoted names, AAD Graph's odata.error
+        // https://github.com/JonathanHolvey/sharepy/issues/73 (the sign-in page's details copied on one line)
+        Case(line: "Request Id: 8fdc0a48-915a-4099-b368-bf7ac719bf00 Correlation Id: e2af9d80-f80a-4465-ac5b-3ce95baa4b9b Timestamp: 2022-12-12T01:17:25Z Message: AADSTS90023: Invalid STS request.",
+             rule: "aadsts.code", code: "90023",
+             fields: ["trace_id": "8fdc0a48-915a-4099-b368-bf7ac719bf00", "correlation_id": "e2af9d80-f80a-4465-ac5b-3ce95baa4b9b", "timestamp": "2022-12-12T01:17:25Z"]),
+        // https://github.com/BingAds/BingAds-Python-SDK/issues/279
+        Case(line: "error_code: invalid_grant, error_description: AADSTS70000: The provided value for the input parameter 'refresh_token' or 'assertion' is not valid. Trace ID: 91af4011-2822-4038-b029-ddd8c46caf00 Correlation ID: ee3f808b-2662-4eca-ad60-c824a57f2719 Timestamp: 2024-04-15 18:41:56Z",
+             rule: "aadsts.code", code: "70000",
+             fields: ["error": "invalid_grant", "trace_id": "91af4011-2822-4038-b029-ddd8c46caf00", "correlation_id": "ee3f808b-2662-4eca-ad60-c824a57f2719"]),
+        // https://github.com/AzureAD/microsoft-authentication-library-for-android/issues/558 (Python 2's repr, one line of it)
+        Case(line: #" u'error_description': u'AADSTS9002313: Invalid request. Request is malformed or invalid.\r\nTrace ID: db3676d4-5d5d-4104-96c9-f3fd92d01300\r\nCorrelation ID: 6678c42e-6935-4f53-86e9-f00f5a31f8c2\r\nTimestamp: 2019-06-04 10:06:54Z',"#,
+             rule: "aadsts.code", code: "9002313",
+             fields: ["trace_id": "db3676d4-5d5d-4104-96c9-f3fd92d01300", "correlation_id": "6678c42e-6935-4f53-86e9-f00f5a31f8c2"]),
+        // Microsoft's v2-admin-consent.md (azure-docs, stored file id 29293974799), its error response: the redirect URL-encodes the ids
+        Case(line: "http://localhost/myapp/permissions?error=consent_required&error_description=AADSTS65004%3a+The+resource+owner+or+authorization+server+denied+the+request.%0d%0aTrace+ID%3a+d320620c-3d56-42bc-bc45-4cdd85c41f00%0d%0aCorrelation+ID%3a+8478d534-5b2c-4325-8c2c-51395c342c89%0d%0aTimestamp%3a+2019-09-24+18%3a34%3a26Z&admin_consent=True&tenant=fa15d692-e9c7-4460-a743-29f2956fd429&state=12345",
+             rule: "aadsts.code", code: "65004",
+             fields: ["error": "consent_required", "trace_id": "d320620c-3d56-42bc-bc45-4cdd85c41f00", "correlation_id": "8478d534-5b2c-4325-8c2c-51395c342c89"]),
+        // https://github.com/davidjrh/dnn.azureadprovider/issues/112
+        Case(line: #"WebResponse exception: {"error":"invalid_grant","error_description":"AADSTS9002313: Invalid request. Request is malformed or invalid. Trace ID: 416deea9-9d5c-4cbe-81eb-e6397b902000 Correlation ID: bd487592-f96d-48f0-b095-f9ade4b75d45 Timestamp: 2024-10-03 18:40:55Z","error_codes":[9002313],"timestamp":"2024-10-03 18:40:55Z"#,
+             rule: "aadsts.code", code: "9002313",
+             fields: ["error": "invalid_grant", "trace_id": "416deea9-9d5c-4cbe-81eb-e6397b902000", "correlation_id": "bd487592-f96d-48f0-b095-f9ade4b75d45"]),
+        // https://github.com/haystackeditor/haystack-editor/issues/41
+        Case(line: #""error_description":"AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'. Trace ID: 6ee9ec92-6726-422a-85ce-86a1a6502800 Correlation ID: 521b9148-40bc-455a-ace1-c13802e053eb Timestamp: 2024-12-03 13:51:30Z","#,
+             rule: "aadsts.code", code: "7000218",
+             fields: ["trace_id": "6ee9ec92-6726-422a-85ce-86a1a6502800", "correlation_id": "521b9148-40bc-455a-ace1-c13802e053eb", "timestamp": "2024-12-03 13:51:30Z"]),
+        // https://github.com/vgrem/phpSPO/pull/44 (PHP's print_r of the error body)
+        Case(line: "    [error_description] => AADSTS70002: The request body must contain the following parameter: 'client_secret or client_assertion'.",
+             rule: "aadsts.code", code: "70002"),
+        // https://github.com/O365/python-o365/issues/469
+        Case(line: "Unable to fetch auth token. Error: (invalid_client) AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
+             rule: "aadsts.code", code: "700025"),
+        // https://github.com/microsoft/azure-tools-for-java/issues/7446 (msal4j inside IntelliJ's log event)
+        Case(line: "IdeaLoggingEvent[message=[Correlation ID: 444f9fbd-6891-4134-a02a-a38c3556760f] Execution of class com.microsoft.aad.msal4j.AcquireTokenSilentSupplier failed., throwable=com.microsoft.aad.msal4j.MsalInteractionRequiredException: AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '797f4846-ba00-4fd7-ba43-dac1f8f63013'.",
+             rule: "aadsts.code", code: "50076", fields: ["correlation_id": "444f9fbd-6891-4134-a02a-a38c3556760f"]),
+        // https://github.com/Azure-Samples/active-directory-java-graphapi-web/issues/4 (Azure AD Graph's odata.error)
+        Case(line: #"Error:Authorization_RequestDenied! Insufficient privileges to complete the operation. {"odata.error":{"code":"Authorization_RequestDenied","message":{"lang":"en","value":"Insufficient privileges to complete the operation."}}}"#,
+             rule: "graph.insufficient-privileges"),
+        // https://github.com/pnp/PnP/issues/1795
+        Case(line: #"---> (Inner Exception #0) Microsoft.Data.OData.ODataErrorException: Insufficient privileges to complete the operation. ---> System.Data.Services.Client.DataServiceQueryException: An error occurred while processing this request. ---> System.Data.Services.Client.DataServiceClientException: {"odata.error":{"code":"Authorization_RequestDenied","message":{"lang":"en","value":"Insufficient privileges to complete the operation."}}}"#,
+             rule: "graph.insufficient-privileges"),
+        // https://github.com/RogerSelwyn/O365-HomeAssistant/issues/260
+        Case(line: "Client Error: 403 Client Error: Forbidden for url: https://graph.microsoft.com/v1.0/me/chats?%24top=20 | Error Message: No authorization information present on the request. | Error Code:",
+             rule: "graph.no-authorization-info"),
+        // https://github.com/Jannos-443/PRTG-M365/issues/11 (a French .NET status text)
+        Case(line: " <text>Could not MS Graph  https://graph.microsoft.com/v1.0/applications. Error: Le serveur distant a retourné une erreur : (403) Interdit.</text>",
+             rule: "graph.forbidden"),
     ]
 
     static let mustNotMatch: [(line: String, context: String?)] = [
@@ -439,6 +488,15 @@ import Testing
         ("401 Client Error: Unauthorized for url: https://login.microsoftonline.com/common/oauth2/v2.0/token", nil),
         // https://github.com/vippsas/vipps-ecom-api/issues/246
         (#"I got this error "AADSTS9002326" when I request to apitest.vipps.no."#, nil),
+        // MARK: look-alikes of the 2026-12-02 wording pass: a message as Markdown code in documentation
+        // public documentation found with find_string (stored file id 59772136053)
+        ("`shellyf@mashcal.co.il` — gets `Insufficient privileges to complete the operation`.", nil),
+        // public documentation found with find_string (stored file id 38879778918)
+        ("If you get an error when calling the API `Insufficient privileges to complete the operation.`, this is because the tenant administrator has not granted permissions", nil),
+        // public documentation found with find_string (stored file id 7845695463: a Windows API reference)
+        ("Access is denied. This error is returned if the caller does not have sufficient privileges to complete the operation. ", nil),
+        // https://github.com/MicrosoftDocs/azure-docs/issues/30777 (the issue's text: the code, then "error_codes:" as a list)
+        ("error_codes: 7000216", nil),
     ]
 
     @Test func realErrorsAreFoundWithTheRightRuleAndCode() {
@@ -460,6 +518,9 @@ import Testing
                 #expect(f.codeName != nil, "\(code) has no catalog entry")
             }
             if let app = c.app, f.app != app { missed.append("app \(f.app ?? "none") instead of \(app): \(c.line.prefix(120))") }
+            for (name, value) in c.fields.sorted(by: { $0.key < $1.key }) where f.field(name) != value {
+                missed.append("\(name) \(f.field(name) ?? "none") instead of \(value): \(c.line.prefix(120))")
+            }
         }
         #expect(missed.isEmpty, "\(missed.count) of \(Self.mustMatch.count):\n\(missed.joined(separator: "\n"))")
     }

@@ -97,7 +97,10 @@ extension FileFollower {
         })
         var listed: [FileKey: (path: String, size: UInt64)] = [:]
         for pattern in patterns {
-            for path in Self.glob(pattern) {
+            // A glob that matches rotated names (`app.log*`) also matches their compressed copies (logrotate
+            // `compress`): bytes read already, and not text. Only a glob naming a compressed extension takes them.
+            let takesCompressed = Self.isCompressed(pattern)
+            for path in Self.glob(pattern) where takesCompressed || !Self.isCompressed(path) {
                 var st = stat()
                 guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
                 let key = FileKey(st)
@@ -148,6 +151,7 @@ extension FileFollower {
             } else {
                 let f = FollowedFile(key: key, path: found.path, offset: startAtEnd ? found.size : 0)
                 f.size = found.size
+                f.mayBeCopy = !startAtEnd
                 // Skipped content still gets its identity recorded (opened once, read from its end).
                 if startAtEnd { f.verified = false }
                 files[key] = f
@@ -183,6 +187,7 @@ extension FileFollower {
         let f = FollowedFile(key: FileKey(st), path: path, offset: 0)
         f.size = UInt64(st.st_size)
         f.departedAt = now
+        f.mayBeCopy = true
         files[f.key] = f
     }
 
@@ -253,20 +258,177 @@ extension FileFollower {
     /// (`app.log.1`, `app.log-20261201`, `app.log.2026-12-01`), or with the suffix before its extension (logrotate's
     /// `extension .log`: `app-20261201.log`, `app.1.log`); not itself a match, and not compressed.
     func isRotatedName(_ path: String) -> Bool {
-        if matchesPattern(path) { return false }
-        let ext = (path as NSString).pathExtension
-        if Self.compressedExtensions.contains(ext.lowercased()) { return false }
+        if matchesPattern(path) || Self.isCompressed(path) { return false }
         let dir = (path as NSString).deletingLastPathComponent
-        let name = Array((path as NSString).lastPathComponent)
+        return Self.rotationSources(of: (path as NSString).lastPathComponent).contains {
+            matchesPattern((dir as NSString).appendingPathComponent($0))
+        }
+    }
+
+    static func isCompressed(_ path: String) -> Bool {
+        compressedExtensions.contains((path as NSString).pathExtension.lowercased())
+    }
+
+    /// The names a file named `name` may have been rotated from: `name` cut before a `.`, `-` or `_`, at the end
+    /// or before its extension (`app.log.1`, `app.log-20261201`, `app-20261201.log` and `app.1.log` → `app.log`).
+    static func rotationSources(of name: String) -> [String] {
+        let ext = (name as NSString).pathExtension
+        let chars = Array(name)
         // The suffix at the end, or before the extension (then the extension is put back after the cut).
         let forms: [(stem: ArraySlice<Character>, ext: String)] =
-            [(name[...], "")] + (ext.isEmpty ? [] : [(name[..<(name.count - ext.count - 1)], "." + ext)])
+            [(chars[...], "")] + (ext.isEmpty || chars.count <= ext.count ? [] : [(chars[..<(chars.count - ext.count - 1)], "." + ext)])
+        var sources: [String] = []
         for form in forms {
             for (i, c) in form.stem.enumerated() where i > 0 && (c == "." || c == "-" || c == "_") {
-                if matchesPattern((dir as NSString).appendingPathComponent(String(form.stem.prefix(i)) + form.ext)) { return true }
+                sources.append(String(form.stem.prefix(i)) + form.ext)
             }
         }
-        return false
+        return sources
+    }
+
+    // MARK: copies (copytruncate)
+
+    /// What a new file is, compared with what was read of the files its name says it was rotated from (see
+    /// `rotationSources`): those in its directory that are followed now, and those truncated lately (any
+    /// directory: logrotate's `olddir`).
+    enum CopyVerdict {
+        /// A copy of a truncated file: read from where that file was read up to.
+        case copy(FollowedFile.ReadContent)
+        /// Only bytes already read: read from its end.
+        case skip
+        /// A copy of a followed file that still holds the same bytes (not truncated yet): they are read there.
+        case heldBy(FollowedFile)
+        /// Same first bytes, shorter than what was read of a truncated file: may still be being copied.
+        case wait(until: Date)
+        case new
+    }
+
+    /// Seconds after its last change that a file which may still be being copied waits before it is read as new.
+    static let copyingWait = 1.0
+    /// Truncated files' read content is kept this long (at most `truncatedKeepCount` of them) for their copies.
+    static let truncatedKeep = 120.0
+    static let truncatedKeepCount = 64
+    /// Bytes compared between a copy and the followed file it copies.
+    static let copyWindow = 4096
+
+    func copyCheck(_ f: FollowedFile, fd: Int32, size: UInt64, now: Date) -> CopyVerdict {
+        // Held as a copy until its original was truncated: the copy holds a prefix of what the original held then.
+        if let c = f.copiedFrom {
+            f.copiedFrom = nil
+            if size <= c.offset { return .skip }
+            if FileIdentity.bytes(fd, endingAt: c.offset, count: c.tail.count) == c.tail { return .copy(c) }
+        }
+        if Self.isCompressed(f.path) { return .new }
+        let sources = Set(Self.rotationSources(of: (f.path as NSString).lastPathComponent))
+        guard !sources.isEmpty else { return .new }
+        truncatedContents.removeAll { now.timeIntervalSince($0.at) > Self.truncatedKeep }
+        var candidates: [(content: FollowedFile.ReadContent, live: FollowedFile?)] =
+            truncatedContents.filter { sources.contains(($0.path as NSString).lastPathComponent) }.map { ($0, nil) }
+        let dir = (f.path as NSString).deletingLastPathComponent
+        for name in sources.sorted() {
+            var st = stat()
+            guard stat((dir as NSString).appendingPathComponent(name), &st) == 0, let source = files[FileKey(st)], source !== f,
+                  !source.mayBeCopy, let content = source.readContent else { continue }
+            candidates.append((content, source))
+        }
+        var verdict = CopyVerdict.new
+        // Followed files first (a copy taken before the truncation was noticed), then the longest read.
+        for (c, live) in candidates.sorted(by: { ($0.live == nil ? 0 : 1, $0.content.offset) > ($1.live == nil ? 0 : 1, $1.content.offset) }) {
+            let n = Int(min(size, UInt64(c.head.count)))
+            var first = [UInt8](repeating: 0, count: n)
+            guard n > 0, pread(fd, &first, n, 0) == n, first[...] == c.head[..<n] else { continue }
+            if let live {
+                // A copy of the followed file holds what the file holds at the same offsets (a copy being written
+                // included): at what was read of it, or at the copy's end when the copy is shorter.
+                // A wide window: lines that differ only in a few bytes must not pass for copies.
+                let end = min(size, c.offset)
+                if let mine = FileIdentity.bytes(fd, endingAt: end, count: Self.copyWindow),
+                   mine == liveBytes(live, endingAt: end, count: mine.count) {
+                    return .heldBy(live)
+                }
+                // The followed file no longer holds them (truncated, not noticed yet): matched as a truncated one.
+                if end == c.offset, !holdsWhatWasRead(live), FileIdentity.bytes(fd, endingAt: end, count: c.tail.count) == c.tail {
+                    return .copy(c)
+                }
+                continue
+            }
+            if size >= c.offset && n == c.head.count {
+                if FileIdentity.bytes(fd, endingAt: c.offset, count: c.tail.count) == c.tail { return .copy(c) }
+                continue
+            }
+            // Shorter than what was read of the truncated file (read on after logrotate's copy, before its
+            // truncation): a copy when its last bytes are the ones read at the same offsets.
+            let known = c.offset - UInt64(c.recent.count)
+            let k = Int(min(size, UInt64(FileIdentity.fingerprintBytes)))
+            if n == c.head.count, size - UInt64(k) >= known {
+                let from = Int(size - UInt64(k) - known)
+                if FileIdentity.bytes(fd, endingAt: size, count: k).map({ $0[...] == c.recent[from..<(from + k)] }) == true { return .skip }
+            }
+            var st = stat()
+            guard fstat(fd, &st) == 0 else { continue }
+            let changed = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+            let until = changed.addingTimeInterval(Self.copyingWait)
+            if until > now, case .new = verdict { verdict = .wait(until: until) }
+        }
+        return verdict
+    }
+
+    /// `count` bytes of a followed file ending at `end`, read through its descriptor or by its name.
+    func liveBytes(_ f: FollowedFile, endingAt end: UInt64, count: Int) -> [UInt8]? {
+        if let h = f.handle { return FileIdentity.bytes(h.fd, endingAt: end, count: count) }
+        let fd = Foundation.open(f.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, FileKey(st) == f.key else { return nil }
+        return FileIdentity.bytes(fd, endingAt: end, count: count)
+    }
+
+    /// A followed file is truncated (copytruncate) or its inode holds other bytes now: what was read of it is kept
+    /// for its copy (read from there, not again from 0), copies held for it are released, and a copy that the
+    /// globs do not match (glob `app.log`, copy `app.log.1`) is looked for beside it and read from there to its
+    /// end: the lines written between the last read and the truncation are in it.
+    func truncated(_ f: FollowedFile) {
+        let content = f.readContent
+        releaseCopies(of: f, content: content)
+        guard let content else { return }
+        truncatedContents.append(content)
+        if truncatedContents.count > Self.truncatedKeepCount { truncatedContents.removeFirst() }
+        adoptCopies(of: content)
+    }
+
+    func releaseCopies(of f: FollowedFile, content: FollowedFile.ReadContent?) {
+        for copy in files.values where copy.copyOf == f.key {
+            copy.copyOf = nil
+            copy.copyHeldUntil = nil
+            copy.copiedFrom = content
+            unfinished = true
+        }
+    }
+
+    func adoptCopies(of c: FollowedFile.ReadContent) {
+        let dir = (c.path as NSString).deletingLastPathComponent
+        let base = (c.path as NSString).lastPathComponent
+        let now = Date()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            let path = (dir as NSString).appendingPathComponent(name)
+            guard !matchesPattern(path), !Self.isCompressed(path), !isExcluded(path),
+                  Self.rotationSources(of: name).contains(base) else { continue }
+            let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var st = stat()
+            guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, files[FileKey(st)] == nil,
+                  UInt64(st.st_size) >= c.offset, FileIdentity.head(fd).prefix(c.head.count) == c.head[...],
+                  FileIdentity.bytes(fd, endingAt: c.offset, count: c.tail.count) == c.tail else { continue }
+            let copy = FollowedFile(key: FileKey(st), path: path, offset: c.offset)
+            copy.resume(at: c)
+            copy.birth = FileIdentity.birth(fd)
+            copy.size = UInt64(st.st_size)
+            copy.departedAt = now
+            files[copy.key] = copy
+            unfinished = true
+        }
     }
 
     /// Where a known file is now: its last name if that is still it, else a name in the same directory with

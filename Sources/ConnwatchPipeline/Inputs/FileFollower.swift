@@ -26,6 +26,9 @@ package final class FileFollower {
     /// Seconds a file that left the glob stays followed after it left (Fluent Bit's Rotate_Wait).
     package var rotateWait: Double = FileFollower.defaultRotateWait
     package static let defaultRotateWait = 5.0
+    /// Seconds a copy of a followed file that is not truncated is held before it is taken for a copy kept beside
+    /// it (copytruncate truncates right after the copy).
+    var copyHold = 5.0
     /// connwatch's own files (findings file, metrics) and their rotated copies (`PATH.1`, `PATH-20261121.gz`):
     /// never read, even when a glob matches them.
     package var excludedPaths: [String] = []
@@ -34,7 +37,7 @@ package final class FileFollower {
     package private(set) var linesRead: UInt64 = 0
     /// Set when a pump stopped with bytes still to read: pump again without waiting for an event (those
     /// bytes are already written, no event will come).
-    package private(set) var unfinished = false
+    package internal(set) var unfinished = false
 
     var files: [FileKey: FollowedFile] = [:]
     /// The files holding a descriptor (at most `openFileBound`).
@@ -42,6 +45,8 @@ package final class FileFollower {
     /// Files renamed from a name in the glob to one outside it, from inotify, by their latest name: adopted even
     /// if no listing saw them under their old name (very fast rotation). `drains`: rescans that did not find it.
     var renamedOut: [(path: String, drains: Int)] = []
+    /// What was read of files truncated lately (copytruncate): their copies are read from there (`copyCheck`).
+    var truncatedContents: [FollowedFile.ReadContent] = []
     /// MOVED_FROM events waiting for their MOVED_TO (by cookie).
     var movedFrom: [UInt32: String] = [:]
     /// When the last complete listing started (ns, the clock of file times): every file born before then and
@@ -179,6 +184,7 @@ package final class FileFollower {
                 guard !f.truncated, fstat(h.fd, &st) == 0 else { continue }
                 if !f.sameContent(fd: h.fd, size: UInt64(st.st_size), at: h.reader.committedOffset, checkBirth: false) { f.truncated = true }
             } else if f.verified, stat(f.path, &st) == 0, FileKey(st) == f.key, UInt64(st.st_size) < f.offset {
+                truncated(f)
                 f.offset = 0; f.readTo = 0; f.tail = []; f.tailOffset = 0; f.inLongLineTail = false
                 f.size = UInt64(st.st_size)
             }
@@ -186,6 +192,7 @@ package final class FileFollower {
     }
 
     func hasBacklog(_ f: FollowedFile) -> Bool {
+        if let held = f.copyHeldUntil, held > Date() { return false }
         if f.handle != nil { return f.size != f.position || f.truncated }
         if let failed = f.openFailedAtSize, failed == f.size { return false }
         return f.size != f.readTo || !f.verified
@@ -215,8 +222,9 @@ package final class FileFollower {
         opened[f.key] = nil
     }
 
-    /// Forgets a file (closing it).
+    /// Forgets a file (closing it). A copy held for it is read from where it was read up to.
     func drop(_ f: FollowedFile) {
+        if files.values.contains(where: { $0.copyOf == f.key }) { truncated(f) }
         closeHandle(f)
         files[f.key] = nil
     }
@@ -228,18 +236,28 @@ package final class FileFollower {
         guard let fd = openByIdentity(f, &st) else { return false }
         let size = UInt64(st.st_size)
         if !f.sameContent(fd: fd, size: size, at: f.offset) {
+            let reused = f.birth != nil && FileIdentity.birth(fd).map { $0 != f.birth } == true
+            truncated(f)
             // A checkpoint from before this start whose inode holds another file now: that file is gone.
             if !f.verified { warnIfGoneUnread(f) }
-            if f.departedAt != nil && !f.verified {
-                // A saved checkpoint's inode outside the glob now holds another file: not ours to read.
+            if f.departedAt != nil && (!f.verified || reused) {
+                // The inode of a file outside the glob (a saved checkpoint's, or a rotated file's that was deleted
+                // or compressed since) holds another file now: not ours to read from 0. It may be the copy of a
+                // file truncated lately, which its known inode kept from being taken as one.
                 close(fd)
                 drop(f)
+                for c in truncatedContents.suffix(4) { adoptCopies(of: c) }
                 return false
             }
             f.startOver(fd: fd)
         } else if f.birth == nil {
             f.birth = FileIdentity.birth(fd)
         }
+        if f.mayBeCopy && f.offset == 0 && !isCopyResolved(f, fd: fd, size: size) {
+            close(fd)
+            return false
+        }
+        f.mayBeCopy = false
         f.verified = true
         if f.head.count < FileIdentity.fingerprintBytes { f.head = FileIdentity.head(fd) }
         lseek(fd, off_t(f.offset), SEEK_SET)
@@ -250,6 +268,53 @@ package final class FileFollower {
         f.size = size
         f.refreshTail()
         return true
+    }
+
+    /// A new file about to be read from 0: a copy of a file read so far (copytruncate; see `copyCheck`) is read
+    /// from where that file was read up to instead. false while it is held: a copy of a file not truncated yet
+    /// (released by that truncation, or after `copyHold`: a copy kept beside its original, whose bytes are read
+    /// there, so only what the copy gains later is read), or possibly still being copied.
+    func isCopyResolved(_ f: FollowedFile, fd: Int32, size: UInt64) -> Bool {
+        let now = Date()
+        switch copyCheck(f, fd: fd, size: size, now: now) {
+        case .new:
+            break
+        case .copy(let c):
+            f.resume(at: c)
+        case .skip:
+            f.skip(to: size, fd: fd)
+        case .wait(let until):
+            f.copyHeldUntil = until
+            return false
+        case .heldBy(let source):
+            if f.copyOf != source.key || f.copyHeldUntil == nil {
+                f.copyOf = source.key
+                f.copyHeldUntil = now.addingTimeInterval(copyHold)
+                return false
+            }
+            if !holdsWhatWasRead(source), let c = source.readContent {
+                // Truncated meanwhile, not noticed yet: the copy goes on from where the original was read up to.
+                f.resume(at: c)
+            } else {
+                // Held long enough and its original was not truncated: all of the copy is in the original.
+                f.skip(to: size, fd: fd)
+            }
+        }
+        f.copyOf = nil
+        f.copyHeldUntil = nil
+        return true
+    }
+
+    /// Does `f`'s file still hold the bytes read of it (not truncated, not another file under its inode)?
+    func holdsWhatWasRead(_ f: FollowedFile) -> Bool {
+        var st = stat()
+        if let h = f.handle {
+            return fstat(h.fd, &st) == 0 && f.sameContent(fd: h.fd, size: UInt64(st.st_size), at: h.reader.committedOffset, checkBirth: false)
+        }
+        let fd = Foundation.open(f.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return fstat(fd, &st) == 0 && FileKey(st) == f.key && f.sameContent(fd: fd, size: UInt64(st.st_size), at: f.offset)
     }
 
     /// A descriptor for `f` (fstat into `st`): by its last name, or, when that name no longer holds it (renamed on:
@@ -320,6 +385,7 @@ package final class FileFollower {
         // past it again): the new content starts at 0.
         if f.truncated || size < f.position
             || (size > f.position && !f.sameContent(fd: h.fd, size: size, at: h.reader.committedOffset, checkBirth: false)) {
+            truncated(f)
             // What was held (an open event, a partial line) was written before the cut: scanned, not dropped.
             flushPartialLine(f, emit: emit)
             f.startOver(fd: h.fd)
@@ -333,6 +399,7 @@ package final class FileFollower {
         var reader = h.reader
         do {
             try reader.run(&source, holdPartialLine: true, shouldStop: shouldStop) { buf, off, trunc in
+                if !trunc { f.keepRecent(buf, at: off) }
                 linesRead += Self.countLines(buf)
                 scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc, emit: emit)
             }
@@ -354,7 +421,8 @@ package final class FileFollower {
     /// caller's budget: what is left waits for the next pump).
     func releaseDeparted(now: Date, emit: (Finding) -> Void, shouldStop: () -> Bool) {
         for f in files.values {
-            guard let left = f.departedAt, now.timeIntervalSince(left) >= rotateWait else { continue }
+            // A held copy is read (or skipped) when its hold ends, departed or not.
+            guard let left = f.departedAt, now.timeIntervalSince(left) >= rotateWait, f.copyHeldUntil == nil else { continue }
             if f.retained && !hasBacklog(f) {
                 if mayForget(f) { drop(f) } else if recheckAt == nil { retain(f, now: now) }
                 continue
@@ -405,6 +473,7 @@ package final class FileFollower {
         for f in files.values {
             if f.heldBytes > 0 { due.append(f.lastGrowth.addingTimeInterval(partialLineTimeout)) }
             if let left = f.departedAt, !f.retained { due.append(left.addingTimeInterval(rotateWait)) }
+            if let held = f.copyHeldUntil { due.append(held) }
         }
         if let retry = retryOpenAt { due.append(retry) }
         if let recheck = recheckAt { due.append(recheck) }

@@ -12,6 +12,10 @@ final class FollowedFile {
     /// Bytes just before `tailOffset`.
     var tail: [UInt8]
     var tailOffset: UInt64
+    /// Up to `recentBytes` bytes just before `tailOffset` when read from the file (`tail` is their end): a copy
+    /// shorter than what was read of its original is recognised by them (see `FileFollower.copyCheck`).
+    var recent: [UInt8] = []
+    static let recentBytes = 4096
     /// Position when closed: the start of the first line not handed over.
     var offset: UInt64
     var inLongLineTail: Bool
@@ -37,6 +41,31 @@ final class FollowedFile {
     var missingSince: Date?
     /// Its size when opening it failed (permissions): not tried again until that changes.
     var openFailedAtSize: UInt64?
+    /// New to this process and to be read from 0: first compared with what was read of the file its name says it
+    /// was rotated from (a copytruncate copy starts where that file was read up to; see `FileFollower.copyCheck`).
+    var mayBeCopy = false
+    /// A copy of this still untruncated file: not read while the file it copies holds the same bytes (they are
+    /// read there); released when that file is truncated (then read from where that file was read up to), or at
+    /// `copyHeldUntil` (a copy kept beside its original: only what it gains later is read).
+    var copyOf: FileKey?
+    /// Until when a copy is held, or until when a file that may still be being copied (shorter than what was
+    /// read of its original, same first bytes) waits before it is taken for a new file.
+    var copyHeldUntil: Date?
+    /// A held copy released by its original's truncation: what had been read of the original then.
+    var copiedFrom: ReadContent?
+
+    /// What was read of a file, kept after its truncation (copytruncate) so that its copy is read from there on.
+    struct ReadContent {
+        var path: String
+        var head: [UInt8]
+        var tail: [UInt8]
+        /// The bytes before `offset` known (`tail` and up to `recentBytes` more).
+        var recent: [UInt8]
+        var offset: UInt64
+        var longLineTail: Bool
+        /// When it was recorded.
+        var at: Date
+    }
 
     struct Handle {
         let fd: Int32
@@ -74,12 +103,27 @@ final class FollowedFile {
                        birth: birth, longLineTail: handle?.reader.inLongLineTail ?? inLongLineTail)
     }
 
+    /// Bytes handed over for scanning, `buffer` starting at file offset `at`: the last of them are the bytes
+    /// before the new committed offset, kept as they were read (by the time a pread could fetch them again, a
+    /// copytruncate may have cut the file).
+    func keepRecent(_ buffer: UnsafeRawBufferPointer, at: UInt64) {
+        let n = min(buffer.count, Self.recentBytes)
+        let last = Array(buffer[(buffer.count - n)...])
+        recent = tailOffset == at && !recent.isEmpty && n < Self.recentBytes ? Array((recent + last).suffix(Self.recentBytes)) : last
+        tail = Array(recent.suffix(FileIdentity.fingerprintBytes))
+        tailOffset = at + UInt64(buffer.count)
+    }
+
     /// Records the bytes before the committed offset (from the open descriptor).
     func refreshTail() {
         guard let h = handle else { return }
         let at = h.reader.committedOffset
         guard at != tailOffset || tail.isEmpty else { return }
-        if let bytes = FileIdentity.bytes(h.fd, endingAt: at) { tail = bytes; tailOffset = at }
+        if let bytes = FileIdentity.bytes(h.fd, endingAt: at, count: Self.recentBytes) {
+            recent = bytes
+            tail = Array(bytes.suffix(FileIdentity.fingerprintBytes))
+            tailOffset = at
+        }
     }
 
     /// Is the file behind `fd` (same device and inode) the one read up to `committed`? No when it is shorter
@@ -101,11 +145,34 @@ final class FollowedFile {
         return true
     }
 
+    /// What was read of it (first bytes, bytes before the committed offset): what a copy of it is recognised by.
+    /// nil when nothing is read yet or the bytes before the offset are not known.
+    var readContent: ReadContent? {
+        let at = committed
+        guard at > 0, !head.isEmpty, !tail.isEmpty, tailOffset == at else { return nil }
+        return ReadContent(path: path, head: head, tail: tail, recent: recent.suffix(tail.count) == tail[...] ? recent : tail, offset: at,
+                           longLineTail: handle?.reader.inLongLineTail ?? inLongLineTail, at: Date())
+    }
+
+    /// A copy of a file read up to `c.offset`: read on from there.
+    func resume(at c: ReadContent) {
+        offset = c.offset; readTo = c.offset; tailOffset = c.offset
+        head = c.head; tail = c.tail; recent = c.recent; inLongLineTail = c.longLineTail
+    }
+
+    /// Holds only bytes already read elsewhere: read from `size` on.
+    func skip(to size: UInt64, fd: Int32) {
+        offset = size; readTo = size; tailOffset = size; inLongLineTail = false
+        head = FileIdentity.head(fd)
+        recent = FileIdentity.bytes(fd, endingAt: size, count: Self.recentBytes) ?? []
+        tail = Array(recent.suffix(FileIdentity.fingerprintBytes))
+    }
+
     /// The file is a new one (or was cut to nothing and rewritten): read it from 0.
     func startOver(fd: Int32) {
         birth = FileIdentity.birth(fd)
         head = FileIdentity.head(fd)
-        tail = []; tailOffset = 0
+        tail = []; recent = []; tailOffset = 0
         offset = 0; readTo = 0; inLongLineTail = false; truncated = false
         if handle != nil { handle!.reader.reset(to: 0); lseek(fd, 0, SEEK_SET) }
     }

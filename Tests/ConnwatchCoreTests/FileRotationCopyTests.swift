@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+@testable import ConnwatchModel
+@testable import ConnwatchEngine
+@testable import ConnwatchPipeline
+
+/// logrotate `copytruncate` (and `cp` beside a followed log): the copy is a new inode holding the bytes already
+/// read. It is recognised by its name (a rotated name of the file) and content (first bytes, bytes before the
+/// offset read), and read from where the original was read up to: never again from 0, and the lines written
+/// between the last read and the truncation are read from it, whether the glob matches the copy or not, and
+/// whether connwatch saw the copy before the truncation, after it, or after a restart.
+extension FileRotationTests {
+    /// Copies `name` to `copy` the way logrotate's copytruncate does, then truncates `name`.
+    func copytruncate(_ name: String = "app.log", to copy: String = "app.log.1", pumpBetween: (() -> Void)? = nil) throws {
+        try FileManager.default.copyItem(atPath: dir + "/" + name, toPath: dir + "/" + copy)
+        pumpBetween?()
+        truncate(dir + "/" + name, 0)
+    }
+
+    @Test(arguments: [("app.log*", false), ("app.log*", true), ("app.log", false), ("app.log", true)])
+    func copytruncateReadsTheCopyOnFromTheOffset(glob: String, copySeenBeforeTruncation: Bool) throws {
+        let f = try t.follower(glob, rotateWait: 0)
+        let tally = Tally()
+        t.append("app.log", lines(0..<50))
+        pump(f, tally)
+        t.append("app.log", lines(50..<60))      // written, not read yet when logrotate copies and truncates
+        try copytruncate(pumpBetween: copySeenBeforeTruncation ? { pump(f, tally) } : nil)
+        t.append("app.log", lines(1000..<1010))
+        pumpAsTheDaemonDoes(f, tally) { tally.lostCount(0..<60) == 0 && tally.lostCount(1000..<1010) == 0 }
+        pump(f, tally)
+        #expect(tally.repeated.isEmpty, "repeated: \(tally.repeated)")
+        // Read before the copy: the copy adds nothing. Else the ten unread lines come from the copy.
+        #expect(tally.lost(0..<60).isEmpty && tally.lost(1000..<1010).isEmpty)
+    }
+
+    /// logrotate's rotation chain with copytruncate + delaycompress and a glob matching the rotated names: at each
+    /// turn app.log.1 becomes app.log.2 (a rename: known) and app.log is copied to app.log.1 and truncated.
+    @Test func copytruncateChainInTheGlobNeverRereads() throws {
+        let f = try t.follower("app.log*", rotateWait: 0)
+        let tally = Tally()
+        var n = 0
+        for round in 0..<8 {
+            t.append("app.log", lines(n..<(n + 20))); n += 20
+            if round % 2 == 0 { pump(f, tally) }
+            unlink(dir + "/app.log.3")
+            rename(dir + "/app.log.2", dir + "/app.log.3")
+            rename(dir + "/app.log.1", dir + "/app.log.2")
+            try copytruncate()
+        }
+        t.append("app.log", lines(n..<(n + 5))); n += 5
+        pumpAsTheDaemonDoes(f, tally) { tally.lostCount(0..<n) == 0 }
+        pump(f, tally)
+        #expect(tally.repeated.isEmpty, "repeated: \(tally.repeated)")
+        // Unread rounds were copied and renamed twice before the follower looked again: still in app.log.2/3.
+        #expect(tally.lost(0..<n).isEmpty)
+    }
+
+    /// copytruncate while connwatch is stopped: the restart resumes the copy from the checkpoint's offset (its
+    /// unread tail is read once) and reads the truncated file from 0. With glob app.log the copy is found by the
+    /// start-up sweep (born after the saved listing moment).
+    @Test(arguments: ["app.log*", "app.log"])
+    func copytruncateWhileStoppedResumesTheCopy(glob: String) throws {
+        let first = try t.follower(glob)
+        let tally = Tally()
+        t.append("app.log", lines(0..<30))
+        pump(first, tally)
+        let saved = first.checkpoints
+        let seen = first.seenThroughNanoseconds
+        t.append("app.log", lines(30..<40))
+        tickPast("app.log")
+        try copytruncate()
+        t.append("app.log", lines(1000..<1005))
+        let second = try t.follower(glob, checkpoints: saved, rotateWait: 0, seenThrough: seen)
+        pumpAsTheDaemonDoes(second, tally) { tally.lostCount(0..<40) == 0 && tally.lostCount(1000..<1005) == 0 }
+        pump(second, tally)
+        #expect(tally.repeated.isEmpty, "repeated: \(tally.repeated)")
+        #expect(tally.lost(0..<40).isEmpty && tally.lost(1000..<1005).isEmpty)
+    }
+
+    /// A copy kept beside a followed file that is not truncated (`cp app.log app.log.bak`): its bytes are the
+    /// original's, read there; after the hold only what the copy gains later is read.
+    @Test func copyBesideAnUntruncatedFileIsNotReadAgain() throws {
+        let f = try t.follower("app.log*", rotateWait: 0)
+        f.copyHold = 0.3
+        let tally = Tally()
+        t.append("app.log", lines(0..<20))
+        pump(f, tally)
+        try FileManager.default.copyItem(atPath: dir + "/app.log", toPath: dir + "/app.log.bak")
+        t.append("app.log", lines(20..<25))
+        pump(f, tally)
+        #expect(f.files.values.contains { $0.copyOf != nil }, "the copy is held")
+        pumpAsTheDaemonDoes(f, tally) { !f.files.values.contains { $0.copyOf != nil } }
+        t.append("app.log.bak", lines(500..<502))
+        pump(f, tally)
+        pump(f, tally)
+        #expect(tally.repeated.isEmpty, "repeated: \(tally.repeated)")
+        #expect(tally.lost(0..<25).isEmpty && tally.lost(500..<502).isEmpty)
+    }
+
+    /// A new rotated file that only starts like a followed one (a fixed IIS/W3C header) is not a copy: read from 0
+    /// (after a short wait while it might still be being copied).
+    @Test func sameHeaderIsNotACopy() throws {
+        let header = "#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Fields: date time s-ip cs-method cs-uri-stem\n"
+        let f = try t.follower("app.log*", rotateWait: 0)
+        let tally = Tally()
+        t.append("app.log", header + lines(0..<40))
+        pump(f, tally)
+        t.append("app.log.1", header + lines(100..<110))   // shorter than what was read of app.log
+        t.append("app.log-2", header + lines(200..<260))   // longer, other bytes before the offset
+        pumpAsTheDaemonDoes(f, tally) { tally.lostCount(100..<110) == 0 && tally.lostCount(200..<260) == 0 }
+        #expect(tally.lost(0..<40).isEmpty && tally.lost(100..<110).isEmpty && tally.lost(200..<260).isEmpty)
+        #expect(tally.repeated.isEmpty)
+    }
+}

@@ -954,8 +954,15 @@ struct RedactionScan {
     /// keys 56 ending in `==`. Upper case, lower case and digits all present: random bytes, not a word or a number.
     mutating func paddedKey(_ i: Int) -> Int? {
         guard i == 0 || !has(i - 1, .b64) && !has(i - 1, .b64url) else { return nil }
-        guard let e = padded(i, end(of: .b64, from: i)) ?? padded(i, end(of: .b64url, from: i)),
-              !isDigestValue(at: i) else { return nil }
+        // The ends first: a mutating call in the argument of a non-mutating one copies the whole scan (its arrays
+        // retained and released), which was most of the redaction's cost on every line.
+        let b64End = end(of: .b64, from: i)
+        var found = padded(i, b64End)
+        if found == nil {
+            let b64urlEnd = end(of: .b64url, from: i)
+            found = padded(i, b64urlEnd)
+        }
+        guard let e = found, !isDigestValue(at: i) else { return nil }
         return e
     }
 

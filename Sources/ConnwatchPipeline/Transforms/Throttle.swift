@@ -39,8 +39,9 @@ package final class Throttle {
 
     package let settings: Settings
     var entries: [Key: Entry] = [:]
-    /// Keys in window-start order (windows all have one length, so this is also expiry order). Entries closed
-    /// early stay here until they reach the head and are skipped by their start time.
+    /// Keys in window-start order (windows all have one length, so this is also expiry order): `order[head...]`
+    /// are exactly the open windows, since a key is appended only when its window opens and a window is closed
+    /// only at the head (`closeOldest`), so the head needs no lookup to be known live.
     var order: [(key: Key, start: Date)] = []
     var head = 0
     /// Repeats folded so far, per rule (for metrics).
@@ -134,13 +135,9 @@ package final class Throttle {
     /// When the next window ends.
     package func nextDeadline() -> Date? { liveHead().map { $0.addingTimeInterval(settings.window) } }
 
-    /// Skips entries closed early (or reopened later) and returns the start of the oldest open window.
+    /// The start of the oldest open window (a distinct-key flood asks twice per finding: no dictionary lookup).
     func liveHead() -> Date? {
-        while head < order.count {
-            let (key, start) = order[head]
-            if let e = entries[key], e.start == start { return start }
-            head += 1
-        }
+        if head < order.count { return order[head].start }
         if head > 0 { order.removeAll(keepingCapacity: true); head = 0 }
         return nil
     }

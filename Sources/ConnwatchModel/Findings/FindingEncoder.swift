@@ -110,7 +110,16 @@ struct JSONWriter {
     mutating func openArray() { out.append(UInt8(ascii: "[")); needComma = false }
     mutating func closeArray() { out.append(UInt8(ascii: "]")); needComma = true }
     mutating func comma() { if needComma { out.append(UInt8(ascii: ",")) } }
-    mutating func key(_ k: String) { comma(); raw(k); out.append(UInt8(ascii: ":")); needComma = false }
+    /// Keys are the schema's names and PCRE2 group names (word characters only): nothing to escape, so their bytes
+    /// are copied without the escape scan.
+    mutating func key(_ k: String) {
+        comma()
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: k.utf8)
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: ":"))
+        needComma = false
+    }
     mutating func key(_ k: FindingField) { key(k.rawValue) }
     mutating func key(_ k: OriginField) { key(k.rawValue) }
     mutating func null() { comma(); out.append(contentsOf: "null".utf8); needComma = true }

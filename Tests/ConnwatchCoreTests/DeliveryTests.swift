@@ -58,6 +58,44 @@ func sampleFinding(rule: String = "aadsts.code", code: String = "50076", tenant:
         #expect(emitted == 100_000, "keys evicted before their repeat come back as first sights")
     }
 
+    /// The throttle knows its oldest open window without looking it up: expiry, eviction at `maxKeys` and
+    /// reopened keys interleaved must leave it the oldest, as a plain model of the windows says.
+    @Test func oldestOpenWindowStaysRightThroughEvictionExpiryAndReopening() {
+        let window: TimeInterval = 10
+        let throttle = Throttle(.init(window: window, maxKeys: 4))
+        // The model: open windows in opening order, each with its start and repeats.
+        var model: [(code: String, start: Date, repeats: Int)] = []
+        var summaries: [(code: String, count: Int)] = []
+        var modelSummaries: [(code: String, count: Int)] = []
+        func close(_ i: Int) {
+            if model[i].repeats > 0 { modelSummaries.append((model[i].code, model[i].repeats)) }
+            model.remove(at: i)
+        }
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var now = t0
+        for _ in 0..<5_000 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            now = now.addingTimeInterval(Double(seed >> 60) / 4) // 0 to 3.75 s: some windows end between offers, some keys are evicted
+            let code = String((seed >> 40) % 7)
+            while let first = model.first, first.start.addingTimeInterval(window) <= now { close(0) }
+            if let i = model.firstIndex(where: { $0.code == code }) {
+                model[i].repeats += 1
+            } else {
+                while model.count >= 4 { close(0) }
+                model.append((code, now, 0))
+            }
+            throttle.offer(sampleFinding(code: code), now: now) { f in
+                if f.throttle != nil { summaries.append((f.field("code")!, f.count)) }
+            }
+            #expect(throttle.openWindows == model.count)
+            let oldestEnd: Date? = model.first.map { $0.start.addingTimeInterval(window) }
+            #expect(throttle.nextDeadline() == oldestEnd)
+        }
+        let same = summaries.elementsEqual(modelSummaries) { $0.code == $1.code && $0.count == $1.count }
+        #expect(same, "the same summaries, in the same order, as the model's")
+        #expect(modelSummaries.count > 100, "the sequence exercised eviction and expiry with repeats")
+    }
+
     @Test func disabledPassesEverything() {
         let throttle = Throttle(.init(enabled: false))
         var n = 0

@@ -311,6 +311,18 @@ import Testing
         // https://github.com/Jannos-443/PRTG-M365/issues/11 (a French .NET status text)
         Case(line: " <text>Could not MS Graph  https://graph.microsoft.com/v1.0/applications. Error: Le serveur distant a retourné une erreur : (403) Interdit.</text>",
              rule: "graph.forbidden"),
+
+        // MARK: app connector errors as the apps' own SDKs and APIs word them (connectors pass of 2026-12-02; these
+        // lines are also their rules' examples, with the same addresses)
+        // https://github.com/googleworkspace/python-samples/issues/21 (the Admin SDK Reports API, a non-admin account)
+        Case(line: #"googleapiclient.errors.HttpError: <HttpError 401 when requesting https://www.googleapis.com/admin/reports/v1/activity/users/all/applications/login?alt=json&maxResults=10 returned "Access denied. You are not authorized to read activity records.">"#,
+             rule: "connector.gsuite.reports-access-denied", app: "gsuite"),
+        // https://github.com/mbegan/Okta-PSModule/issues/65 (a new API token typed into the module, still refused)
+        Case(line: "Write-Error:  errorCode: E0000011; errorSummary: Invalid token provided; errorId: oae5F52UwRnQsOUuKlNn7nhkw  causes:",
+             rule: "connector.okta.invalid-api-token", app: "okta"),
+        // https://github.com/bugfender/google-drive-audit/issues/4 (the Directory API, an admin who is no super admin)
+        Case(line: "Error: error creating service: unable to retrieve users: googleapi: Error 403: Not Authorized to access this resource/api, forbidden",
+             rule: "connector.gsuite.admin-sdk-not-authorized", app: "gsuite"),
     ]
 
     static let mustNotMatch: [(line: String, context: String?)] = [
@@ -497,6 +509,19 @@ import Testing
         ("Access is denied. This error is returned if the caller does not have sufficient privileges to complete the operation. ", nil),
         // https://github.com/MicrosoftDocs/azure-docs/issues/30777 (the issue's text: the code, then "error_codes:" as a list)
         ("error_codes: 7000216", nil),
+        // MARK: look-alikes of the connectors pass of 2026-12-02
+        // https://github.com/Triple-T/gradle-play-publisher/issues/131 (Google's OAuth client in a Play publishing
+        // build, not the Workspace connector)
+        ("Everything was working I fine. I made no changes and suddenly I'm getting this error. What could be the cause it. com.google.api.client.auth.oauth2.TokenResponseException: 400 Bad Request", nil),
+        // https://github.com/box/box-python-sdk/issues/730 (Box's token body alone: Keycloak, Supabase and others send
+        // the same body, so without a Box class or host on the line it names no app)
+        ("{'error': 'invalid_grant', 'error_description': 'Invalid refresh token'}", nil),
+        // the Microsoft troubleshooting page's own table row (public documentation, stored file id 481084019)
+        ("> |GoogleJsonResponseException: 401 Unauthorized|Google Workspace|Access denied. You are not authorized to read activity records. The user you log into Google Workspace with must be an admin user.|Follow the process to connect Google Workspace to Defender for Cloud Apps again using an admin account.|", nil),
+        // a README's troubleshooting heading (public documentation, stored file id 52524623216)
+        ("**`403: Not Authorized to access this resource/api`**", nil),
+        // a runbook's Markdown table (public documentation, stored file id 61313183169)
+        ("| `reports` fails: `HTTP 401: Access denied. You are not authorized to read activity records.` | The token minted (so the DWD registration itself is fine) but the impersonated admin cannot read the Reports audit stream |", nil),
     ]
 
     @Test func realErrorsAreFoundWithTheRightRuleAndCode() {

@@ -253,10 +253,12 @@ package final class RuleSet: @unchecked Sendable {
         return databases
     }
 
-    /// Loads rule directories and compiles them in one step.
+    /// Loads rule directories and compiles them in one step; with a cache directory the loaded catalog is
+    /// cached too (`CatalogCache`).
     package static func load(directories: [String], maxLineBytes: Int = RuleSet.defaultMaxLineBytes,
                             cacheDirectory: String? = nil) throws(RuleErrors) -> RuleSet {
-        try RuleSet(try RuleLoader.load(directories: directories), maxLineBytes: maxLineBytes, cacheDirectory: cacheDirectory)
+        try RuleSet(try CatalogCache.load(directories: directories, cacheDirectory: cacheDirectory), maxLineBytes: maxLineBytes,
+                    cacheDirectory: cacheDirectory)
     }
 
     /// `CONNWATCH_CACHE_DIR`, systemd's `CACHE_DIRECTORY`, else `$XDG_CACHE_HOME/connwatch` or

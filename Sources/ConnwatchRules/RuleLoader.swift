@@ -89,7 +89,7 @@ package enum RuleLoader {
         return errors
     }
 
-    static func yamlFiles(in directory: String) throws -> [String] {
+    package static func yamlFiles(in directory: String) throws -> [String] {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: directory, isDirectory: &isDir) else {

@@ -153,6 +153,10 @@ struct ScanCommand: ParsableCommand {
         } else {
             let job = OneShotScan(ruleSet, context: app)
             job.scanner.events = boundaries
+            // On one thread a line's finding is offered to the throttle before it is built, as a followed file's
+            // is in the daemon: a repeat is counted, not built and stamped (the workers of several threads build
+            // theirs, and the throttle folds them here).
+            job.scanner.folder = delivery
             job.threads = threads ?? ParallelMatcher.onlineCPUs
             input = OneShotFiles(paths: files.isEmpty ? ["-"] : files, job: job) { error in
                 writeError(error.description)

@@ -61,6 +61,29 @@ import Testing
         #expect(otherOnly.stdout.split(separator: "\n").count > 10)
     }
 
+    /// With the throttle on, one thread offers each line's finding to the throttle before building it (a repeat is
+    /// only counted) and several threads build every finding and fold them after: the same findings, counts and
+    /// summaries either way. Compared without the wall-clock stamps, and sorted: the summaries written at the end
+    /// come in no set order.
+    @Test(.tags(.slow), .notInFastSet)
+    func throttledFindingsAreTheSameForAnyThreadCount() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-par-throttle-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let log = dir + "/corpus.log"
+        #expect(try run("/usr/bin/env", ["python3", root + "/Benchmarks/gen-corpus.py", log, "1", "--seed", "5", "--error-rate", "0.02"]).status == 0)
+        func findings(_ threads: String) throws -> [String] {
+            let r = try connwatch(["scan", "--format", "json", "--threads", threads, log])
+            #expect(r.status == 0, "\(r.stderr)")
+            return withoutTime(r.stdout).replacingOccurrences(of: #","throttle":\{[^}]*\}"#, with: "", options: .regularExpression)
+                .split(separator: "\n").map(String.init).sorted()
+        }
+        let one = try findings("1")
+        #expect(one.contains { $0.contains(#""count":1,"#) })
+        #expect(one.contains { $0.range(of: #""count":([2-9]|[1-9][0-9]+),"#, options: .regularExpression) != nil }, "repeats were folded")
+        #expect(try findings("2") == one)
+    }
+
     @Test func threadsMustBePositive() throws {
         let r = try connwatch(["scan", "--threads", "0", "-"], stdin: Data())
         #expect(r.status != 0)

@@ -91,13 +91,18 @@ package final class Delivery: RepeatFolder {
         let now = clock(), enricher = enricher
         throttle.expire(now: now, emit: deliver)
         let key = Throttle.Key(Throttle.key(rule: rule, app: app, fields: fields))
-        let stamped = {
-            var f = build()
-            enricher.stamp(&f, now: now)
-            return f
+        if let window = throttle.window(key) {
+            throttle.fold(at: window, rule: rule, now: now) {
+                var f = build()
+                enricher.stamp(&f, now: now)
+                return f
+            }
+            return true
         }
-        if throttle.fold(key, rule: rule, now: now, build: stamped) { return true }
-        throttle.pass(stamped(), key: key, now: now, emit: deliver)
+        // A first sight: no closure kept, and no second lookup of the key.
+        var f = build()
+        enricher.stamp(&f, now: now)
+        throttle.open(f, key: key, now: now, emit: deliver)
         writeIfFull()
         return true
     }

@@ -19,9 +19,22 @@ package final class Throttle {
         var start: Date
         var repeats = 0
         var lastSeen: Date
-        /// The last repeat, for the summary: as a finding, or (folded before it was built) as how to build it.
-        var last: Finding?
-        var buildLast: (() -> Finding)?
+        var last: LastRepeat?
+    }
+
+    /// The last repeat, for the summary: as a finding, or (folded before it was built) as how to build it. Boxed
+    /// (`indirect`): entries move inside the dictionary's table on inserts and removals, and a finding held inline
+    /// made each entry ≈ 500 bytes to move, in every eviction of a distinct-key flood.
+    indirect enum LastRepeat {
+        case finding(Finding)
+        case build(() -> Finding)
+
+        var finding: Finding {
+            switch self {
+            case .finding(let f): f
+            case .build(let build): build()
+            }
+        }
     }
 
     /// A line kept for a summary is cut here, so `maxKeys` bounds memory even with 64 KiB lines.
@@ -81,33 +94,36 @@ package final class Throttle {
 
     /// `offer` once the windows that ended are closed and the key is known.
     func pass(_ finding: Finding, key: Key, now: Date, emit: (Finding) -> Void) {
-        if let i = entries.index(forKey: key) {
+        if let i = window(key) {
             entries.values[i].repeats += finding.count
             entries.values[i].lastSeen = now
-            entries.values[i].last = Self.kept(finding)
-            entries.values[i].buildLast = nil
+            entries.values[i].last = .finding(Self.kept(finding))
             throttledByRule[finding.rule, default: 0] += finding.count
             return
         }
+        open(finding, key: key, now: now, emit: emit)
+    }
+
+    /// The open window of `key`, if any: valid until the throttle next changes (entries are changed in place
+    /// through it: one lookup, and no copy of the entry).
+    func window(_ key: Key) -> Dictionary<Key, Entry>.Index? { entries.index(forKey: key) }
+
+    /// A first sight (`key` has no open window): a window opens, the oldest closed first when `maxKeys` are open.
+    func open(_ finding: Finding, key: Key, now: Date, emit: (Finding) -> Void) {
         while entries.count >= settings.maxKeys { closeOldest(now: now, emit: emit) }
         entries[key] = Entry(start: now, lastSeen: now)
         order.append((key, now))
         emit(finding)
     }
 
-    /// A repeat of an open window, before its finding is built (`Delivery.take`, windows that ended closed
+    /// A repeat of the open window `i`, before its finding is built (`Delivery.take`, windows that ended closed
     /// already): counted, and `build` kept for the summary instead of the finding (its line no longer than
-    /// `keptLineBytes`: holding a whole long line would unbound memory). False (nothing done) when the key has
-    /// no open window.
-    func fold(_ key: Key, rule: String, now: Date, build: @escaping () -> Finding) -> Bool {
-        // Changed in place: one lookup, and no copy of the entry.
-        guard let i = entries.index(forKey: key) else { return false }
+    /// `keptLineBytes`: holding a whole long line would unbound memory).
+    func fold(at i: Dictionary<Key, Entry>.Index, rule: String, now: Date, build: @escaping () -> Finding) {
         entries.values[i].repeats += 1
         entries.values[i].lastSeen = now
-        entries.values[i].last = nil
-        entries.values[i].buildLast = build
+        entries.values[i].last = .build(build)
         throttledByRule[rule, default: 0] += 1
-        return true
     }
 
     /// A repeat as its window keeps it: the line cut at `keptLineBytes`, so that `maxKeys` bounds memory.
@@ -152,7 +168,7 @@ package final class Throttle {
             head = 0
         }
         guard let e = entries.removeValue(forKey: key) else { return }
-        if e.repeats > 0, var summary = e.last ?? e.buildLast.map({ $0() }) {
+        if e.repeats > 0, var summary = e.last?.finding {
             summary.count = e.repeats
             summary.time = now
             summary.throttle = ThrottleWindow(start: e.start, end: now, firstSeen: e.start, lastSeen: e.lastSeen)

@@ -513,6 +513,14 @@ import Testing
         // https://github.com/Triple-T/gradle-play-publisher/issues/131 (Google's OAuth client in a Play publishing
         // build, not the Workspace connector)
         ("Everything was working I fine. I made no changes and suddenly I'm getting this error. What could be the cause it. com.google.api.client.auth.oauth2.TokenResponseException: 400 Bad Request", nil),
+        // Apache HttpClient's NoHttpResponseException from hosts other than Salesforce (the Salesforce row needs a
+        // *.salesforce.com host): https://github.com/denger/sendcloud4j/issues/11,
+        // https://github.com/tomasbjerre/pull-request-notifier-for-bitbucket/issues/310,
+        // https://github.com/snowdrop/java-buildpack-client/issues/60, https://github.com/segura2010/LiveboxFibraExtractor/issues/2
+        ("org.apache.http.NoHttpResponseException: api.sendcloud.net:80 failed to respond", nil),
+        ("org.apache.http.NoHttpResponseException: 10.3.0.66:9999 failed to respond", nil),
+        ("org.apache.hc.core5.http.NoHttpResponseException: localhost:2375 failed to respond", nil),
+        ("INFO: I/O exception (org.apache.http.NoHttpResponseException) caught when processing request: The target server failed to respond", nil),
         // https://github.com/box/box-python-sdk/issues/730 (Box's token body alone: Keycloak, Supabase and others send
         // the same body, so without a Box class or host on the line it names no app)
         ("{'error': 'invalid_grant', 'error_description': 'Invalid refresh token'}", nil),

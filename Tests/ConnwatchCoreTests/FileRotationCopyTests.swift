@@ -111,4 +111,43 @@ extension FileRotationTests {
         #expect(tally.lost(0..<40).isEmpty && tally.lost(100..<110).isEmpty && tally.lost(200..<260).isEmpty)
         #expect(tally.repeated.isEmpty)
     }
+
+    /// Atomic replace (the whole content written to a temporary file renamed over the log, as editors and some
+    /// tools do), the old content kept and lines added: only the added lines are new. With `app.log*` the
+    /// temporary file is in the glob before the rename.
+    @Test(arguments: [("app.log", false), ("app.log*", false), ("app.log*", true)])
+    func atomicReplaceKeepingTheContentReadsOnlyWhatWasAdded(glob: String, tempSeenFirst: Bool) throws {
+        let f = try t.follower(glob, rotateWait: 0.2)
+        let tally = Tally()
+        t.append("app.log", lines(0..<20))
+        pump(f, tally)
+        try FileManager.default.copyItem(atPath: dir + "/app.log", toPath: dir + "/app.log.tmp")
+        t.append("app.log.tmp", lines(20..<25))
+        if tempSeenFirst { pump(f, tally) }
+        rename(dir + "/app.log.tmp", dir + "/app.log")
+        pumpAsTheDaemonDoes(f, tally) { tally.lostCount(0..<25) == 0 }
+        t.append("app.log", lines(25..<30))
+        pumpAsTheDaemonDoes(f, tally) { tally.lostCount(0..<30) == 0 }
+        pump(f, tally)
+        #expect(tally.repeated.isEmpty, "repeated: \(tally.repeated)")
+        #expect(tally.lost(0..<30).isEmpty)
+    }
+
+    /// A new rotated file held because it starts like its original (only a fixed header so far) is looked at
+    /// again when it grows: its own lines are read, not skipped when the hold ends.
+    @Test func heldFileThatGrowsIsLookedAtAgain() throws {
+        let header = "#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Fields: date time s-ip cs-method cs-uri-stem\n"
+        let f = try t.follower("app.log*", rotateWait: 0)
+        f.copyHold = 0.5
+        let tally = Tally()
+        t.append("app.log", header + lines(0..<40))
+        pump(f, tally)
+        t.append("app.log.1", header)
+        pump(f, tally)
+        #expect(f.files.values.contains { $0.copyOf != nil }, "held: all it holds is what app.log holds")
+        t.append("app.log.1", lines(100..<110))
+        pumpAsTheDaemonDoes(f, tally) { tally.lostCount(100..<110) == 0 }
+        #expect(tally.lost(0..<40).isEmpty && tally.lost(100..<110).isEmpty)
+        #expect(tally.repeated.isEmpty)
+    }
 }

@@ -134,6 +134,9 @@ extension FileFollower {
             sweepFrom = nil
             sweep(bornAfter: from, now: now, adoptable: adoptable)
         }
+        // Known files no longer listed, by their last name: a new file listed under it may have replaced one.
+        var left: [String: FileKey] = [:]
+        for f in files.values where listed[f.key] == nil { left[f.path] = f.key }
         for (key, found) in listed {
             // A closed file's inode now holds another file (deleted and created again): born at another time. Birth
             // and inode read together: by now the listed name may hold the next file of a numbered rotation, whose
@@ -152,6 +155,7 @@ extension FileFollower {
                 let f = FollowedFile(key: key, path: found.path, offset: startAtEnd ? found.size : 0)
                 f.size = found.size
                 f.mayBeCopy = !startAtEnd
+                f.replaces = left[found.path]
                 // Skipped content still gets its identity recorded (opened once, read from its end).
                 if startAtEnd { f.verified = false }
                 files[key] = f
@@ -320,16 +324,19 @@ extension FileFollower {
         }
         if Self.isCompressed(f.path) { return .new }
         let sources = Set(Self.rotationSources(of: (f.path as NSString).lastPathComponent))
-        guard !sources.isEmpty else { return .new }
+        guard !sources.isEmpty || f.replaces != nil || f.copyOf != nil else { return .new }
         truncatedContents.removeAll { now.timeIntervalSince($0.at) > Self.truncatedKeep }
         var candidates: [(content: FollowedFile.ReadContent, live: FollowedFile?)] =
             truncatedContents.filter { sources.contains(($0.path as NSString).lastPathComponent) }.map { ($0, nil) }
         let dir = (f.path as NSString).deletingLastPathComponent
-        for name in sources.sorted() {
+        var live = sources.sorted().compactMap { name -> FollowedFile? in
             var st = stat()
-            guard stat((dir as NSString).appendingPathComponent(name), &st) == 0, let source = files[FileKey(st)], source !== f,
-                  !source.mayBeCopy, let content = source.readContent else { continue }
-            candidates.append((content, source))
+            return stat((dir as NSString).appendingPathComponent(name), &st) == 0 ? files[FileKey(st)] : nil
+        }
+        // The file it replaced, or the one it was held for (renamed over it since).
+        for r in [f.replaces, f.copyOf].compactMap({ $0 }) { if let known = files[r], !live.contains(where: { $0 === known }) { live.append(known) } }
+        for source in live where source !== f && !source.mayBeCopy {
+            if let content = source.readContent { candidates.append((content, source)) }
         }
         var verdict = CopyVerdict.new
         // Followed files first (a copy taken before the truncation was noticed), then the longest read.

@@ -192,7 +192,7 @@ package final class FileFollower {
     }
 
     func hasBacklog(_ f: FollowedFile) -> Bool {
-        if let held = f.copyHeldUntil, held > Date() { return false }
+        if let held = f.copyHeldUntil, held > Date(), f.size == f.copyHeldSize { return false }
         if f.handle != nil { return f.size != f.position || f.truncated }
         if let failed = f.openFailedAtSize, failed == f.size { return false }
         return f.size != f.readTo || !f.verified
@@ -285,11 +285,24 @@ package final class FileFollower {
             f.skip(to: size, fd: fd)
         case .wait(let until):
             f.copyHeldUntil = until
+            f.copyHeldSize = size
             return false
         case .heldBy(let source):
-            if f.copyOf != source.key || f.copyHeldUntil == nil {
+            // Deleted, or no longer under its name (replaced): the new file goes on from where it was read up to,
+            // once it is read to its end.
+            if !isAtItsName(source) {
+                // Shorter than what was read of it: not its continuation (a new file that starts alike).
+                guard let c = source.readContent, size >= c.offset else { break }
+                if !hasBacklog(source) { f.resume(at: c); break }
                 f.copyOf = source.key
-                f.copyHeldUntil = now.addingTimeInterval(copyHold)
+                f.copyHeldUntil = now.addingTimeInterval(Self.listingTick)
+                f.copyHeldSize = size
+                return false
+            }
+            if f.copyOf != source.key || f.copyHeldUntil == nil || f.copyHeldUntil! > now {
+                if f.copyOf != source.key || f.copyHeldUntil == nil { f.copyHeldUntil = now.addingTimeInterval(copyHold) }
+                f.copyOf = source.key
+                f.copyHeldSize = size
                 return false
             }
             if !holdsWhatWasRead(source), let c = source.readContent {
@@ -303,6 +316,12 @@ package final class FileFollower {
         f.copyOf = nil
         f.copyHeldUntil = nil
         return true
+    }
+
+    /// Is `f` still under its last name (not deleted, not renamed over)?
+    func isAtItsName(_ f: FollowedFile) -> Bool {
+        var st = stat()
+        return stat(f.path, &st) == 0 && FileKey(st) == f.key
     }
 
     /// Does `f`'s file still hold the bytes read of it (not truncated, not another file under its inode)?

@@ -53,6 +53,11 @@ final class FollowedFile {
     var copyHeldUntil: Date?
     /// A held copy released by its original's truncation: what had been read of the original then.
     var copiedFrom: ReadContent?
+    /// Its size when it was held: a held file that grows is looked at again (a live log is no copy).
+    var copyHeldSize: UInt64 = 0
+    /// A new file listed under the name a followed file had until it left (replaced: written beside and renamed
+    /// over it, as editors and some tools do): compared with that file like a copy.
+    var replaces: FileKey?
 
     /// What was read of a file, kept after its truncation (copytruncate) so that its copy is read from there on.
     struct ReadContent {

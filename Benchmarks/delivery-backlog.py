@@ -15,7 +15,7 @@ A benchmark, not a test: exits 0 whatever the figures (1 only when it cannot mea
 """
 import argparse, hashlib, json, os, shutil, signal, subprocess, sys, tempfile, time
 
-from benchlib import REPO, say
+from benchlib import REPO, flood_config, metric, say, wait_started
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -34,16 +34,6 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
 
 
-def metric(path, name):
-    try:
-        for line in open(path):
-            if line.startswith(name + " ") or line.startswith(name + "{"):
-                return float(line.rsplit(" ", 1)[1])
-    except OSError:
-        pass
-    return 0.0
-
-
 def count_lines(path):
     try:
         with open(path, "rb") as f:
@@ -54,37 +44,15 @@ def count_lines(path):
 
 def run(cw, log, n, mode, work):
     d = tempfile.mkdtemp(prefix="backlog-", dir=work)
-    os.makedirs(d + "/logs")
-    os.makedirs(d + "/state")
-    prom = d + "/connwatch.prom"
-    with open(d + "/connwatch.yaml", "w") as f:
-        f.write("""state_directory: %s/state
-inputs:
-  - type: file
-    name: flood
-    paths: [%s/logs/*.log]
-    start: beginning
-outputs:
-  file: {path: %s/findings.json, fsync: interval}
-throttle:
-  window: 5m
-  max_keys: 10000
-metrics:
-  textfile: %s
-  interval: 100ms
-""" % (d, d, d, prom))
+    config, prom = flood_config(d, "100ms")
     staged = d + "/flood.log"
     shutil.copyfile(log, staged)
     # The same rules for every binary, wherever it lies (a copy of a build finds no Rules/ beside it).
     env = dict(os.environ, CONNWATCH_CACHE_DIR=os.path.join(work, "cache"),
                CONNWATCH_RULES_DIR=os.environ.get("CONNWATCH_RULES_DIR", os.path.join(REPO, "Rules")))
-    p = subprocess.Popen([cw, "run", "--config", d + "/connwatch.yaml"], stdout=subprocess.DEVNULL,
+    p = subprocess.Popen([cw, "run", "--config", config], stdout=subprocess.DEVNULL,
                          stderr=open(d + "/stderr", "wb"), env=env)
-    deadline = time.monotonic() + 60
-    while not os.path.exists(prom):
-        if p.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("connwatch did not start: " + open(d + "/stderr").read()[-500:])
-        time.sleep(0.02)
+    wait_started(p, prom, d + "/stderr")
     time.sleep(0.3)
     cpu0 = cpu_seconds(p.pid)
     t0 = time.monotonic()

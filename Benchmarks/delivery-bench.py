@@ -17,7 +17,7 @@ A benchmark, not a test: exits 0 whatever the figures (1 only when it cannot mea
 """
 import argparse, os, shutil, signal, subprocess, sys, tempfile, threading, time
 
-from benchlib import REPO, binary, proc_rss_mb, say
+from benchlib import REPO, binary, flood_config, metric, proc_rss_mb, say, wait_started
 
 
 def timed(cmd, stdout):
@@ -52,42 +52,14 @@ def throughput(cw, corpus, reps, work):
     say("   file (interval) / devnull throughput ratio: %.3f  [target >= 0.90: %s]" % (ratio, "PASS" if ratio >= 0.9 else "MISS"))
 
 
-def metric(path, name):
-    try:
-        for line in open(path):
-            if line.startswith(name + " ") or line.startswith(name + "{"):
-                return float(line.rsplit(" ", 1)[1])
-    except OSError:
-        pass
-    return 0.0
-
-
 def flood(cw, mode, seconds, rate, work):
     d = os.path.join(work, "flood-" + mode)
     shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d + "/logs")
-    os.makedirs(d + "/state")
-    prom = d + "/connwatch.prom"
-    with open(d + "/connwatch.yaml", "w") as f:
-        f.write("""state_directory: %s/state
-inputs:
-  - type: file
-    name: flood
-    paths: [%s/logs/*.log]
-    start: beginning
-outputs:
-  file: {path: %s/findings.json, fsync: interval}
-throttle:
-  window: 5m
-  max_keys: 10000
-metrics:
-  textfile: %s
-  interval: 200ms
-""" % (d, d, d, prom))
+    config, prom = flood_config(d, "200ms")
     env = dict(os.environ, CONNWATCH_CACHE_DIR=d + "/cache")
-    p = subprocess.Popen([cw, "run", "--config", d + "/connwatch.yaml"], stdout=subprocess.DEVNULL,
+    p = subprocess.Popen([cw, "run", "--config", config], stdout=subprocess.DEVNULL,
                          stderr=open(d + "/stderr", "wb"), env=env)
-    time.sleep(1.0)
+    wait_started(p, prom, d + "/stderr")  # the flood starts once the daemon is up, not at a guessed time
     log = open(d + "/logs/flood.log", "ab", buffering=0)
     batch = rate // 10
     total = 0

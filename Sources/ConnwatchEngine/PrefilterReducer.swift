@@ -53,8 +53,11 @@ enum PrefilterReducer {
         var atom: [UInt8]
         if let body = a.groupBody {
             // Keep the group's opening (`(?:`, `(?<name>`, `(`) and rewrite its inside.
-            atom = Array(p[a.range.lowerBound..<body.lowerBound]) + reduceInside(p, body, dropLookarounds, lineTool: lineTool)
-                + [UInt8(ascii: ")")]
+            let inside = reduceInside(p, body, dropLookarounds, lineTool: lineTool)
+            // A group of nothing but lookarounds now matches only the empty string: leave it out (ugrep refuses
+            // the empty group `(?:)`, and an empty match repeated is still empty).
+            if dropLookarounds && inside.isEmpty { return [] }
+            atom = Array(p[a.range.lowerBound..<body.lowerBound]) + inside + [UInt8(ascii: ")")]
         } else {
             atom = Array(p[a.range])
         }

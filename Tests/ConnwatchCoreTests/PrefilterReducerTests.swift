@@ -89,6 +89,8 @@ import Testing
     /// no optional part that crosses a line end (rg refuses a newline in a pattern without -U).
     @Test(arguments: [
         (#"x(?:(?<!\w)(?=403)|HTTP )(?<s>403)"#, "x(?:(?:HTTP )?)(?:403)"),
+        // a group of lookarounds only (Graph codes after `\u0022` or `&quot;`) leaves no empty group behind
+        (#"(?:(?<![\w.])|(?<=\\u0022|&quot;))(?<code>InvalidAuthenticationToken)\b"#, #"(?:InvalidAuthenticationToken)\b"#),
         (#"graph/v1\.0\b(?:[^\n]{0,600}?\n){0,2}[^\n]{0,600}?Forbidden"#, #"graph/v1\.0\b[^\n]*Forbidden"#),
     ])
     func ripgrepForm(pattern: String, expected: String) {
@@ -101,7 +103,8 @@ import Testing
             let form = try #require(RuleSet.ripgrepForm(of: pattern, caseless: caseless), "\(rule.id)")
             let bytes = Array(form.utf8)
             #expect(!PrefilterReducer.containsNewline(bytes, 0..<bytes.count), "\(rule.id): \(form)")
-            #expect(!form.contains("(?:|") && !form.contains("||") && !form.contains("|)"), "\(rule.id): \(form)")
+            #expect(!form.contains("(?:|") && !form.contains("||") && !form.contains("|)") && !form.contains("(?:)"),
+                    "\(rule.id): \(form)")
         }
     }
 

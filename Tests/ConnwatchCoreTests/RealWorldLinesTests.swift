@@ -323,6 +323,48 @@ import Testing
         // https://github.com/bugfender/google-drive-audit/issues/4 (the Directory API, an admin who is no super admin)
         Case(line: "Error: error creating service: unable to retrieve users: googleapi: Error 403: Not Authorized to access this resource/api, forbidden",
              rule: "connector.gsuite.admin-sdk-not-authorized", app: "gsuite"),
+
+        // MARK: wording pass of session 7: Salesforce INVALID_SESSION_ID, ServiceNow's 401 body, AWS's key errors and
+        // Entra sign-in log records (codes without the AADSTS prefix); none of these lines is a rule example
+        // https://github.com/simple-salesforce/simple-salesforce/issues/422 (the REST API refusing a SOAP-login session)
+        Case(line: "Response content: [{'message': 'This session is not valid for use with the REST API', 'errorCode': 'INVALID_SESSION_ID'}]",
+             rule: "connector.salesforce.invalid-session", app: "salesforce"),
+        // https://github.com/davispeixoto/Laravel-5-Salesforce/issues/32 (PHP SOAP client)
+        Case(line: "INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: Illegal Session. Session not found, missing session hash: Ye11sapfRyGJUr6vk2IDg+PkGz/wyKYoY8K0z3H2xdc=",
+             rule: "connector.salesforce.invalid-session", app: "salesforce"),
+        // https://github.com/joeferraro/MavensMate/issues/463 (the tool's own result line)
+        Case(line: "   Result: [ERROR]: INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: Illegal Session. Session not found, missing session key: 00Do0000000YN1J!P09uV2pnRxIc3ji7oixCMijejggook9qxviXxLDt5fSkGOZjXUX_NqEEDYIvrH4J1_N5..mMhxr",
+             rule: "connector.salesforce.invalid-session", app: "salesforce"),
+        // https://github.com/simple-salesforce/simple-salesforce/issues/406 (the Bulk API's XML answer, one line)
+        Case(line: "<exceptionCode>InvalidSessionId</exceptionCode>",
+             rule: "connector.salesforce.invalid-session", app: "salesforce"),
+        // public test code found with find_string (stored file id 7186560243): a ServiceNow tool's error as it prints it
+        Case(line: #"ServiceNow tool exception. Status: 401. Response: {"error":{"message":"User Not Authenticated","detail":"Required to provide Auth information"}"#,
+             rule: "connector.servicenow.not-authenticated-401", app: "servicenow"),
+        // public tutorial found with find_string (stored file id 53124157023), one line of the pretty-printed body
+        Case(line: #"        "detail": "Required to provide Auth information","#,
+             rule: "connector.servicenow.not-authenticated-401", app: "servicenow"),
+        // https://github.com/hashicorp/terraform-provider-aws/issues/13695
+        Case(line: "Error: error using credentials to get account ID: error calling sts:GetCallerIdentity: InvalidClientTokenId: The security token included in the request is invalid.",
+             rule: "connector.aws.credentials-rejected", app: "aws", fields: ["code": "InvalidClientTokenId"]),
+        // https://github.com/evanshortiss/sns-mobile/issues/14 (aws-sdk-js v2's error object)
+        Case(line: " [InvalidClientTokenId: The security token included in the request is invalid.]",
+             rule: "connector.aws.credentials-rejected", app: "aws", fields: ["code": "InvalidClientTokenId"]),
+        // https://github.com/joelcox/codeigniter-amazon-ses/issues/25 (the XML body's fields run together)
+        Case(line: "Sender InvalidClientTokenId The security token included in the request is invalid 3c9c1cfa-65b4-11e4-86be-93a1f715622b ",
+             rule: "connector.aws.credentials-rejected", app: "aws"),
+        // https://github.com/aws/aws-sdk-js/issues/508 (a Lambda's log line)
+        Case(line: "2015-12-08T04:09:14.975Z\t70ae5588-9d61-11e5-84c0-b5050315e51c\t{ [SignatureDoesNotMatch: The request signature we calculated does not match the signature you provided. Check your key and signing method.]",
+             rule: "connector.aws.credentials-rejected", app: "aws", fields: ["code": "SignatureDoesNotMatch"]),
+        // https://github.com/aws/aws-sdk-ruby/issues/374
+        Case(line: "/Users/mingming/.rvm/gems/ruby-1.9.3-p429@gemset193/gems/aws-sdk-1.19.0/lib/aws/core/client.rb:366:in `return_or_raise': The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details. (AWS::SQS::Errors::SignatureDoesNotMatch)",
+             rule: "connector.aws.credentials-rejected", app: "aws"),
+        // https://github.com/drminnaar/aws-dotnet-examples/issues/3 (the AWS SDK for .NET)
+        Case(line: "Amazon.CognitoIdentityProvider.AmazonCognitoIdentityProviderException: The security token included in the request is invalid.",
+             rule: "connector.aws.credentials-rejected", app: "aws"),
+        // github.com/elastic/beats x-pack/filebeat/module/azure/signinlogs/test/test-signinlogs-raw.log (second record)
+        Case(line: #"{"Level":"4","callerIpAddress":"175.16.199.1","category":"SignInLogs","correlationId":"a8d4eb85-90c5-740d-9af6-7a15036cd135","durationMs":0,"identity":"Test LTest","location":"FR","operationName":"Sign-in activity","operationVersion":"1.0","properties":{"appDisplayName":"Office 365","appId":"8a4de8b5-095c-47d0-a96f-a75130c61d53","clientAppUsed":"Browser","conditionalAccessStatus":"notApplied","correlationId":"8a4de8b5-095c-47d0-a96f-a75130c61d53","createdDateTime":"2019-10-18T04:45:48.0729893-05:00","deviceDetail":{"browser":"Chrome 77.0.3865","deviceId":"","operatingSystem":"MacOs"},"id":"8a4de8b5-095c-47d0-a96f-a75130c61d53","ipAddress":"175.16.199.1","isInteractive":false,"status":{"errorCode":50140,"failureReason":"This error occurred due to 'Keep me signed in' interrupt when the user was signing-in."},"tokenIssuerName":"","tokenIssuerType":"AzureAD","userDisplayName":"Test LTest","userId":"8a4de8b5-095c-47d0-a96f-a75130c61d53","userPrincipalName":"c3813493-bf92-5123-2717-8a8b2979c38b"},"resourceId":"/tenants/8a4de8b5-095c-47d0-a96f-a75130c61d53/providers/Microsoft.aadiam","resultDescription":"This error occurred due to 'Keep me signed in' interrupt when the user was signing-in.","resultSignature":"None","resultType":"50140","tenantId":"8a4de8b5-095c-47d0-a96f-a75130c61d53","time":"2019-10-18T09:45:48.0729893Z"}"#,
+             rule: "aadsts.sign-in-log", code: "50140", fields: ["correlation_id": "a8d4eb85-90c5-740d-9af6-7a15036cd135", "app_id": "8a4de8b5-095c-47d0-a96f-a75130c61d53"]),
     ]
 
     static let mustNotMatch: [(line: String, context: String?)] = [
@@ -530,6 +572,20 @@ import Testing
         ("**`403: Not Authorized to access this resource/api`**", nil),
         // a runbook's Markdown table (public documentation, stored file id 61313183169)
         ("| `reports` fails: `HTTP 401: Access denied. You are not authorized to read activity records.` | The token minted (so the DWD registration itself is fine) but the impersonated admin cannot read the Reports audit stream |", nil),
+        // MARK: look-alikes of the session 7 wording pass
+        // github.com/elastic/beats x-pack/filebeat/module/azure/signinlogs/test/test-non-interactive-user.log: a successful
+        // sign-in (errorCode 0, resultType "0"), cut to its status and result fields
+        (#"{"Level":4,"callerIpAddress":"11.22.33.44","category":"NonInteractiveUserSignInLogs","correlationId":"22222222-18ab-4afa-aa79-21af67c8b108","operationName":"Sign-in activity","properties":{"appDisplayName":"Microsoft Teams","conditionalAccessStatus":"success","status":{"errorCode":0},"userPrincipalName":"hello.world@company.de","userType":"Member"},"resultSignature":"None","resultType":"0","tenantId":"22222222-902d-4dea-8026-5a790862fede"}"#, nil),
+        // public code found with find_string (stored file id 10106086453): one line of a pretty-printed record, no code on it
+        (#"                "failureReason": "Invalid username or password or Invalid on-premise username or password.""#, nil),
+        // public code found with find_string (stored file id 68700904690): an Elasticsearch query for failed sign-ins
+        (#"**Azure AD (ELK):** `{"query":{"bool":{"must":[{"match":{"resultType":"50126"}}]}}}` — failed auth"#, nil),
+        // public code found with find_string (stored file id 45305986532): code that tests for ServiceNow's text
+        (#"\#t\#t\#t\#telse if (messageJson.error.detail.includes("Required to provide Auth information"))"#, nil),
+        // public changelog found with find_string (stored file id 54508858686)
+        (#"- Introduced `AgentErrorCode` (`E_ACL`, `E_TOKEN_EXPIRED`, `E_TIMEOUT`, `E_BROWSER_DISCONNECTED`, `E_DISABLED`, `E_INSTANCE_NOT_FOUND`, ...) with a mapping to HTTP status codes. Replaces ad-hoc `.includes("ACL")` / `.includes("Required to provide Auth information")` string sniffing in the WebSocket error path."#, nil),
+        // https://github.com/simple-salesforce/simple-salesforce/issues/406 (prose about the code)
+        ("In my app I make request to SF. Few days ago it worked normally, but today I've started receiving `INVALID_SESSION_ID`.", nil),
     ]
 
     @Test func realErrorsAreFoundWithTheRightRuleAndCode() {

@@ -9,6 +9,15 @@ import Testing
     let base = FileRotationCLITests()
     static let logrotate = "/usr/sbin/logrotate"
 
+    /// Lines the writer adds to app.log between two rotations.
+    static let linesPerRotation = 180
+
+    /// Complete lines in a file now (0 when it is absent).
+    func linesIn(_ path: String) -> Int {
+        guard let data = FileManager.default.contents(atPath: path) else { return 0 }
+        return data.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+    }
+
     /// Line numbers held by the log files now (gzip files inflated).
     func linesInFiles(_ h: DaemonHarness) throws -> Set<Int> {
         var numbers = Set<Int>()
@@ -28,7 +37,7 @@ import Testing
     /// logrotate `copytruncate` 10 times (3 of them while connwatch is stopped) as the application writes 300
     /// lines/s. Without compression every line the files hold is found, once: the copies are read from where the
     /// log was read up to (also the lines written between connwatch's last read and the truncation), never from 0.
-    /// With `compress` + `delaycompress` a copy is compressed at the next rotation, here 0.6 s later: lines a busy
+    /// With `compress` + `delaycompress` a copy is compressed at the next rotation, here about 0.6 s (180 lines) later: lines a busy
     /// debug build had not read by then are not scanned (compressed copies are not read, see README), so only
     /// "nothing repeated" is asserted, and the compressed copies matched by `app.log*` are not read.
     @Test(.tags(.slow), .notInFastSet, .enabled(if: FileManager.default.isExecutableFile(atPath: logrotate), "logrotate is not installed"),
@@ -44,7 +53,10 @@ import Testing
         let w = try base.writer(h, "dateext", ["--lines", "2400", "--rate", "300", "--every", "100000"])
         var runs = 1
         for rotation in 0..<10 {
-            Thread.sleep(forTimeInterval: 0.6)  // the rotation interval: the writer goes on meanwhile
+            // The rotation interval: app.log (truncated by the last rotation) holds ~180 new lines, 0.6 s of the
+            // writer at 300 lines/s, or more when a loaded machine slowed this loop down; restarts take lines too,
+            // so the last rotations may come after the writer is done.
+            #expect(h.waitFor(timeout: 30) { linesIn(h.dir + "/logs/app.log") >= Self.linesPerRotation || !w.isRunning })
             let stopped = rotation % 3 == 2
             if stopped { #expect(h.stop().0 == 0) }
             let r = try run(Self.logrotate, ["-s", h.dir + "/logrotate.state", "-f", conf])

@@ -17,10 +17,11 @@ import Testing
     }()
 
     func follower(_ glob: String = "*.log", checkpoints: [FileCheckpoint] = [], startAtEnd: Bool = false,
-                  timeout: Double = 5, rotateWait: Double = 5, seenThrough: Int64? = nil) throws -> FileFollower {
+                  timeout: Double = 5, rotateWait: Double = 5, seenThrough: Int64? = nil,
+                  truncated: [TruncatedFile] = []) throws -> FileFollower {
         let f = try FileFollower(name: "t", patterns: [dir + "/" + glob], context: nil, scanner: Scanner(Self.ruleSet),
                                  partialLineTimeout: timeout, checkpoints: checkpoints, startAtEnd: startAtEnd,
-                                 seenThrough: seenThrough)
+                                 seenThrough: seenThrough, truncated: truncated)
         f.rotateWait = rotateWait
         return f
     }

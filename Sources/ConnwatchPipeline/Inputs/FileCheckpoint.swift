@@ -10,7 +10,10 @@ import Foundation
 ///   are a fixed header (IIS/W3C) is still told apart from a new file that reuses the inode;
 /// - `birth_ns`: the file's birth time (statx) where the filesystem records it;
 /// - `long_line_tail`: `offset` lies inside a line cut at `max_line_bytes`: what follows up to the next newline is
-///   that line's tail, skipped, not a line of its own.
+///   that line's tail, skipped, not a line of its own;
+/// - `may_be_copy`: a new file with a rotated name not compared yet with what was read of its original (a
+///   copytruncate copy held or waiting at the stop): compared at the restart before it is read from 0 (absent:
+///   false; a connwatch that does not know the key reads such a file from 0, as before).
 ///
 /// Format 1 (no `format` key) had only path, device, inode, offset and fingerprint; it still loads, and such a
 /// checkpoint is matched by device, inode and first bytes as before.
@@ -26,18 +29,22 @@ package struct FileCheckpoint: Codable, Sendable, Equatable {
     package var tail: String
     package var birth: Int64?
     package var longLineTail: Bool
+    package var mayBeCopy: Bool
 
     package init(path: String, device: UInt64, inode: UInt64, offset: UInt64, fingerprint: String,
-                tail: String = "", birth: Int64? = nil, longLineTail: Bool = false, format: Int = FileCheckpoint.currentFormat) {
+                tail: String = "", birth: Int64? = nil, longLineTail: Bool = false, mayBeCopy: Bool = false,
+                format: Int = FileCheckpoint.currentFormat) {
         self.format = format
         self.path = path; self.device = device; self.inode = inode; self.offset = offset
         self.fingerprint = fingerprint; self.tail = tail; self.birth = birth; self.longLineTail = longLineTail
+        self.mayBeCopy = mayBeCopy
     }
 
     enum CodingKeys: String, CodingKey {
         case format, path, device, inode, offset, fingerprint, tail
         case birth = "birth_ns"
         case longLineTail = "long_line_tail"
+        case mayBeCopy = "may_be_copy"
     }
 
     package init(from decoder: any Decoder) throws {
@@ -55,6 +62,7 @@ package struct FileCheckpoint: Codable, Sendable, Equatable {
         tail = try c.decodeIfPresent(String.self, forKey: .tail) ?? ""
         birth = try c.decodeIfPresent(Int64.self, forKey: .birth)
         longLineTail = try c.decodeIfPresent(Bool.self, forKey: .longLineTail) ?? false
+        mayBeCopy = try c.decodeIfPresent(Bool.self, forKey: .mayBeCopy) ?? false
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -68,6 +76,28 @@ package struct FileCheckpoint: Codable, Sendable, Equatable {
         try c.encode(tail, forKey: .tail)
         try c.encodeIfPresent(birth, forKey: .birth)
         if longLineTail { try c.encode(true, forKey: .longLineTail) }
+        if mayBeCopy { try c.encode(true, forKey: .mayBeCopy) }
+    }
+}
+
+/// What was read of a file truncated lately (copytruncate), saved with the checkpoints: a copy of it that was
+/// not compared yet at the stop (held, waiting, or not looked at) is read on from `offset` after the restart,
+/// not from 0. Kept `FileFollower.truncatedKeep` seconds, as in memory.
+package struct TruncatedFile: Codable, Sendable, Equatable {
+    package var path: String
+    package var offset: UInt64
+    /// Hex of the first bytes.
+    package var fingerprint: String
+    /// Hex of the bytes just before `offset` (up to `FollowedFile.recentBytes`).
+    package var recent: String
+    package var longLineTail: Bool
+    /// When the truncation was noticed (ns since the epoch).
+    package var at: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case path, offset, fingerprint, recent
+        case longLineTail = "long_line_tail"
+        case at = "at_ns"
     }
 }
 

@@ -213,20 +213,71 @@ extension FileFollower {
     }
 
     /// A closed file that is gone from its directory or whose inode holds another file now (deleted, compressed,
-    /// or moved to another directory: logrotate's `compress` without `delaycompress`, `olddir`) with bytes not read: those lines are not scanned.
-    /// Said once, naming the file and how many bytes; a gzip file in the same directory whose first bytes are the
-    /// file's is named as its compressed copy, and its trailer gives the count when connwatch was stopped meanwhile
-    /// (the size then is unknown). Compressed copies are not read: their lines already read would repeat unless
-    /// the copy is matched by content and skipped to the offset, and Fluent Bit's in_tail does not read them either.
+    /// or moved to another directory: logrotate's `compress` without `delaycompress`, `olddir`) with bytes not read.
+    /// A gzip file in the same directory whose first bytes are the file's is its compressed copy (its trailer gives
+    /// the size when connwatch was stopped meanwhile): its bytes past what was read of the file are read at the next
+    /// pump (`readCompressedRest`), matched by the bytes before the offset, so nothing read is read again. Else the
+    /// lines are lost: said once, naming the file and how many bytes.
     func warnIfGoneUnread(_ f: FollowedFile) {
         let copy = compressedCopy(of: f)
         let unread: UInt64
         if let c = copy, c.size > f.readTo { unread = c.size - f.readTo } else if f.verified && f.size > f.readTo {
             unread = f.size - f.readTo
         } else { return }
+        if let copy, copy.size > f.readTo, let content = f.readContent ?? (f.offset == 0 ? f.noneRead : nil),
+           !takesAsItIs(copy.path) {
+            compressedRests.append((copy.path, content))
+            unfinished = true
+            return
+        }
         let copyText = copy.map { " (compressed to \($0.path): rotate with delaycompress so that a rotated file is read before it is compressed)" } ?? ""
         logger?.warning("the file read as \(f.path) is gone (deleted, compressed or moved to another directory) with \(unread) bytes not read: their lines are not scanned\(copyText)",
                         metadata: ["input": "\(name)", "inode": "\(f.key.inode)"])
+    }
+
+    /// Reads a compressed copy (gzip) of a file gone unread from where that file was read up to, to its end: the
+    /// bytes before that offset must be the ones read (else nothing is read, and the loss is said). Read in one go
+    /// (a rotated file's size), its findings named by the copy's path.
+    func readCompressedRest(_ path: String, _ c: FollowedFile.ReadContent, emit: (Finding) -> Void) {
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        var st = stat()
+        let inode = fstat(fd, &st) == 0 ? UInt64(st.st_ino) : nil
+        var read: UInt64 = 0
+        var lines: UInt64 = 0
+        do {
+            var source = try GzipSource(fd: fd, path: path)
+            // Inflate up to the offset, keeping the bytes before it to compare.
+            var before: [UInt8] = []
+            let skip = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+            defer { skip.deallocate() }
+            while read < c.offset {
+                let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: skip[..<Int(min(UInt64(skip.count), c.offset - read))]))
+                if n == 0 { break }
+                before = Array((before + skip[..<n]).suffix(c.tail.count))
+                read += UInt64(n)
+            }
+            guard read == c.offset, before == c.tail else {
+                logger?.warning("\(path) looks like a compressed copy of \(c.path) but does not hold what was read of it: not read",
+                                metadata: ["input": "\(name)"])
+                return
+            }
+            var reader = ChunkReader(chunkBytes: Self.chunkBytes, maxLineBytes: scanner.ruleSet.maxLineBytes, startOffset: c.offset,
+                                     events: scanner.events, inLongLineTail: c.longLineTail)
+            defer { reader.deallocate() }
+            let origin = Origin(input: "file", path: path, inode: inode)
+            try reader.run(&source) { buf, off, trunc in
+                lines += Self.countLines(buf)
+                read = off + UInt64(buf.count)
+                scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc, emit: emit)
+            }
+        } catch {
+            logger?.warning("cannot read \(path): \(error.message)", metadata: ["input": "\(name)"])
+        }
+        linesRead += lines
+        bytesRead += read > c.offset ? read - c.offset : 0
+        logger?.info("read \(c.path)'s last \(read > c.offset ? read - c.offset : 0) bytes from its compressed copy \(path) (compressed before they were read)",
+                     metadata: ["input": "\(name)"])
     }
 
     /// A gzip file beside `f` whose decompressed first bytes are `f`'s, with its uncompressed size (the gzip
@@ -458,6 +509,11 @@ extension FileFollower {
 
     func matchesPattern(_ path: String) -> Bool {
         patterns.contains { fnmatch($0, path, FNM_PATHNAME) == 0 }
+    }
+
+    /// A compressed file a glob takes, read as it is (the glob names a compressed extension; see `rescan`).
+    func takesAsItIs(_ path: String) -> Bool {
+        patterns.contains { Self.isCompressed($0) && fnmatch($0, path, FNM_PATHNAME) == 0 }
     }
 
     func isExcluded(_ path: String) -> Bool {

@@ -33,8 +33,8 @@ package final class FileFollower {
     /// never read, even when a glob matches them.
     package var excludedPaths: [String] = []
     package var logger: Logger?
-    package private(set) var bytesRead: UInt64 = 0
-    package private(set) var linesRead: UInt64 = 0
+    package internal(set) var bytesRead: UInt64 = 0
+    package internal(set) var linesRead: UInt64 = 0
     /// Set when a pump stopped with bytes still to read: pump again without waiting for an event (those
     /// bytes are already written, no event will come).
     package internal(set) var unfinished = false
@@ -47,6 +47,9 @@ package final class FileFollower {
     var renamedOut: [(path: String, drains: Int)] = []
     /// What was read of files truncated lately (copytruncate): their copies are read from there (`copyCheck`).
     var truncatedContents: [FollowedFile.ReadContent] = []
+    /// Compressed copies of files gone with bytes not read, and what was read of those files: read by the next
+    /// pump from there (`readCompressedRest`).
+    var compressedRests: [(path: String, content: FollowedFile.ReadContent)] = []
     /// MOVED_FROM events waiting for their MOVED_TO (by cookie).
     var movedFrom: [UInt32: String] = [:]
     /// When the last complete listing started (ns, the clock of file times): every file born before then and
@@ -76,9 +79,11 @@ package final class FileFollower {
     /// `checkpoints`: this input's saved positions; `startAtEnd`: a first run (no checkpoints) with
     /// `start: end` skips what the files already hold. Files appearing later are always read from 0.
     /// `seenThrough`: the saved `seenThroughNanoseconds` (files rotated after it while connwatch was stopped are
-    /// looked for at the first rescan).
+    /// looked for at the first rescan). `truncated`: the saved `truncatedFiles` (copies of them not compared yet
+    /// at the stop are read on from where their originals were read up to).
     package init(name: String, patterns: [String], context: String?, scanner: ConnwatchEngine.Scanner, partialLineTimeout: Double,
-                checkpoints: [FileCheckpoint], startAtEnd: Bool, seenThrough: Int64? = nil) throws(InputError) {
+                checkpoints: [FileCheckpoint], startAtEnd: Bool, seenThrough: Int64? = nil,
+                truncated: [TruncatedFile] = []) throws(InputError) {
         self.name = name
         self.patterns = patterns
         self.context = context
@@ -90,6 +95,7 @@ package final class FileFollower {
             let f = FollowedFile(c)
             if files[f.key] == nil { files[f.key] = f }
         }
+        truncatedContents = truncated.compactMap(FollowedFile.ReadContent.init)
         self.startAtEnd = startAtEnd && checkpoints.isEmpty
         self.seenThrough = seenThrough
         sweepFrom = seenThrough
@@ -111,6 +117,13 @@ package final class FileFollower {
 
     package var checkpoints: [FileCheckpoint] {
         files.values.map { $0.refreshTail(); return $0.checkpoint }
+    }
+
+    /// What to save of the files truncated lately, beside the checkpoints: a copy held or waiting at a stop (saved
+    /// `may_be_copy`, at offset 0) is compared with it at the restart, not read again from 0.
+    package var truncatedFiles: [TruncatedFile] {
+        let now = Date()
+        return truncatedContents.filter { now.timeIntervalSince($0.at) <= Self.truncatedKeep }.map(\.saved)
     }
 
     /// Bytes written to the followed files and not read yet (closed files included).
@@ -136,6 +149,10 @@ package final class FileFollower {
         if needsRescan { rescan() } else if needsSizes { lookAtSizes() }
         needsSizes = false
         unfinished = false
+        while !compressedRests.isEmpty {
+            let rest = compressedRests.removeFirst()
+            readCompressedRest(rest.path, rest.content, emit: emit)
+        }
         // Read after the rescan: files it found departed are timed from then.
         let now = clock()
         // Open files: look at their size (closed ones were looked at by the rescan).

@@ -70,6 +70,24 @@ final class FollowedFile {
         var longLineTail: Bool
         /// When it was recorded.
         var at: Date
+
+        init(path: String, head: [UInt8], tail: [UInt8], recent: [UInt8], offset: UInt64, longLineTail: Bool, at: Date) {
+            self.path = path; self.head = head; self.tail = tail; self.recent = recent; self.offset = offset
+            self.longLineTail = longLineTail; self.at = at
+        }
+
+        /// From the checkpoints: nil when damaged (its hex does not decode, or nothing before the offset).
+        init?(_ saved: TruncatedFile) {
+            guard let head = FileIdentity.unhex(saved.fingerprint), let recent = FileIdentity.unhex(saved.recent),
+                  !head.isEmpty, !recent.isEmpty, UInt64(recent.count) <= saved.offset else { return nil }
+            self.init(path: saved.path, head: head, tail: Array(recent.suffix(FileIdentity.fingerprintBytes)), recent: recent,
+                      offset: saved.offset, longLineTail: saved.longLineTail, at: Date(timeIntervalSince1970: Double(saved.at) / 1e9))
+        }
+
+        var saved: TruncatedFile {
+            TruncatedFile(path: path, offset: offset, fingerprint: FileIdentity.hex(head), recent: FileIdentity.hex(recent),
+                          longLineTail: longLineTail, at: Int64(at.timeIntervalSince1970 * 1e9))
+        }
     }
 
     struct Handle {
@@ -92,6 +110,7 @@ final class FollowedFile {
         tailOffset = c.offset
         birth = c.birth
         inLongLineTail = c.longLineTail
+        mayBeCopy = c.mayBeCopy
         verified = false
     }
 
@@ -105,7 +124,7 @@ final class FollowedFile {
     var checkpoint: FileCheckpoint {
         FileCheckpoint(path: path, device: key.device, inode: key.inode, offset: committed,
                        fingerprint: FileIdentity.hex(head), tail: tailOffset == committed ? FileIdentity.hex(tail) : "",
-                       birth: birth, longLineTail: handle?.reader.inLongLineTail ?? inLongLineTail)
+                       birth: birth, longLineTail: handle?.reader.inLongLineTail ?? inLongLineTail, mayBeCopy: mayBeCopy)
     }
 
     /// Bytes handed over for scanning, `buffer` starting at file offset `at`: the last of them are the bytes
@@ -157,6 +176,11 @@ final class FollowedFile {
         guard at > 0, !head.isEmpty, !tail.isEmpty, tailOffset == at else { return nil }
         return ReadContent(path: path, head: head, tail: tail, recent: recent.suffix(tail.count) == tail[...] ? recent : tail, offset: at,
                            longLineTail: handle?.reader.inLongLineTail ?? inLongLineTail, at: Date())
+    }
+
+    /// Nothing read yet: a copy is read from its start.
+    var noneRead: ReadContent {
+        ReadContent(path: path, head: head, tail: [], recent: [], offset: 0, longLineTail: false, at: Date())
     }
 
     /// A copy of a file read up to `c.offset`: read on from there.

@@ -65,6 +65,12 @@ extension FileFollower: Input {
     package func checkpoint(into state: inout CheckpointState) {
         state.files[name] = checkpoints.sorted { ($0.path, $0.inode) < ($1.path, $1.inode) }
         if let seen = seenThroughNanoseconds { state.filesSeenThrough = state.filesSeenThrough ?? [:]; state.filesSeenThrough![name] = seen }
+        let truncated = truncatedFiles
+        if !truncated.isEmpty || state.filesTruncated?[name] != nil {
+            state.filesTruncated = state.filesTruncated ?? [:]
+            state.filesTruncated![name] = truncated.isEmpty ? nil : truncated
+            if state.filesTruncated!.isEmpty { state.filesTruncated = nil }
+        }
     }
 }
 

@@ -11,11 +11,14 @@ package struct CheckpointState: Codable, Sendable, Equatable {
     /// File input name → when its last complete listing started (ns since the epoch): a file born later that left
     /// the glob while connwatch was stopped is looked for at the next start (absent: not looked for).
     package var filesSeenThrough: [String: Int64]?
+    /// File input name → what was read of the files it saw truncated lately (copytruncate), for their copies.
+    package var filesTruncated: [String: [TruncatedFile]]?
     package init() {}
 
     enum CodingKeys: String, CodingKey {
         case version, journals, files
         case filesSeenThrough = "files_seen_through_ns"
+        case filesTruncated = "files_truncated"
     }
 }
 

@@ -112,7 +112,8 @@ package final class Pipeline {
                     let follower = try FileFollower(name: f.name, patterns: f.paths, context: f.app, scanner: scanner,
                                                     partialLineTimeout: timeout, checkpoints: saved,
                                                     startAtEnd: firstRun && f.start == .end,
-                                                    seenThrough: state.filesSeenThrough?[f.name])
+                                                    seenThrough: state.filesSeenThrough?[f.name],
+                                                    truncated: state.filesTruncated?[f.name] ?? [])
                     follower.maxOpenFiles = f.maxOpenFiles
                     follower.rotateWait = f.rotateWait
                     follower.logger = logger

@@ -368,6 +368,13 @@ import Testing
         // https://github.com/DefGuard/defguard/issues/3556 (an Okta directory sync, the body in a Rust error's string)
         Case(line: #"2026-08-14T12:23:16.426345Z ERROR run_utility_thread: defguard_core::utility_thread: message=There was an error while performing directory sync job: RequestError("Failed to make GET request to https://integrator-1377539.okta.com/api/v1/groups. Status code: 403 Forbidden. Details: {\"errorCode\":\"E0000006\",\"errorSummary\":\"You do not have permission to perform the requested action\",\"errorLink\":\"E0000006\",\"errorId\":\"oae0A0KX4bnQFm2RRBPT-jRxg\",\"errorCauses\":[]}") [2.1.0 Debian 13.0.0 x86_64]"#,
              rule: "connector.okta.permission-denied", app: "okta"),
+        // https://github.com/MicrosoftDocs/office-docs-powershell/issues/11332 (EXO V3 with a managed identity; the app id
+        // redacted by its reporter)
+        Case(line: "The role assigned to application {app id} isn't supported in this scenario. Please check online documentation for assigning correct Directory Roles to Azure AD Application for EXO App-Only Authentication.",
+             rule: "connector.exchange-online.app-role-missing", app: "exchange-online"),
+        // https://github.com/Microsoft365DSC/Microsoft365DSC/issues/4530 (the error record's FullyQualifiedErrorId line)
+        Case(line: "    + FullyQualifiedErrorId : The role assigned to application a-a-a-a-a isn't supported in this scenario. Please check online documentation for assigning correct Di",
+             rule: "connector.exchange-online.app-role-missing", app: "exchange-online"),
         // localised labels as learn.microsoft.com's Swedish page on Cloud Sync troubleshooting quotes the errors
         // (stored file id 30428629671; a translated page, not a captured log)
         Case(line: "Ytterligare fel information: CredentialsInvalid AADSTS50034: användar kontot {EmailHidden} finns inte i skydrive365.onmicrosoft.com-katalogen. För att logga in på det här programmet måste kontot läggas till i katalogen. Spårnings-ID: 14b63033-3bc9-4bd4-b871-5eb4b3500200 korrelations-ID: 57d93ed1-be4d-483c-997c-a3b6f03deb00 tidsstämpel: 2021-01-12 21:08:29Z",

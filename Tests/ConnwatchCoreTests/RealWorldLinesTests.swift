@@ -338,6 +338,15 @@ import Testing
         // https://github.com/simple-salesforce/simple-salesforce/issues/406 (the Bulk API's XML answer, one line)
         Case(line: "<exceptionCode>InvalidSessionId</exceptionCode>",
              rule: "connector.salesforce.invalid-session", app: "salesforce"),
+        // https://github.com/googleworkspace/apps-script-oauth2/issues/115 (Apps Script's Logger, the body on one line)
+        Case(line: #"[   {     "message": "Session expired or invalid",     "errorCode": "INVALID_SESSION_ID"   } ]"#,
+             rule: "connector.salesforce.invalid-session", app: "salesforce"),
+        // https://github.com/jstanden/cerb/issues/836 (Guzzle's 401 response body)
+        Case(line: #"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#,
+             rule: "connector.salesforce.invalid-session", app: "salesforce"),
+        // https://github.com/xgeek-net/salesforce-mass-editor/issues/4 (jsforce's refresh failure in the tool's log)
+        Case(line: "[2018-01-23 15:15] [ERROR] invalid_grant: expired access/refresh token",
+             rule: "connector.salesforce.refresh-token-expired", app: "salesforce"),
         // public test code found with find_string (stored file id 7186560243): a ServiceNow tool's error as it prints it
         Case(line: #"ServiceNow tool exception. Status: 401. Response: {"error":{"message":"User Not Authenticated","detail":"Required to provide Auth information"}"#,
              rule: "connector.servicenow.not-authenticated-401", app: "servicenow"),

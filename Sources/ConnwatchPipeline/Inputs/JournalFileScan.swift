@@ -144,8 +144,16 @@ package final class JournalFileScan: Input, @unchecked Sendable {
             state.unlock()
         }
         // Opened on this thread: an sd_journal handle belongs to one thread for its whole life.
-        guard let reader = try? JournalReader(.files([f.path])), (try? reader.addMatches(matches)) != nil else { return }
-        reader.seekHead()
+        // Without matches the file's entries are read straight from the file (libsystemd's walk was most of
+        // the time); with matches, or a file this reader does not know, through libsystemd.
+        let reader: any JournalEntries
+        if matches.isEmpty, let walk = JournalFileWalk(path: f.path) {
+            reader = walk
+        } else {
+            guard let sd = try? JournalReader(.files([f.path])), (try? sd.addMatches(matches)) != nil else { return }
+            sd.seekHead()
+            reader = sd
+        }
         let input = JournalInput(reader: reader, scanner: Scanner(ruleSet), context: context)
         var found: [(key: JournalOrderKey, finding: Finding)] = []
         while true {

@@ -6,7 +6,8 @@ import ConnwatchEngine
 /// Vectorscan call per batch), and attaches the entry's origin fields to the findings. Only entries with
 /// a finding pay for reading their other fields and cursor.
 package final class JournalInput {
-    package let reader: JournalReader
+    /// libsystemd's walk, or (one file read once, `JournalFileScan`) the file's entries read directly.
+    package let reader: any JournalEntries
     package let scanner: ConnwatchEngine.Scanner
     package var context: String?
     /// Cursor of the last entry read; the checkpoint once the batch's findings are out.
@@ -43,7 +44,7 @@ package final class JournalInput {
 
     deinit { storage.deallocate() }
 
-    package init(reader: JournalReader, scanner: ConnwatchEngine.Scanner, context: String? = nil) {
+    package init(reader: any JournalEntries, scanner: ConnwatchEngine.Scanner, context: String? = nil) {
         self.reader = reader
         self.scanner = scanner
         self.context = context

@@ -17,8 +17,10 @@ enum JournalFixture {
     }
 
     /// Writes `entries` to `path`; timestamps rise from `first` by `step` so later files sort after earlier
-    /// ones (or, with a step above 1, interleave with other files').
-    static func write(_ entries: [Entry], to path: String, first: Int = 0, step: Int = 1, boot: String = boot) throws {
+    /// ones (or, with a step above 1, interleave with other files'). `environment` reaches the writer
+    /// (SYSTEMD_JOURNAL_COMPACT=0: the regular layout instead of the compact one).
+    static func write(_ entries: [Entry], to path: String, first: Int = 0, step: Int = 1, boot: String = boot,
+                      environment: [String: String] = [:]) throws {
         var export = ""
         for (i, e) in entries.enumerated() {
             let n = first + i * step
@@ -29,6 +31,7 @@ enum JournalFixture {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: remote)
         p.arguments = ["--output=\(path)", "-"]
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let input = Pipe()
         p.standardInput = input
         p.standardError = FileHandle.nullDevice

@@ -117,4 +117,25 @@ struct JournalFileWalkTests {
         #expect(JournalFileWalk(path: dir + "/short.journal") == nil)
         #expect(JournalFileWalk(path: dir + "/missing.journal") == nil)
     }
+
+    /// `scan --journal DIR` on threads reads the files through the walk: the same bytes as libsystemd's single
+    /// walk over the directory, long (compressed) messages with findings included.
+    @Test func parallelScanThroughTheWalkIsTheSingleWalks() throws {
+        let dir = try JournalFixture.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try JournalFixture.write(entries(500), to: dir + "/a.journal", first: 0, step: 2)
+        try JournalFixture.write(entries(400), to: dir + "/b.journal", first: 1, step: 2, environment: ["SYSTEMD_JOURNAL_COMPACT": "0"])
+        let sd = try JournalReader(.directory(dir))
+        sd.seekHead()
+        let one = EncodingSink()
+        let single = JournalStream(name: dir, journal: JournalInput(reader: sd, scanner: Scanner(JournalFixture.ruleSet)), descriptor: nil)
+        while single.read(into: one) != .finished {}
+        let scan = try JournalFileScan(name: dir, directory: dir, matches: [], ruleSet: JournalFixture.ruleSet, context: nil, threads: 2)
+        let parallel = EncodingSink()
+        while scan.read(into: parallel) != .finished {}
+        // Every 97th entry from the 5th of each file: a long AADSTS50020 message.
+        #expect(one.count == 6 + 5)
+        #expect(parallel.firstDifference(from: one) == nil)
+        #expect(one.lines.contains { $0.contains(#""line":"long 5 AADSTS50020 payload 5 "#) })
+    }
 }

@@ -90,6 +90,8 @@ final class DaemonHarness {
     let out: String
     let notify: NotifySocket
     var process: Process?
+    /// A program and its arguments that run the daemon (e.g. setpriv to drop capabilities); empty: run it directly.
+    var launcher: [String] = []
     var outputs: [String] = []
     let journal: Bool
     let throttle: Bool
@@ -141,8 +143,8 @@ final class DaemonHarness {
     /// run's output file.
     func start(env: [String: String] = [:], waitReady: Bool = true, stdout: Pipe? = nil) throws {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary())
-        p.arguments = ["run", "--config", config]
+        p.executableURL = URL(fileURLWithPath: launcher.first ?? binary())
+        p.arguments = (launcher.isEmpty ? [] : launcher.dropFirst() + [binary()]) + ["run", "--config", config]
         var e = ProcessInfo.processInfo.environment
         e["CONNWATCH_CACHE_DIR"] = dir + "/cache"
         e["NOTIFY_SOCKET"] = notify.path

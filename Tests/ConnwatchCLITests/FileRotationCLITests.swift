@@ -224,6 +224,28 @@ import Testing
         #expect(s.written == 250 && s.lost == 0 && s.repeated == 0 && s.found == 250, "\(s)")
     }
 
+    static let setpriv = "/usr/bin/setpriv"
+
+    /// A log file the daemon may not open (EACCES: mode 000, the daemon run without CAP_DAC_OVERRIDE) is warned
+    /// about once, not forgotten: opened again when its mode is mended (chmod, no new line written).
+    @Test(.tags(.slow), .notInFastSet, .enabled(if: FileManager.default.isExecutableFile(atPath: setpriv), "setpriv is not installed"))
+    func unreadableFileIsReadOnceItsModeIsMended() throws {
+        let h = try harness(["logs/*.log"])
+        h.launcher = [Self.setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
+        write(h, 0..<20)
+        write(h, 100..<120, to: "locked.log")
+        chmod(h.dir + "/logs/locked.log", 0)
+        try h.start()
+        #expect(h.waitFor { h.logged().contains("cannot open \(h.dir)/logs/locked.log: Permission denied") }, "\(h.logged())")
+        #expect(h.waitFor { Set(found(h).keys).isSuperset(of: 0..<20) })
+        chmod(h.dir + "/logs/locked.log", 0o644)
+        #expect(waitAllFound(h))
+        #expect(h.stop().0 == 0)
+        let s = score(h)
+        report("unreadable file, mode mended", s)
+        #expect(s.written == 40 && s.lost == 0 && s.repeated == 0, "\(s)")
+    }
+
     /// Deleted and created again while stopped, with the same fixed header (IIS/W3C); ext4 usually hands the
     /// freed inode to the new file.
     @Test(.tags(.slow), .notInFastSet)

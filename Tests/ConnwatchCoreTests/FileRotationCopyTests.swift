@@ -77,6 +77,23 @@ extension FileRotationTests {
         #expect(tally.lost(0..<40).isEmpty && tally.lost(1000..<1005).isEmpty)
     }
 
+    /// A partial last line (no newline yet) held when logrotate copies and truncates: scanned once when the
+    /// truncation is noticed, and the copy (which ends with it) goes on after it, not repeating it.
+    @Test(arguments: [("app.log*", false), ("app.log*", true), ("app.log", false)])
+    func partialLastLineAtCopytruncateIsReadOnce(glob: String, copySeenBeforeTruncation: Bool) throws {
+        let f = try t.follower(glob, rotateWait: 0)
+        let tally = Tally()
+        t.append("app.log", lines(0..<10) + "HIT 10")
+        pump(f, tally)
+        #expect(tally.lostCount(10..<11) == 1, "held: no newline yet")
+        try copytruncate(pumpBetween: copySeenBeforeTruncation ? { pump(f, tally) } : nil)
+        t.append("app.log", "\n" + lines(11..<20))
+        pumpAsTheDaemonDoes(f, tally) { tally.lostCount(0..<20) == 0 }
+        pump(f, tally)
+        #expect(tally.repeated.isEmpty, "repeated: \(tally.repeated)")
+        #expect(tally.lost(0..<20).isEmpty)
+    }
+
     /// How far the copy had got when connwatch stopped (SIGTERM: the checkpoints are saved as they are).
     enum CopyAtStop: String, CaseIterable, CustomTestStringConvertible {
         /// Seen before logrotate truncated its original: held, not read.

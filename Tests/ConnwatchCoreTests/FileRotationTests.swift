@@ -390,6 +390,25 @@ import Testing
         #expect(tally.repeated.isEmpty)
     }
 
+    /// A glob with a wildcard directory level: files that appear in a new subdirectory (created with its file at
+    /// once, before connwatch watches it, as `mkdir -p` and a logger do) are found, at one and two new levels.
+    @Test func newSubdirectoryWithItsFileIsFound() throws {
+        let f = try t.follower("*/*/app.log", rotateWait: 0)
+        let tally = Tally()
+        try FileManager.default.createDirectory(atPath: dir + "/a/x", withIntermediateDirectories: true)
+        t.append("a/x/app.log", lines(0..<3))
+        pump(f, tally)
+        try FileManager.default.createDirectory(atPath: dir + "/a/y", withIntermediateDirectories: true)
+        t.append("a/y/app.log", lines(10..<13))
+        try FileManager.default.createDirectory(atPath: dir + "/b/z", withIntermediateDirectories: true)
+        t.append("b/z/app.log", lines(20..<23))
+        pumpAsTheDaemonDoes(f, tally) { tally.lostCount(10..<13) == 0 && tally.lostCount(20..<23) == 0 }
+        t.append("b/z/app.log", lines(30..<33))
+        pumpAsTheDaemonDoes(f, tally) { tally.lostCount(30..<33) == 0 }
+        #expect(tally.lost(0..<3).isEmpty && tally.lost(10..<13).isEmpty && tally.lost(20..<23).isEmpty && tally.lost(30..<33).isEmpty)
+        #expect(tally.repeated.isEmpty)
+    }
+
     /// A restart in the middle of a line longer than max_line_bytes: the rest of it is that line's tail.
     @Test func checkpointInsideAnOverlongLineRemembersTheTail() throws {
         let max = RuleSet.defaultMaxLineBytes

@@ -95,7 +95,7 @@ extension FileFollower {
             var st = stat()
             return stat(p, &st) == 0 ? FileKey(st) : nil
         })
-        var listed: [FileKey: (path: String, size: UInt64)] = [:]
+        var listed: [FileKey: (path: String, st: stat)] = [:]
         for pattern in patterns {
             // A glob that matches rotated names (`app.log*`) also matches their compressed copies (logrotate
             // `compress`): bytes read already, and not text. Only a glob naming a compressed extension takes them.
@@ -105,7 +105,7 @@ extension FileFollower {
                 guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
                 let key = FileKey(st)
                 if excludedKeys.contains(key) || isExcluded(path) { continue }
-                if listed[key] == nil { listed[key] = (path, UInt64(st.st_size)) }
+                if listed[key] == nil { listed[key] = (path, st) }
                 // A symlink's target may live elsewhere: watch its directory too.
                 if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
                     let resolved = target.hasPrefix("/") ? target : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(target)
@@ -150,10 +150,10 @@ extension FileFollower {
                 f.path = found.path
                 f.departedAt = nil
                 f.retained = false
-                if f.handle == nil { f.size = found.size }
+                if f.handle == nil { f.lookedAt(found.st) }
             } else {
-                let f = FollowedFile(key: key, path: found.path, offset: startAtEnd ? found.size : 0)
-                f.size = found.size
+                let f = FollowedFile(key: key, path: found.path, offset: startAtEnd ? UInt64(found.st.st_size) : 0)
+                f.lookedAt(found.st)
                 f.mayBeCopy = !startAtEnd
                 f.replaces = left[found.path]
                 // Skipped content still gets its identity recorded (opened once, read from its end).
@@ -167,7 +167,7 @@ extension FileFollower {
                 f.missingSince = nil
                 f.path = path
                 var st = stat()
-                if f.handle == nil, stat(path, &st) == 0 { f.size = UInt64(st.st_size) }
+                if f.handle == nil, stat(path, &st) == 0 { f.lookedAt(st) }
                 if f.departedAt == nil { f.departedAt = now }
             } else if f.handle != nil {
                 // Deleted or moved out of reach while open: read through the descriptor until its time is up.

@@ -185,7 +185,7 @@ package final class FileFollower {
     func lookAtSizes() {
         var st = stat()
         for f in files.values where f.handle == nil {
-            if stat(f.path, &st) == 0, FileKey(st) == f.key { f.size = UInt64(st.st_size) } else { needsRescan = true }
+            if stat(f.path, &st) == 0, FileKey(st) == f.key { f.lookedAt(st) } else { needsRescan = true }
         }
         if needsRescan { rescan() }
     }
@@ -211,7 +211,7 @@ package final class FileFollower {
     func hasBacklog(_ f: FollowedFile) -> Bool {
         if let held = f.copyHeldUntil, held > Date(), f.size == f.copyHeldSize { return false }
         if f.handle != nil { return f.size != f.position || f.truncated }
-        if let failed = f.openFailedAtSize, failed == f.size { return false }
+        if f.openFailedNow { return false }
         return f.size != f.readTo || !f.verified
     }
 
@@ -361,7 +361,7 @@ package final class FileFollower {
         for attempt in 0..<2 {
             let fd = Foundation.open(f.path, O_RDONLY | O_CLOEXEC)
             if fd >= 0 {
-                f.openFailedAtSize = nil
+                f.openFailedAt = nil
                 if fstat(fd, &st) == 0, FileKey(st) == f.key { return fd }
                 close(fd)
             } else {
@@ -370,11 +370,11 @@ package final class FileFollower {
                 case ENOENT, ENOTDIR: break
                 case EMFILE, ENFILE: descriptorsExhausted(e); return nil
                 default:
-                    // Unreadable (permissions): tried again when it changes size.
-                    if f.openFailedAtSize == nil {
+                    // Unreadable (permissions): tried again when it grows or its mode or owner changes.
+                    if f.openFailedAt == nil {
                         logger?.warning("cannot open \(f.path): \(String(cString: strerror(e)))", metadata: ["input": "\(name)"])
                     }
-                    f.openFailedAtSize = f.size
+                    f.openFailedAt = (f.size, f.changed)
                     return nil
                 }
             }
@@ -421,9 +421,10 @@ package final class FileFollower {
         // past it again): the new content starts at 0.
         if f.truncated || size < f.position
             || (size > f.position && !f.sameContent(fd: h.fd, size: size, at: h.reader.committedOffset, checkBirth: false)) {
-            truncated(f)
-            // What was held (an open event, a partial line) was written before the cut: scanned, not dropped.
+            // What was held (an open event, a partial line) was written before the cut: scanned, not dropped, and
+            // counted as read, so that the copy goes on after it (it ends with those bytes) instead of repeating it.
             flushPartialLine(f, emit: emit)
+            truncated(f)
             f.startOver(fd: h.fd)
             h = f.handle!
         }
@@ -445,7 +446,7 @@ package final class FileFollower {
             f.handle!.reader = reader
             logger?.warning("cannot read \(f.path): \(error.message)", metadata: ["input": "\(name)"])
             closeHandle(f)
-            f.openFailedAtSize = f.size
+            f.openFailedAt = (f.size, f.changed)
             return
         }
         let after = f.position
@@ -529,6 +530,8 @@ package final class FileFollower {
         guard var reader = f.handle?.reader else { return }
         let origin = Origin(input: "file", path: f.path, inode: f.key.inode)
         reader.flushPartialLine(afterTimeout: afterTimeout) { buf, off, trunc in
+            // Kept as read (a truncated file's bytes can no longer be read back for its copy).
+            if !trunc { f.keepRecent(buf, at: off) }
             scanner.scan(buf, bufferOffset: off, origin: origin, context: context, lastLineTruncated: trunc, emit: emit)
         }
         f.handle!.reader = reader

@@ -39,8 +39,18 @@ final class FollowedFile {
     let discovered = FileIdentity.fileClockNow()
     /// When a rescan last failed to find it (closed, not at its last name nor elsewhere in its directory).
     var missingSince: Date?
-    /// Its size when opening it failed (permissions): not tried again until that changes.
-    var openFailedAtSize: UInt64?
+    /// Its change time (ns) when last looked at while closed: a chmod or chown changes it.
+    var changed: Int64 = 0
+    /// Its size and change time when opening it failed (permissions): tried again when either changes (it grows,
+    /// or its mode or owner is mended).
+    var openFailedAt: (size: UInt64, changed: Int64)?
+    var openFailedNow: Bool { openFailedAt.map { $0.size == size && $0.changed == changed } ?? false }
+
+    /// Size and change time from a stat of it.
+    func lookedAt(_ st: stat) {
+        size = UInt64(st.st_size)
+        changed = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
+    }
     /// New to this process and to be read from 0: first compared with what was read of the file its name says it
     /// was rotated from (a copytruncate copy starts where that file was read up to; see `FileFollower.copyCheck`).
     var mayBeCopy = false

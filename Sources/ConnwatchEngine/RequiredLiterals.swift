@@ -117,6 +117,14 @@ package enum RequiredLiterals {
         return RequiredLiteral(Array(b[best.range]), Array(literal.caseless[best.range]))
     }
 
+    /// The best required set whatever its strength, cut, nil when none is known: for the app detectors'
+    /// databases. They scan only a line that already hit a rule, so a weak literal costs at most a PCRE2 call
+    /// on that line, and a literal database compiles in a fraction of a regex one's time.
+    package static func anySet(of pattern: String) -> [RequiredLiteral]? {
+        guard let found = requiredSet(of: pattern) else { return nil }
+        return Set(found.map(cut)).sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+    }
+
     /// The best required set whatever its strength, nil when none is known (tests; not cut).
     static func requiredSet(of pattern: String) -> Set<RequiredLiteral>? {
         let p = Array(pattern.utf8)

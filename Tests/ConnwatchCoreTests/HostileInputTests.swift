@@ -216,7 +216,7 @@ import Testing
         #expect(try RuleSet(catalog, cacheDirectory: cache).detectorDatabases.values.allSatisfy(\.fromCache))
         // Okta's key and count, a valid digest, but patterns that never match: only the check against the
         // rule examples can tell (an example names okta.com).
-        let expressions = catalog.apps["okta"]!.detect.map { VectorscanDatabase.Expression(pattern: RuleSet.prefilterForm(of: $0), caseless: false) }
+        let expressions = catalog.apps["okta"]!.detect.map { VectorscanDatabase.Expression(pattern: RuleSet.detectorForm(of: $0), caseless: false) }
         let blind = try VectorscanDatabase(expressions.indices.map { .init(pattern: "zq\($0)never", caseless: false) })
         DatabaseCache(directory: cache, expressions: expressions).store(blind.database, prefiltered: expressions.map { _ in false })
         let checked = try RuleSet(catalog, cacheDirectory: cache)

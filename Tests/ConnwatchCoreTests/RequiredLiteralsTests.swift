@@ -126,6 +126,39 @@ import Testing
         #expect(checked > 5000)
     }
 
+    /// The app detectors' databases compile any required set, weak literals too: each shipped detect pattern
+    /// PCRE2 matches on a line (every rule example, and mutations of them) is reported by its app's database.
+    @Test func shippedDetectorsAreFoundByTheirLiterals() throws {
+        let ruleSet = ShippedCatalogTests.ruleSet
+        var generator = SeededGenerator(state: 11)
+        let data = PCRE2MatchData()
+        let lines = ruleSet.catalog.rules.flatMap { r in (r.matchExamples + r.noMatchExamples).map(\.line) }
+        var literal = 0, total = 0, checked = 0
+        for (app, definition) in ruleSet.catalog.apps.sorted(by: { $0.key < $1.key }) {
+            let choices = definition.detect.map { RuleSet.detectorChoice(of: $0, RuleSet.prefilterChoice(of: $0)) }
+            total += choices.count
+            literal += choices.filter { if case .literals = $0 { true } else { false } }.count
+            let db = try VectorscanDatabase(choices.map { .init(pattern: $0.expression, caseless: false) })
+            let scratch = VectorscanScratch(db, patternCount: choices.count)
+            let patterns = try definition.detect.map { try PCRE2Pattern($0) }
+            for line in lines {
+                for round in 0..<20 {
+                    let subject = round == 0 ? Array(line.utf8) : Self.mutate(Array(line.utf8), &generator)
+                    subject.withUnsafeBytes { raw in
+                        scratch.scan(raw)
+                        for (i, pattern) in patterns.enumerated() where pattern.matches(raw, data) {
+                            #expect(scratch.hits.ids.contains(i), "\(app) detect pattern \(i + 1) not reported on \(String(decoding: raw, as: UTF8.self))")
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked > 500)
+        // Most detect patterns compile as literals (the point of the weaker choice).
+        #expect(literal * 10 >= total * 8, "\(literal) of \(total) detect patterns by literals")
+    }
+
     /// Whether a literal of `set` occurs in `match`; with `onLastLine`, ending after its last line end.
     static func holds(_ set: some Sequence<RequiredLiteral>, _ match: UnsafeRawBufferPointer, caseless: Bool, onLastLine: Bool) -> Bool {
         let lastLine = onLastLine ? (match.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) : 0

@@ -68,16 +68,16 @@ struct RedactionScan {
     var runEnd = [Int](repeating: -1, count: 16)
     /// After `name="DB_PASSWORD"` or `key="ClientSecret"`, up to here a `value=` is that secret's value.
     var pairedValueBefore = -1
+    /// Per `Command`, where the line first names it (`n`: nowhere; -1: not searched yet). Empty (no allocation)
+    /// until a flag asks.
+    var commandNamedAt: [Int] = []
 
     let table = ByteClass.pointer
-    /// The key being classified, lower-case and without separators, for the quick `mayBeSecret` test.
-    var keyBytes: [UInt8] = []
     var lastKey: (key: [UInt8], cls: KeyClass)?
 
     init(_ b: UnsafePointer<UInt8>, _ n: Int) {
         self.b = b
         self.n = n
-        keyBytes.reserveCapacity(128)
     }
 
     @inline(__always) func has(_ i: Int, _ set: ByteClass) -> Bool {
@@ -87,7 +87,7 @@ struct RedactionScan {
     @inline(__always) func byte(_ i: Int) -> UInt8 { i < n && i >= 0 ? b[i] : 0 }
 
     /// End of the run of `set` bytes starting at `from`.
-    mutating func end(of set: ByteClass, from: Int) -> Int {
+    @inline(__always) mutating func end(of set: ByteClass, from: Int) -> Int {
         let k = set.rawValue.trailingZeroBitCount
         if from >= runStart[k] && from < runEnd[k] { return runEnd[k] }
         var i = from
@@ -97,7 +97,7 @@ struct RedactionScan {
         return i
     }
 
-    func matches(_ i: Int, _ literal: StaticString, caseless: Bool = false) -> Bool {
+    @inline(__always) func matches(_ i: Int, _ literal: StaticString, caseless: Bool = false) -> Bool {
         let count = literal.utf8CodeUnitCount
         guard i + count <= n else { return false }
         let p = literal.utf8Start
@@ -157,7 +157,7 @@ struct RedactionScan {
     // MARK: the pass
 
     mutating func run() {
-        var i = 0
+        var i = lineStartBlob() ?? 0
         while i < n {
             let c = b[i]
             var next: Int?
@@ -203,7 +203,18 @@ struct RedactionScan {
         let key = keyStart..<s
         // A value just masked (`-p Hx~8…-secret`) is not a key. Only the last span: the scan adds them in line
         // order, and a line of thousands of masks must not be searched at every space.
-        guard !(spans.last?.overlaps(key) ?? false), mayBeSecret(key), classify(key) == .secret else { return nil }
+        guard !(spans.last?.overlaps(key) ?? false), mayBeSecret(key) else { return nil }
+        switch classify(key) {
+        case .secret: break
+        // A bare `key` or `code` names a secret after a word that says which (`API key …`, `auth code …`), and
+        // then its value holds a digit (`PRIVATE KEY BLOCK-----` is a PGP armor line).
+        case .urlSecret:
+            guard qualifiedBefore(keyStart) else { return nil }
+            var k = s + 1
+            while k < n && k - s <= 64 && !has(k, .space) && !isDigit(b[k]) { k += 1 }
+            guard isDigit(byte(k)) else { return nil }
+        default: return nil
+        }
         let v = s + 1
         guard v < n, b[v] != UInt8(ascii: "-") else { return nil } // the next flag of a command line
         let r: Range<Int>
@@ -220,10 +231,21 @@ struct RedactionScan {
         }
         var core = r
         while core.count > 1 && b[core.upperBound - 1] == UInt8(ascii: "=") { core = core.dropLast() } // base64 padding
-        guard r.count >= 8, !isPlainWord(r), !core.contains(where: { b[$0] == UInt8(ascii: "=") }),
+        // `isPlainWord(core)`: `Token EncodingType="…"` is an attribute's name, not base64 with its padding.
+        guard r.count >= 8, !isPlainWord(core), !core.contains(where: { b[$0] == UInt8(ascii: "=") }),
               r.count >= 20 || r.contains(where: { !isLower(b[$0]) && !isUpper(b[$0]) })
         else { return nil }
         return maskValue(r, .secret) ? resume : nil
+    }
+
+    /// The word before `keyStart` (one space between) is one that makes a bare `key` or `code` a secret's name.
+    func qualifiedBefore(_ keyStart: Int) -> Bool {
+        guard keyStart >= 2, b[keyStart - 1] == UInt8(ascii: " ") else { return false }
+        var w = keyStart - 1
+        while w > 0 && keyStart - 1 - w < 16 && isLetter(b[w - 1]) { w -= 1 }
+        guard w < keyStart - 1, w == 0 || !isAlnum(b[w - 1]) else { return false }
+        let word = lowercased(w..<keyStart - 1)
+        return SecretKeys.secretKeyQualifiers.contains(word) || SecretKeys.secretCodeQualifiers.contains(word)
     }
 
     // MARK: key = value
@@ -265,7 +287,8 @@ struct RedactionScan {
             return nil
         case .urlSecret:
             // Only in a URL's query or fragment; `code=403` or `"code": "…"` elsewhere is a status.
-            guard keyStart > 0, "?&#".utf8.contains(b[keyStart - 1]) else {
+            guard keyStart > 0 && "?&#".utf8.contains(b[keyStart - 1]) || b[s] == UInt8(ascii: "=") && startsFormBody(key, value: v)
+            else {
                 if equals(key, "key") { pairSecretName(at: v) }
                 return nil
             }
@@ -280,11 +303,24 @@ struct RedactionScan {
         }
     }
 
+    /// `code=…&grant_type=…` at the start of a line or a word: the first pair of a form body (an OAuth token
+    /// request), whose query the `?` does not mark. The value is read at most 1 KiB far, so a line of `code=code=…`
+    /// stays linear.
+    func startsFormBody(_ key: Range<Int>, value v: Int) -> Bool {
+        guard key.lowerBound == 0 || has(key.lowerBound - 1, .space) || has(key.lowerBound - 1, .quote) else { return false }
+        var e = v
+        while e < n && e - v < 1024 && !has(e, .stop) { e += 1 }
+        guard e > v, byte(e) == UInt8(ascii: "&") else { return false }
+        var k = e + 1
+        while k < n && k - e < 64 && (isAlnum(b[k]) || b[k] == UInt8(ascii: "_")) { k += 1 }
+        return k > e + 1 && byte(k) == UInt8(ascii: "=")
+    }
+
     /// Every key `SecretKeys.classify` can find secret holds one of these (in lower case, separators dropped);
     /// most keys on a line (`time`, `level`, `https`, `10` of `10:00`) hold none and skip the classification.
     static let secretStems: [[UInt8]] = [
-        "pass", "pwd", "pin", "secret", "cred", "sig", "verifier", "assertion", "otp", "auth", "wresult", "saml",
-        "sas", "rtfa", "token", "key", "cookie", "sid", "sess", "code",
+        "pass", "pw", "pin", "secret", "cred", "sig", "verifier", "assertion", "otp", "auth", "wresult", "saml",
+        "sas", "rtfa", "token", "key", "cookie", "sid", "sess", "code", "hmac", "pat", "glide", "gck",
     ].map { Array($0.utf8) }
 
     /// `SecretKeys.classify`, remembering the last key: a line repeating one key thousands of times (hostile or
@@ -297,28 +333,57 @@ struct RedactionScan {
         return cls
     }
 
-    mutating func mayBeSecret(_ key: Range<Int>) -> Bool {
-        keyBytes.removeAll(keepingCapacity: true)
-        for i in key where isAlnum(b[i]) { keyBytes.append(isUpper(b[i]) ? b[i] | 0x20 : b[i]) }
-        guard keyBytes.count >= 2 else { return false }
-        // One pass over the key, trying only the stems that begin with the byte at hand (every key of every
-        // redacted line comes here).
-        return keyBytes.withUnsafeBufferPointer { k in
-            let stems = Self.stemsByFirstByte
-            for start in 0..<k.count {
-                for stem in stems[Int(k[start])] where stem.count <= k.count - start {
-                    if (1..<stem.count).allSatisfy({ k[start + $0] == stem[$0] }) { return true }
+    func mayBeSecret(_ key: Range<Int>) -> Bool {
+        // The key's alphanumerics in lower case, then eight zero bytes; each position is read as one little-endian
+        // word and compared, masked, with the stems that begin with its byte (every key of every redacted line
+        // comes here: no allocation, no array, one load per position).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: key.count + 8) { k in
+            var count = 0
+            for i in key where isAlnum(b[i]) {
+                k[count] = isUpper(b[i]) ? b[i] | 0x20 : b[i]
+                count += 1
+            }
+            guard count >= 2 else { return false }
+            for z in count..<count + 8 { k[z] = 0 }
+            let raw = UnsafeRawPointer(k.baseAddress!)
+            let stems = Self.stemTable
+            for start in 0..<count {
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+                let first = Int(k[start])
+                for s in Int(stems.start[first])..<Int(stems.start[first + 1]) where word & stems.mask[s] == stems.value[s] {
+                    return true
                 }
             }
             return false
         }
     }
 
-    /// `secretStems` indexed by their first byte.
-    static let stemsByFirstByte: [[[UInt8]]] = {
-        var table = [[[UInt8]]](repeating: [], count: 256)
-        for stem in secretStems { table[Int(stem[0])].append(stem) }
-        return table
+    /// `secretStems` as little-endian words (at most 8 bytes: a longer stem is tried by its first 8, which only
+    /// lets a few more keys on to the classification) with the mask of their length, grouped by first byte:
+    /// stem `s` of first byte `c` for `s` in `start[c]..<start[c + 1]`. Read through pointers, as `ByteClass`.
+    struct StemTable: @unchecked Sendable {
+        let start: UnsafePointer<UInt16>
+        let value: UnsafePointer<UInt64>
+        let mask: UnsafePointer<UInt64>
+    }
+
+    static let stemTable: StemTable = {
+        let sorted = secretStems.sorted { $0[0] < $1[0] }
+        let start = UnsafeMutablePointer<UInt16>.allocate(capacity: 257)
+        let value = UnsafeMutablePointer<UInt64>.allocate(capacity: sorted.count)
+        let mask = UnsafeMutablePointer<UInt64>.allocate(capacity: sorted.count)
+        var s = 0
+        for c in 0..<256 {
+            start[c] = UInt16(s)
+            for stem in sorted where Int(stem[0]) == c {
+                let bytes = stem.prefix(8)
+                value[s] = bytes.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * $1.offset) }
+                mask[s] = bytes.count == 8 ? ~0 : (1 << (8 * UInt64(bytes.count))) - 1
+                s += 1
+            }
+        }
+        start[256] = UInt16(s)
+        return StemTable(start: start, value: value, mask: mask)
     }()
 
     /// Name/value pairs (`{"name":"DB_PASSWORD","value":"…"}`, `<add key="ClientSecret" value="…"/>`,
@@ -451,6 +516,8 @@ struct RedactionScan {
             if bare, byte(r.upperBound) == UInt8(ascii: " "), isKnownScheme(r) {
                 return schemeCredentials(at: v, force: true)
             }
+            // `$pw = ConvertTo-SecureString '…' -AsPlainText`: the secret is the command's argument.
+            if bare, let e = secureString(r.lowerBound) { return e }
             maskValue(r, cls)
             return end
         }
@@ -728,11 +795,14 @@ struct RedactionScan {
         return path.upperBound
     }
 
-    /// `<sessionId>…</sessionId>`, `<Password>…</Password>`: the element's text when its name is a secret's.
+    /// `<sessionId>…</sessionId>`, `<Password>…</Password>`: the element's text when its name is a secret's. The
+    /// tag is found looking back to its `<` however long its attributes (a WS-Security `<wsse:BinarySecurityToken
+    /// EncodingType="…" ValueType="…" wsu:Id="…">` is 300 bytes): the look stops at the previous `<` or `>`, so no
+    /// byte is looked at for two tags and the cost stays linear.
     mutating func xmlElement(closing gt: Int) -> Int? {
         guard gt > 0, b[gt - 1] != UInt8(ascii: "/") else { return nil }
         var j = gt - 1
-        while j >= 0 && gt - j < 128 && b[j] != UInt8(ascii: "<") && b[j] != UInt8(ascii: ">") { j -= 1 }
+        while j >= 0 && b[j] != UInt8(ascii: "<") && b[j] != UInt8(ascii: ">") { j -= 1 }
         guard j >= 0, b[j] == UInt8(ascii: "<"), isUpper(byte(j + 1)) || isLower(byte(j + 1)) else { return nil }
         var e = j + 1
         var local = e
@@ -754,7 +824,7 @@ struct RedactionScan {
     }
 
     /// `<entry key="password">`, `<parameter name="Password">`: an element named by its `key` or `name` attribute
-    /// (Java's XML properties, configuration dumps). Reads only inside the tag (at most 128 bytes).
+    /// (Java's XML properties, configuration dumps). Reads only inside the tag.
     mutating func namedByAttribute(_ tag: Range<Int>) -> KeyClass {
         var i = tag.lowerBound
         while i < tag.upperBound {
@@ -778,6 +848,11 @@ struct RedactionScan {
         if byte(p) == UInt8(ascii: "-") { p += 1 }
         let nameStart = p
         guard isUpper(byte(p)) || isLower(byte(p)) else { return nil }
+        if p == i + 1 && b[p] == UInt8(ascii: "p") && p + 1 < n && !has(p + 1, .space) && isCommand(.mysql, before: i),
+           case .region(let r, let end, _) = argument(p + 1) {
+            maskValue(r, .secret) // `mysql -uroot -pS3cret`: the MySQL clients take the password glued to -p
+            return end
+        }
         while p < n && p - nameStart < 48 && (isAlnum(b[p]) || b[p] == UInt8(ascii: "-")) { p += 1 }
         guard has(p, .space) else { return nil }
         let a = skipSpaces(p, limit: n)
@@ -791,6 +866,9 @@ struct RedactionScan {
                 return nil
             }
             maskValue(r, .secret)
+            return end
+        case "w" where isCommand(.ldap, before: i), "a" where isCommand(.redis, before: i):
+            maskValue(r, .secret) // ldapsearch -D cn=admin -w S3cret, redis-cli -a S3cret
             return end
         case "u", "user":
             guard let colon = r.first(where: { b[$0] == UInt8(ascii: ":") }), byte(colon + 1) != UInt8(ascii: "/") else {
@@ -806,6 +884,35 @@ struct RedactionScan {
                 return end
             }
         }
+    }
+
+    /// Clients whose password flag is a letter that means other things elsewhere.
+    enum Command: Int {
+        /// `mysql`, `mysqldump`, `mysqladmin`, `mariadb`: `-pSECRET`, glued.
+        case mysql
+        /// `ldapsearch`, `ldapmodify`, `ldapadd`, …: `-w SECRET`.
+        case ldap
+        /// `redis-cli -a SECRET`.
+        case redis
+    }
+
+    func names(_ command: Command, at k: Int) -> Bool {
+        switch command {
+        case .mysql: matches(k, "mysql", caseless: true) || matches(k, "mariadb", caseless: true)
+        case .ldap: matches(k, "ldap", caseless: true)
+        case .redis: matches(k, "redis-cli", caseless: true)
+        }
+    }
+
+    /// The line names `command` before `i`. Each command is searched for once per line, at the first flag that asks.
+    mutating func isCommand(_ command: Command, before i: Int) -> Bool {
+        if commandNamedAt.isEmpty { commandNamedAt = [-1, -1, -1] }
+        if commandNamedAt[command.rawValue] < 0 {
+            var k = 0
+            while k < n && !names(command, at: k) { k += 1 }
+            commandNamedAt[command.rawValue] = k
+        }
+        return commandNamedAt[command.rawValue] < i
     }
 
     /// A command-line argument: quoted, or up to the next space.
@@ -852,6 +959,7 @@ struct RedactionScan {
             add(i..<e)
             return e
         }
+        if b[i] == UInt8(ascii: "A") && byte(i + 2) == UInt8(ascii: "I"), let e = awsSecretAfterKeyID(i) { return e }
         if b[i] == UInt8(ascii: "C") || b[i] == UInt8(ascii: "c"), let e = secureString(i) { return e }
         let w = schemeEnd(i, limit: n)
         if w > i && has(w, .space) && isKnownScheme(i..<w) {
@@ -864,7 +972,9 @@ struct RedactionScan {
     mutating func tokenShape(_ i: Int) -> Int? {
         func atLeast(_ set: ByteClass, _ count: Int, from: Int? = nil) -> Int? {
             let e = end(of: set, from: from ?? i)
-            return e - i >= count ? e : nil
+            // A line cut inside the token (max_line_bytes, a logger's or journald's limit) still shows its prefix:
+            // what is left of it is masked from 12 bytes on.
+            return e - i >= count || e == n && e - i >= min(count, 12) ? e : nil
         }
         switch b[i] {
         case UInt8(ascii: "e"):
@@ -872,23 +982,59 @@ struct RedactionScan {
             guard matches(i, "eyJ") else { break }
             let s1 = end(of: .b64url, from: i)
             if s1 - i >= 10 && byte(s1) == UInt8(ascii: ".") { return end(of: .jwt, from: i) }
+            if s1 == n && s1 - i >= 16 { return s1 } // the line cut inside the header
         case UInt8(ascii: "y"):
             if matches(i, "ya29.") { return atLeast(.jwt, 20) } // Google OAuth access token
+        case UInt8(ascii: "h"):
+            if matches(i, "hvs.") || matches(i, "hvb.") { return atLeast(.b64url, 24, from: i + 4) } // HashiCorp Vault tokens
+            if matches(i, "hf_") { return atLeast(.alnum, 34, from: i + 3) } // Hugging Face tokens
+        case UInt8(ascii: "S"):
+            // SendGrid API keys: SG., 22, a dot, 43.
+            if matches(i, "SG.") { let e = end(of: .jwt, from: i); if e - i >= 60 { return e } }
         case UInt8(ascii: "x"):
-            // Slack: xoxb- xoxp- xoxa- xoxo- xoxs- xoxr- xoxe-, app-level xapp-.
-            if matches(i, "xox") && "abposre".utf8.contains(byte(i + 3)) && byte(i + 4) == UInt8(ascii: "-")
+            // Slack: xoxb- xoxp- xoxa- xoxo- xoxs- xoxr- xoxe-, browser session xoxc- and its cookie xoxd-, app-level xapp-.
+            if matches(i, "xox") && "abposrecd".utf8.contains(byte(i + 3)) && byte(i + 4) == UInt8(ascii: "-")
                 || matches(i, "xapp-") { return atLeast(.b64url, 15) }
         case UInt8(ascii: "g"):
             if matches(i, "gh") && "pousr".utf8.contains(byte(i + 2)) && byte(i + 3) == UInt8(ascii: "_") {
                 return atLeast(.b64url, 24) // GitHub tokens
             }
             if matches(i, "github_pat_") { return atLeast(.b64url, 30) }
-            if matches(i, "glpat-") { return atLeast(.b64url, 20) }
+            if matches(i, "glc_") || matches(i, "glsa_") { return atLeast(.b64url, 30) } // Grafana Cloud, service accounts
+            // GitLab: glpat- (personal), gldt- (deploy), glrt- (runner), glptt- (trigger), glft-, glcbt-, glsoat-, …
+            if matches(i, "gl") {
+                var d = i + 2
+                while isLower(byte(d)) && d - i < 9 { d += 1 }
+                if d - i >= 4 && byte(d) == UInt8(ascii: "-") { return atLeast(.b64url, 20) }
+            }
         case UInt8(ascii: "s"), UInt8(ascii: "r"):
             if matches(i + 1, "k_live_") || matches(i + 1, "k_test_") { return atLeast(.b64url, 20) } // Stripe
             if matches(i, "sk-") { return atLeast(.b64url, 23) }
+            // Shopify access tokens and shared secrets: shpat_ shpss_ shpca_ shppa_ and 32 hex digits.
+            if matches(i, "shp") && byte(i + 5) == UInt8(ascii: "_") { return atLeast(.alnum, 32, from: i + 6) }
+            if matches(i, "sntrys_") { return atLeast(.b64url, 40) } // Sentry organisation tokens
+        case UInt8(ascii: "p"):
+            if matches(i, "pypi-AgEIcHlwaS5vcmc") { return atLeast(.b64url, 50) } // PyPI API tokens
         case UInt8(ascii: "n"):
             if matches(i, "npm_") { return atLeast(.b64url, 40) }
+        case UInt8(ascii: "o"):
+            if matches(i, "oy2") && isBase32Run(i, 46) { return i + 46 } // NuGet API keys
+        case UInt8(ascii: "d"):
+            if matches(i, "dckr_pat_") { return atLeast(.b64url, 24) } // Docker Hub access tokens
+            if matches(i, "dapi") { // Azure Databricks tokens: dapi, 32 hex digits, maybe -N
+                var e = i + 4
+                while e - i < 36 && (isDigit(byte(e)) || byte(e) >= 0x61 && byte(e) <= 0x66) { e += 1 }
+                if e - i == 36 && !isAlnum(byte(e)) {
+                    if byte(e) == UInt8(ascii: "-") && isDigit(byte(e + 1)) { e = end(of: .alnum, from: e + 1) }
+                    return e
+                }
+            }
+        case UInt8(ascii: "C"):
+            if matches(i, "CfDJ8") { return atLeast(.b64url, 40) } // ASP.NET Core data protection: auth cookies, antiforgery
+        case UInt8(ascii: "T"):
+            if matches(i, "TlRMTVNTUA") { return atLeast(.msa, 24) } // NTLM messages (NTLMSSP in base64)
+        case UInt8(ascii: "4"):
+            if matches(i, "4/0A") { return atLeast(.b64url, 24, from: i + 4) } // Google authorization codes
         case UInt8(ascii: "A"):
             if matches(i, "AQAB") { return atLeast(.b64url, 60) } // Entra v1 refresh tokens and codes
             if matches(i, "AIza") { return atLeast(.b64url, 39) } // Google API keys
@@ -901,6 +1047,7 @@ struct RedactionScan {
             if matches(i, "FwoGZXIvYXdz") || matches(i, "FQoGZXIvYXdz") { return atLeast(.msa, 100) } // AWS STS, older
         case UInt8(ascii: "G"):
             if matches(i, "GOCSPX-") { return atLeast(.b64url, 30) } // Google OAuth client secrets
+            if matches(i, "GR1348941") { return atLeast(.b64url, 29) } // GitLab runner registration tokens
         case UInt8(ascii: "5"):
             // Salesforce refresh tokens: 5Aep861 and 40 to 90 more (`.` and `=` included).
             if matches(i, "5Aep861"), var e = atLeast(.msToken, 40) {
@@ -946,7 +1093,123 @@ struct RedactionScan {
             if e - i == 84 { return e }
             if e - i == 86 && matches(e, "==") { return e + 2 }
         }
+        // The runs `paddedKey` measured: what follows costs nothing more for a word of no such length.
+        let b64End = end(of: .b64, from: i)
+        if b64End - i == 52 {
+            // Azure identifiable keys without padding, their signature at 42: Cognitive Search query and admin keys
+            // (`AzSe`), Container Registry keys (`+ACR`).
+            if (matches(i + 42, "AzSe") || matches(i + 42, "+ACR")) && !has(b64End, .b64url) && byte(b64End) != UInt8(ascii: "=") {
+                return b64End
+            }
+            // Azure DevOps personal access tokens of the older format: base32's lower-case alphabet (a-z, 2-7).
+            if isBase32Run(i, 52) && (i..<i + 52).count(where: { isDigit(b[$0]) }) >= 4 { return i + 52 }
+        }
+        // The end first: a mutating call inside a non-mutating one's arguments copies the whole scan (`paddedKey`).
+        let b64urlEnd = end(of: .b64url, from: i)
+        if byte(b64urlEnd) == UInt8(ascii: ".") { return jwtTail(i) }
+        if i > 0 && (has(i - 1, .space) || has(i - 1, .quote)) && max(b64End, b64urlEnd) - i >= 62 { return blob(i, lineStart: false) }
         return nil
+    }
+
+    /// `count` bytes of base32 in lower case (a-z, 2-7) from `i`, bounded by no other alphanumeric. The last byte
+    /// and the one after are looked at first: most words end elsewhere and cost two reads.
+    func isBase32Run(_ i: Int, _ count: Int) -> Bool {
+        func base32(_ c: UInt8) -> Bool { isLower(c) || c >= 0x32 && c <= 0x37 }
+        guard base32(byte(i + count - 1)), !isAlnum(byte(i + count)) else { return false }
+        return (i..<i + count - 1).allSatisfy { base32(b[$0]) }
+    }
+
+    /// Upper case, lower case and digits, changing class at least every 2.5 bytes: random bytes in base64
+    /// (a key, a signature), not a name (`Http2ServerConnectionHandler` changes every 3.5, random base64 every 1.5).
+    func looksRandom(_ r: Range<Int>) -> Bool {
+        var seen: UInt8 = 0
+        var changes = 0
+        var last: UInt8 = 0
+        for k in r {
+            let c = b[k]
+            let kind: UInt8 = isUpper(c) ? 1 : isLower(c) ? 2 : isDigit(c) ? 4 : 8
+            seen |= kind
+            if kind != last { changes += 1 }
+            last = kind
+        }
+        return seen & 7 == 7 && changes * 5 >= r.count * 2
+    }
+
+    /// The rest of a JWT whose start is on an earlier line (a logger or journald split the line inside it):
+    /// base64url segments joined by dots, the last a signature (40+ random bytes) or two of 16+ random bytes. Only
+    /// from the start of a dotted run: later word starts inside it are not looked at again.
+    mutating func jwtTail(_ i: Int) -> Int? {
+        // Not from inside an escape either: `\u0022eyJ…`, `%3DeyJ…` (the `eyJ` is where the token starts).
+        guard i == 0 || !has(i - 1, .jwt) && b[i - 1] != UInt8(ascii: "\\") && b[i - 1] != UInt8(ascii: "%") else { return nil }
+        let u = end(of: .b64url, from: i)
+        guard byte(u) == UInt8(ascii: ".") else { return nil }
+        let e = end(of: .jwt, from: i)
+        guard e - i >= 40, e == n || has(e, .stop) || b[e] == UInt8(ascii: "\\") || b[e] == UInt8(ascii: "%") else { return nil }
+        var segments: [Range<Int>] = []
+        var s = i
+        for k in i...e where k == e || b[k] == UInt8(ascii: ".") {
+            segments.append(s..<k)
+            s = k + 1
+            if segments.count > 3 { return nil }
+        }
+        let last = segments.last(where: { !$0.isEmpty }) ?? i..<i
+        let random = segments.filter { $0.count >= 16 && looksRandom($0) }
+        guard last.count >= 40 && looksRandom(last) || random.count >= 2 else { return nil }
+        return e
+    }
+
+    /// A line that starts with what can only be part of a key or token whose start was on an earlier line
+    /// (`blob`). Returns where the scan goes on.
+    mutating func lineStartBlob() -> Int? {
+        var p = skipSpaces(0, limit: n, max: 64)
+        if has(p, .quote) { p += 1 }
+        guard p < n, isAlnum(b[p]) || b[p] == UInt8(ascii: "+") else { return nil }
+        if let e = blob(p, lineStart: true) ?? jwtTail(p) {
+            add(p..<e)
+            return e
+        }
+        return nil
+    }
+
+    /// The end of a run of random base64 (`looksRandom`) that stands alone, or nil: a PEM or WS-Security body
+    /// line (64 or 76 bytes of base64, or 100 and more: a certificate or key on one line), a JWT's or key's end
+    /// (64+ bytes of base64url). At a line's start, where a logger or journald split a line inside a token or a
+    /// multi-line key goes on, also its last line (with padding) and 40+ bytes of base64url.
+    mutating func blob(_ p: Int, lineStart: Bool) -> Int? {
+        // JSON in base64 (`eyJ`, a claims challenge) is no random key: a JWT is found by its dots.
+        guard !matches(p, "eyJ") else { return nil }
+        func alone(_ e: Int) -> Bool { e == n || has(e, .stop) || b[e] == UInt8(ascii: "\\") }
+        let e = end(of: .b64, from: p)
+        if lineStart || e - p >= 62 {
+            var padded = e
+            while padded < n && padded - e < 2 && b[padded] == UInt8(ascii: "=") { padded += 1 }
+            let length = padded - p
+            if alone(padded),
+               length == 64 || length == 76 || length >= 100 || lineStart && padded > e && length % 4 == 0 && length >= 16,
+               looksRandom(p..<e) {
+                return padded
+            }
+        }
+        let u = end(of: .b64url, from: p)
+        if u - p >= (lineStart ? 40 : 64), alone(u), looksRandom(p..<u) { return u }
+        return nil
+    }
+
+    /// `AKIA…,wJalr…` (credentials.csv), `AKIA…:wJalr…`, `AKIA… wJalr…`: the access key id is an identifier and
+    /// stays; the 40-byte secret access key right after it is masked.
+    mutating func awsSecretAfterKeyID(_ i: Int) -> Int? {
+        guard matches(i, "AKIA") || matches(i, "ASIA") else { return nil }
+        var p = i + 4
+        while p < i + 20 && (isUpper(byte(p)) || isDigit(byte(p))) { p += 1 }
+        guard p == i + 20, !isAlnum(byte(p)) else { return nil }
+        var k = 0
+        while k < 4 && p < n && ",:;| \t\"'".utf8.contains(b[p]) { p += 1; k += 1 }
+        guard k > 0 else { return nil }
+        let e = end(of: .b64, from: p)
+        guard e - p == 40, !has(e, .b64url), byte(e) != UInt8(ascii: "="),
+              (p..<e).contains(where: { isUpper(b[$0]) }), (p..<e).contains(where: { isLower(b[$0]) }) else { return nil }
+        add(p..<e)
+        return e
     }
 
     /// A key in base64 (or base64url) with its padding: 32-byte keys are 44 characters ending in `=` (Service
@@ -994,12 +1257,13 @@ struct RedactionScan {
         return padded
     }
 
-    /// Entra ID client secret: three characters, a digit, `Q~`, then 31 to 34 characters.
+    /// Entra ID client secret: three characters, a digit, `Q~`, then 31 to 34 characters (fewer where the line was
+    /// cut inside it).
     mutating func entraSecret(tilde t: Int) -> Int? {
         guard t >= 5, b[t - 1] == UInt8(ascii: "Q"), isDigit(b[t - 2]),
               has(t - 3, .entraSecret), has(t - 4, .entraSecret), has(t - 5, .entraSecret) else { return nil }
         let e = end(of: .entraSecret, from: t + 1)
-        guard e - t - 1 >= 31 else { return nil }
+        guard e - t - 1 >= 31 || e == n && e - t - 1 >= 6 else { return nil }
         add(t - 5..<e)
         return e
     }
@@ -1055,7 +1319,19 @@ struct DecodedDelimiters {
 
     /// Nil when the line holds no such escape (the usual case: nothing to read twice).
     init?(_ b: UnsafePointer<UInt8>, _ n: Int) {
+        // Only `\`, `%` and `&` start an escape, and most lines hold none that decodes: find the first one before
+        // looking at anything else (every finding's line comes here).
         var i = 0
+        while i < n {
+            let c = b[i]
+            if c == UInt8(ascii: "\\") || c == UInt8(ascii: "%") || c == UInt8(ascii: "&") {
+                if Self.escape(b, n, at: i).1 > 0 { break }
+                i += c == UInt8(ascii: "\\") && i + 1 < n && b[i + 1] == UInt8(ascii: "\\") ? 2 : 1
+            } else {
+                i += 1
+            }
+        }
+        guard i < n else { return nil }
         var decodedAny = false
         while i < n {
             let (c, length) = Self.escape(b, n, at: i)
@@ -1110,9 +1386,15 @@ struct DecodedDelimiters {
             }
         case UInt8(ascii: "%"):
             guard let h0 = hex(at(1)), let h1 = hex(at(2)) else { break }
-            let v = h0 << 4 | h1
+            var v = h0 << 4 | h1
+            var length = 3
+            // `%253D`: a query encoded twice (a redirect's state or return URL inside another URL's query).
+            if v == 0x25, let h2 = hex(at(3)), let h3 = hex(at(4)) {
+                v = h2 << 4 | h3
+                length = 5
+            }
             // `%2F` and `%40` stay: a URL-encoded account name (`jdoe%40example.com%2Ftoken:…@host`) is no URL's user part.
-            if isDelimiter(v) && v != 0x25 && v != 0x5C && v != 0x2F && v != 0x40 { return (UInt8(v), 3) }
+            if isDelimiter(v) && v != 0x25 && v != 0x5C && v != 0x2F && v != 0x40 { return (UInt8(v), length) }
         case UInt8(ascii: "&"):
             guard isLetter(at(1)) || at(1) == UInt8(ascii: "#") else { break }
             for (entity, c) in Self.entities {

@@ -20,11 +20,15 @@ enum KeyClass: Equatable {
 enum SecretKeys {
     /// Last words that name a secret outright.
     static let secretWords: Set<String> = [
-        "password", "passwd", "pwd", "pass", "passphrase", "passcode", "pin", "secret", "secrets",
+        "password", "passwd", "pwd", "pw", "pass", "passphrase", "passcode", "pin", "secret", "secrets", "hmac",
+        // Personal access tokens (`AZURE_DEVOPS_EXT_PAT`, `gitlab_pat`).
+        "pat", "pats",
         "credential", "credentials", "cred", "creds", "signature", "sig", "apikey", "verifier", "assertion",
         "otp", "totp", "auth", "wresult", "samlresponse", "privatekey", "sas", "sastoken",
         // Cookie names that are session credentials (Entra ID, SharePoint, ASP.NET, Salesforce…).
         "estsauth", "estsauthpersistent", "estsauthlight", "fedauth", "rtfa", "aspxauth",
+        // ServiceNow's session cookies (the `store` or `user` of their names is not an identifier here).
+        "glidesessionstore", "glideuser", "glideusersession",
     ]
     /// Last words of identifiers and metadata: never secrets, whatever precedes them (`key_id`, `token_type`,
     /// `client_secret_expires_at`, `secretName`, `password_policy`). Session ids are the one exception.
@@ -43,6 +47,9 @@ enum SecretKeys {
     static let valueWords: Set<String> = [
         "value", "val", "string", "str", "b64", "base64", "hex", "raw", "data", "plain", "plaintext",
         "cleartext", "encoded", "text", "hash", "bytes", "content", "header",
+        // Which of several: `password_confirmation`, `password_old`, `box-signature-primary`, `api_key_secondary`.
+        "confirmation", "confirm", "repeat", "again", "retype", "old", "new", "current", "previous", "primary",
+        "secondary",
     ]
     /// `*_token` keys that are paging cursors or counts, not credentials (`nextToken`, `$skiptoken`, `max_tokens`).
     static let plainTokenQualifiers = [
@@ -91,6 +98,8 @@ enum SecretKeys {
         let words = words(key)
         // A cookie name is one word however it is cased: `rtFa`, `FedAuth`.
         if words.count > 1, secretWords.contains(words.map(\.text).joined()) { return .secret }
+        // `_myapp_session`, `_zendesk_session`: a session cookie's name (Rails and others), not a `user_session` flag.
+        if key.first == UInt8(ascii: "_"), words.count > 1, words.last?.text == "session" { return .secret }
         return classify(words)
     }
 
@@ -129,6 +138,8 @@ enum SecretKeys {
             return prev?.glued == true && plainPassWords.contains(before) ? .plain : .secret
         case "response":
             return before == "saml" ? .secret : .plain
+        case "ck":
+            return before == "g" ? .secret : .plain // ServiceNow's session token (`g_ck`, sent as X-UserToken)
         default:
             return secretWords.contains(last) ? .secret : .plain
         }

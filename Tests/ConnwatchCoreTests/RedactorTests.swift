@@ -52,6 +52,52 @@ import Testing
         #expect(plain.withUnsafeBufferPointer { DecodedDelimiters($0.baseAddress!, $0.count) } == nil)
     }
 
+    /// A key or token continued from an earlier line: masked where the line starts with it, and a run of the same
+    /// length elsewhere in a line (a request id, a skip token after its key) stays.
+    @Test func continuedTokensAtTheLineStart() {
+        let signatureEnd = "fwpMeJf36POk6yJV_adQssw5cFakeSignatureTailAbCdEf012345"
+        #expect(redactor.redact(signatureEnd + "&state=12345") == "[REDACTED]&state=12345")
+        #expect(redactor.redact("  \"" + signatureEnd + "\"}") == "  \"[REDACTED]\"}")
+        #expect(redactor.redact("x-goog-upload-id " + signatureEnd) == "x-goog-upload-id " + signatureEnd)
+        // The last line of a PEM body, with its padding.
+        #expect(redactor.redact("Zm9vYmFyQmF6MTIzNDU2Nzg5MA==") == "[REDACTED]")
+        // Words and names at the start of a line are not random.
+        for line in ["Http2ServerConnectionHandlerBuilder0123456789ABCDEF started", "AuthenticationResultSupplierForTestsOnly0123",
+                     "2024-05-01T10:00:00Z app[1]: started", "0f6d2c4e-1b2a-4c3d-9e8f-a1b2c3d4e5f6 done"] {
+            #expect(redactor.redact(line) == line)
+        }
+    }
+
+    /// A line cut inside a token of a known shape (max_line_bytes, a logger's or journald's limit) still shows its
+    /// start: masked from 12 bytes on, and only at the line's end (elsewhere the shape's whole length is needed).
+    @Test(arguments: [
+        ("pushed with ghp_wWPw5k4aXcaT4fNP", "pushed with [REDACTED]"),
+        ("new client secret abc8Q~FakeSecretFor", "new client secret [REDACTED]"),
+        ("sent abc8Q~FakeSecretFor", "sent [REDACTED]"),
+        ("google maps AIzaSyFakeGoog", "google maps [REDACTED]"),
+        ("id_token sent: eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9", "id_token sent: [REDACTED]"),
+        ("pushed with ghp_wWPw5k4aXcaT4fNP to origin", "pushed with ghp_wWPw5k4aXcaT4fNP to origin"),
+        ("google maps AIzaSy", "google maps AIzaSy"),
+    ])
+    func tokensCutAtTheLineEnd(input: String, expected: String) {
+        #expect(redactor.redact(input) == expected)
+        #expect(redactor.redact(expected) == expected)
+    }
+
+    /// The shapes of random keys: each of the 52-byte Azure keys and the older Azure DevOps PAT is masked only at
+    /// its exact length and alphabet.
+    @Test func keyShapesNeedTheirExactLength() {
+        let search = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFAzSeAabcde"
+        #expect(redactor.redact("key \(search) x") == "key [REDACTED] x")
+        #expect(redactor.redact("key \(search)f x") == "key \(search)f x")
+        let pat = "mqkhz3vjoz6jvhsqoxu3gjq2q6kxb4s2dfx7lwg2wtvb6pcxrbgq"
+        #expect(redactor.redact("pat: \(pat)") == "pat: [REDACTED]")
+        #expect(redactor.redact("id \(pat) x") == "id [REDACTED] x")
+        #expect(redactor.redact("id \(pat)1 x") == "id \(pat)1 x") // 1 is not base32
+        let letters = String(repeating: "abcdefghijklmnopqrstuvwxyz", count: 2)
+        #expect(redactor.redact("id \(letters) x") == "id \(letters) x") // base32 with no digit is a word
+    }
+
     @Test func findingsCarryRedactedLinesAndFields() throws {
         let dir = try rulesDirectory(["r.yaml": ruleYAML(id: "connector.x", patterns: [#"HttpRequestFailure (?<detail>.*)"#])])
         let set = try RuleSet.load(directories: [dir])
@@ -80,6 +126,11 @@ import Testing
         "\\u0022", "\\u0022password\\u0022:\\u0022", "%22", "%22password%22%3A%22", "&quot;", "&quot;token&quot;:&quot;",
         "\\\\u0022", "%2", "\\u00", "&#x2", "&#39;secret&#39; ", "password%3D", "Bearer%20", "\\u0022eyJaaaaaaaaaaaa.",
         "ATATT3", "IQoJb3JpZ2lu", "5Aep861", "GOCSPX-",
+        // long tags, lines split inside keys and tokens, shapes without names, form bodies, glued flags
+        "<wsse:BinarySecurityToken EncodingType=\"x\" ", "a>", "x=\"y\">", " code=", "\"code=x&a=", "Ab1", "Ab1+", "Ab1.",
+        "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9fG.", "AKIAIOSFODNN7EXAMPLE,", "AKIAIOSFODNN7EXAMPLE:wJalr",
+        "%2526", "%25", "%253D", "API key 1", "PRIVATE KEY ", " -pX", "mysql -pX ", "dapi0", "oy2", "glrt-", "gl", "CfDJ8",
+        "TlRMTVNTUA", "4/0A", "_x_session=", "g_ck=", "pw=", "mqkhz3vjoz6jvhsq", "+ACR", "AzSe",
     ]
 
     static func line(_ unit: String, bytes: Int) -> [UInt8] {

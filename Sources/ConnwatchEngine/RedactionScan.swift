@@ -320,7 +320,7 @@ struct RedactionScan {
     /// most keys on a line (`time`, `level`, `https`, `10` of `10:00`) hold none and skip the classification.
     static let secretStems: [[UInt8]] = [
         "pass", "pw", "pin", "secret", "cred", "sig", "verifier", "assertion", "otp", "auth", "wresult", "saml",
-        "sas", "rtfa", "token", "key", "cookie", "sid", "sess", "code", "hmac", "pat", "glide", "gck",
+        "sas", "rtfa", "token", "key", "cookie", "sid", "sess", "code", "hmac", "pat", "glide", "gck", "psk", "community",
     ].map { Array($0.utf8) }
 
     /// `SecretKeys.classify`, remembering the last key: a line repeating one key thousands of times (hostile or
@@ -1185,7 +1185,7 @@ struct RedactionScan {
             while padded < n && padded - e < 2 && b[padded] == UInt8(ascii: "=") { padded += 1 }
             let length = padded - p
             if alone(padded),
-               length == 64 || length == 76 || length >= 100 || lineStart && padded > e && length % 4 == 0 && length >= 16,
+               length == 64 || length == 76 || length >= 100 || lineStart && (length >= 40 || padded > e && length % 4 == 0 && length >= 16),
                looksRandom(p..<e) {
                 return padded
             }

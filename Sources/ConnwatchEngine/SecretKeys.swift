@@ -21,8 +21,8 @@ enum SecretKeys {
     /// Last words that name a secret outright.
     static let secretWords: Set<String> = [
         "password", "passwd", "pwd", "pw", "pass", "passphrase", "passcode", "pin", "secret", "secrets", "hmac",
-        // Personal access tokens (`AZURE_DEVOPS_EXT_PAT`, `gitlab_pat`).
-        "pat", "pats",
+        // Personal access tokens (`AZURE_DEVOPS_EXT_PAT`, `gitlab_pat`), Wi-Fi pre-shared keys, SNMP communities.
+        "pat", "pats", "psk", "community",
         "credential", "credentials", "cred", "creds", "signature", "sig", "apikey", "verifier", "assertion",
         "otp", "totp", "auth", "wresult", "samlresponse", "privatekey", "sas", "sastoken",
         // Cookie names that are session credentials (Entra ID, SharePoint, ASP.NET, Salesforce…).
@@ -132,6 +132,8 @@ enum SecretKeys {
         case "code":
             if prev == nil { return .urlSecret }
             return after(secretCodeQualifiers) ? .secret : .plain
+        case "codes":
+            return prev != nil && after(secretCodeQualifiers) ? .secret : .plain // recovery_codes, backup_codes
         case "session":
             return words.count == 1 ? .secret : .plain
         case "pass":

@@ -394,6 +394,11 @@ import Testing
         #expect(LineStamp.syslogHost("<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 - msg") == "mymachine.example.com")
         #expect(LineStamp.syslogHost("<165>1 2003-10-11T22:14:15.003Z - evntslog - ID47 - msg") == nil)
         #expect(LineStamp.syslogHost("2024-03-01 12:11:02,006 ERROR [main] c.a.Office365Connector - failed") == nil)
+        // an application log's level before its logger name is not a host, whatever its case
+        #expect(LineStamp.syslogHost("2026-12-02T11:10:52Z ERROR msal: AADSTS700016: Application not found") == nil)
+        #expect(LineStamp.syslogHost("2026-12-02T11:10:52.123+00:00 Warning Microsoft.Identity.Client: retry") == nil)
+        #expect(LineStamp.syslogHost("Dec  2 11:10:52 info app[12]: x") == nil)
+        #expect(LineStamp.syslogHost("2026-12-02T11:10:52Z errorhost-1 app[12]: x") == "errorhost-1")
         #expect(LineStamp.syslogHost("AADSTS50020: user account does not exist") == nil)
     }
 

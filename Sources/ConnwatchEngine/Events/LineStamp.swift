@@ -62,8 +62,18 @@ package enum LineStamp {
         guard end < b.count, b[end] == 0x20 else { return nil }
         end += 1
         let rest = b[end...].split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: true)
-        guard rest.count >= 2, isHostName(rest[0]), isTag(rest[1]) else { return nil }
+        guard rest.count >= 2, isHostName(rest[0]), isTag(rest[1]), !isLevel(rest[0]) else { return nil }
         return String(decoding: rest[0], as: UTF8.self)
+    }
+
+    /// Log levels as application logs print them after their timestamp: `2026-12-02T11:10:52Z ERROR msal: …` has a
+    /// logger name where syslog has a tag, and its level is no host.
+    static let levels: Set<String> = ["trace", "debug", "dbg", "fine", "finer", "finest", "verbose", "info", "inf",
+                                      "information", "notice", "warn", "warning", "wrn", "error", "err", "eror",
+                                      "severe", "fatal", "crit", "critical", "alert", "emerg", "panic"]
+
+    static func isLevel(_ s: ArraySlice<UInt8>) -> Bool {
+        s.count <= 11 && levels.contains(String(decoding: s, as: UTF8.self).lowercased())
     }
 
     /// Made once: TimeZone(identifier:) takes a lock and a cache lookup, and syslogHost asks per finding.

@@ -181,12 +181,14 @@ enum FileIdentity {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    /// Lower-case hex of `bytes` (checkpoint fingerprints, journal cursors' ids).
+    static func hex<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
         let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            var i = 0
+            for b in bytes { out[i] = digits[Int(b >> 4)]; out[i + 1] = digits[Int(b & 15)]; i += 2 }
+            return i
+        }
     }
 
     /// nil for text that is not hex (a damaged checkpoint is then matched without it).

@@ -106,16 +106,9 @@ package final class JournalFileWalk: JournalEntries {
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
 
+    /// Hex of the 128-bit id at `p` (the file's seqnum id, an entry's boot id), as cursors spell them.
     static func hex(_ p: UnsafeRawPointer, _ count: Int) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(unsafeUninitializedCapacity: count * 2) { out in
-            for i in 0..<count {
-                let b = p.load(fromByteOffset: i, as: UInt8.self)
-                out[2 * i] = digits[Int(b >> 4)]
-                out[2 * i + 1] = digits[Int(b & 15)]
-            }
-            return count * 2
-        }
+        FileIdentity.hex(UnsafeRawBufferPointer(start: p, count: count))
     }
 
     /// The object at `offset` if it lies whole inside the file, 8-byte aligned, of `type` and at least `minimum` bytes.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ConnwatchModel
 
 /// swift-log to stderr with sd-daemon(3) priority prefixes (`<3>` …), so journald files each message at its
 /// level when connwatch runs as a service; plain text elsewhere.
@@ -31,7 +32,12 @@ package struct StderrLogHandler: LogHandler {
         case .error: priority = 3
         case .critical: priority = 2
         }
-        let line = (prefixes ? "<\(priority)>" : "connwatch: \(event.level): ") + "\(event.message)\(meta)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        FileHandle.standardError.write(Data(Self.line(priority: prefixes ? priority : nil, level: event.level, message: "\(event.message)\(meta)").utf8))
+    }
+
+    /// One message, one line: paths and values in a message may come from file names or log lines, and a newline
+    /// in them would start a forged entry (`<0>…`) in the journal.
+    package static func line(priority: Int?, level: Logger.Level, message: String) -> String {
+        (priority.map { "<\($0)>" } ?? "connwatch: \(level): ") + VisibleText.escapingControls(message) + "\n"
     }
 }

@@ -75,7 +75,7 @@ struct ExplainCommand: ParsableCommand {
     func describe(_ ruleSet: RuleSet, label: String?, bytes: [UInt8], trace: Trace, findings: [Finding], lang: Language) -> String {
         // The line is echoed as findings carry it: redacted (fields come redacted from the scanner's trace).
         let shown = bytes.withUnsafeBytes { String(decoding: Redactor().redact($0), as: UTF8.self) }
-        var s = (label.map { "\($0): " } ?? "line: ") + shown + "\n"
+        var s = VisibleText.escapingControls((label.map { "\($0): " } ?? "line: ") + shown) + "\n"
         if let app { s += "  declared app: \(app)\n" }
         if trace.steps.isEmpty {
             s += "  prefilter (Vectorscan): no pattern of any rule hit this line\n"
@@ -88,7 +88,7 @@ struct ExplainCommand: ParsableCommand {
                 if let p = step.confirmedPattern {
                     s += "    confirmed by PCRE2 (pattern \(p))\n"
                     if !step.fields.isEmpty {
-                        s += "    fields: " + step.fields.map { "\($0.name)=\($0.value)" }.joined(separator: " ") + "\n"
+                        s += "    fields: " + VisibleText.escapingControls(step.fields.map { "\($0.name)=\($0.value)" }.joined(separator: " ")) + "\n"
                     }
                 }
                 s += "    → \(step.verdict)\n"
@@ -103,7 +103,8 @@ struct ExplainCommand: ParsableCommand {
             for f in findings {
                 var out: [UInt8] = []
                 encoder.encode(f, into: &out)
-                s += "    " + String(decoding: out, as: UTF8.self)
+                if out.last == 0x0A { out.removeLast() }
+                s += "    " + VisibleText.escapingControls(String(decoding: out, as: UTF8.self)) + "\n"
             }
             s += "\n"
         }

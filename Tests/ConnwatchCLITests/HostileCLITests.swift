@@ -59,6 +59,27 @@ import Testing
         #expect(lint.stderr.contains("warning: \(rules):9: rule 'connector.slow': pattern 1 is expensive"), "\(lint.stderr)")
     }
 
+    /// A log line (or a file name) with terminal escapes, a bell, carriage returns or bidi overrides must not act on
+    /// the operator's terminal through `scan --format text` or `explain`.
+    @Test func textOutputAndExplainShowControlCharactersAsEscapes() throws {
+        let hostile = "x AADSTS50126: Error validating credentials \u{1B}]0;pwned\u{07} \u{1B}[2J\r\u{9B}1mfake \u{202E}gnp.exe"
+        let log = try tempFile("app\u{1B}[31m.log", hostile + "\n")
+        let scan = try connwatch(["scan", "--format", "text", "--no-throttle", log])
+        let explain = try connwatch(["explain", hostile])
+        for (name, out) in [("scan", scan), ("explain", explain)] {
+            #expect(out.status == 0, "\(name): \(out.stderr)")
+            #expect(out.stdout.contains("AADSTS50126"), "\(name): \(out.stdout)")
+            let live = out.stdout.unicodeScalars.filter { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || (0x7F...0x9F).contains($0.value) || $0 == "\u{202E}" }
+            #expect(live.isEmpty, "\(name) printed raw controls \(live.map { String($0.value, radix: 16) }): \(out.stdout)")
+        }
+        #expect(scan.stdout.contains(#"\u001b]0;pwned\u0007 \u001b[2J\r\u009b1mfake \u202egnp.exe"#), "\(scan.stdout)")
+        #expect(scan.stdout.contains(#"app\u001b[31m.log @0"#), "\(scan.stdout)")
+        // explain's finding stays one valid JSON line, with the same text.
+        let json = try #require(explain.stdout.split(separator: "\n").first { $0.hasPrefix("    {") })
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect((object["line"] as? String)?.hasSuffix("\u{202E}gnp.exe") == true, "\(json)")
+    }
+
     /// `journalctl -f | connwatch scan -`: a finding must come out while the pipe is still open.
     @Test(.tags(.slow), .notInFastSet) func scanStdinStreamsALivePipe() throws {
         let p = Process()

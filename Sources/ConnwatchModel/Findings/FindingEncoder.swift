@@ -258,14 +258,14 @@ package struct TextEncoder: FindingEncoder {
     package func encode(_ f: Finding, into out: inout [UInt8]) {
         var text = paint(f.severity.rawValue.uppercased(), severityColor(f.severity)) + "  " + paint(f.rule, "1")
         if let app = f.app { text += "  app=\(app)" }
-        for field in f.fields { text += "  \(field.name)=\(field.value)" }
+        for field in f.fields { text += "  \(field.name)=" + VisibleText.escapingControls(field.value) }
         if let t = f.throttle {
             text += "  " + (lang == .ko ? "반복 \(f.count)회 더 (\(Timestamp.iso8601(t.start)) 이후)" : "repeated \(f.count) more times since \(Timestamp.iso8601(t.start))")
         } else if f.count > 1 { text += "  ×\(f.count)" }
         text += "\n  " + f.title[lang]
         if let codeName = f.codeName { text += " (\(codeName))" }
         text += "\n  " + paint(location(f.origin), "2") + "\n"
-        text += "  " + paint("line:", "2") + " " + f.line + (f.truncated ? " …[truncated]" : "") + "\n"
+        text += "  " + paint("line:", "2") + " " + VisibleText.escapingControls(f.line) + (f.truncated ? " …[truncated]" : "") + "\n"
         if f.candidates.isEmpty {
             text += "  " + paint(lang == .ko ? "조치:" : "fix:", "32") + " " + f.remediation[lang] + "\n"
         } else {
@@ -286,6 +286,6 @@ package struct TextEncoder: FindingEncoder {
     func location(_ o: Origin) -> String {
         var s = o.path ?? o.unit ?? o.identifier ?? o.input ?? "?"
         if let offset = o.offset { s += " @\(offset)" }
-        return s
+        return VisibleText.escapingControls(s)
     }
 }

@@ -390,6 +390,19 @@ import Testing
              rule: "aadsts.code", code: "50034", fields: ["trace_id": "14b63033-3bc9-4bd4-b871-5eb4b3500200", "correlation_id": "57d93ed1-be4d-483c-997c-a3b6f03deb00", "timestamp": "2021-01-12 21:08:29Z"]),
         Case(line: "Ytterligare fel information: CredentialsExpired AADSTS50055: lösen ordet har upphört att gälla. Spårnings-ID: 989b1841-dbe5-49c9-ab6c-9aa25f7b0e00 korrelations-ID: 1c69b196-1c3a-4381-9187-c84747807155 timestamp: 2021-01-12 20:59:31Z",
              rule: "aadsts.code", code: "50055", fields: ["trace_id": "989b1841-dbe5-49c9-ab6c-9aa25f7b0e00", "correlation_id": "1c69b196-1c3a-4381-9187-c84747807155"]),
+        // MARK: wording pass of session 8: Entra's directory codes behind Graph (Authentication_*), one line of a pretty-printed body
+        // https://github.com/microsoftgraph/microsoft-graph-docs/issues/12919
+        Case(line: #" "code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant","#,
+             rule: "graph.premium-license-required", fields: ["code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant"]),
+        // https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/3033 (a JavaScript object, one key a line)
+        Case(line: "code:'Authentication_RequestFromNonPremiumTenantOrB2CTenant'",
+             rule: "graph.premium-license-required", fields: ["code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant"]),
+        // public documentation found with find_string (stored file id 35202875945): the AzureAD module's error record
+        Case(line: "Code: Authentication_MSGraphPermissionMissing",
+             rule: "graph.missing-permission", fields: ["code": "Authentication_MSGraphPermissionMissing"]),
+        // public documentation found with find_string (stored file id 57462652761): Graph's message as the page quotes it
+        Case(line: "Authentication_MSGraphPermissionMissing: The principal does not have required Microsoft Graph permission(s)",
+             rule: "graph.missing-permission", fields: ["code": "Authentication_MSGraphPermissionMissing"]),
     ]
 
     static let mustNotMatch: [(line: String, context: String?)] = [
@@ -611,6 +624,13 @@ import Testing
         (#"- Introduced `AgentErrorCode` (`E_ACL`, `E_TOKEN_EXPIRED`, `E_TIMEOUT`, `E_BROWSER_DISCONNECTED`, `E_DISABLED`, `E_INSTANCE_NOT_FOUND`, ...) with a mapping to HTTP status codes. Replaces ad-hoc `.includes("ACL")` / `.includes("Required to provide Auth information")` string sniffing in the WebSocket error path."#, nil),
         // https://github.com/simple-salesforce/simple-salesforce/issues/406 (prose about the code)
         ("In my app I make request to SF. Few days ago it worked normally, but today I've started receiving `INVALID_SESSION_ID`.", nil),
+        // MARK: look-alikes of the session 8 wording pass (public code and documentation found with find_string)
+        // stored file id 40764050010: code that compares a Graph error code
+        (#"        code === "Authentication_MSGraphPermissionMissing" ||"#, nil),
+        // stored file id 66479621261: a PowerShell script that tests an exception's message
+        (#"\#t\#t\#tif ($_.Exception.Message -match 'AuditLog.Read.All|Authentication_MSGraphPermissionMissing') {"#, nil),
+        // stored file id 60241925711: a README's permission table
+        ("| `AuditLog.Read.All` | Application | Required alongside `Reports.Read.All` for `userRegistrationDetails` on this tenant: a live app-only call with `Reports.Read.All` granted and consented still 403'd with `Authentication_MSGraphPermissionMissing`, naming `AuditLog.Read.All` as missing. |", nil),
     ]
 
     @Test func realErrorsAreFoundWithTheRightRuleAndCode() {

@@ -224,6 +224,36 @@ import Testing
         #expect(s.written == 250 && s.lost == 0 && s.repeated == 0 && s.found == 250, "\(s)")
     }
 
+    /// SIGHUP while a copytruncate copy may be held (made just before the reload, truncated after it), then a
+    /// configuration without the input and one with it again: positions and copies carry over every reload, lines
+    /// written while the input was gone are read when it is back, nothing twice.
+    @Test(.tags(.slow), .notInFastSet)
+    func reloadKeepsPositionsAndCopies() throws {
+        let h = try harness(["logs/app.log*"])
+        let withInput = try String(contentsOfFile: h.config, encoding: .utf8)
+        let named = "name: app\n    paths: [\(h.dir)/logs/app.log*]"
+        #expect(withInput.contains(named))
+        let withoutInput = withInput.replacingOccurrences(of: named, with: "name: other\n    paths: [\(h.dir)/logs2/*.log]")
+        try h.start()
+        write(h, 0..<50)
+        #expect(waitAllFound(h))
+        try FileManager.default.copyItem(atPath: h.dir + "/logs/app.log", toPath: h.dir + "/logs/app.log.1")
+        try h.reload()
+        truncate(h.dir + "/logs/app.log", 0)
+        write(h, 50..<100)
+        #expect(waitAllFound(h))
+        try withoutInput.write(toFile: h.config, atomically: true, encoding: .utf8)
+        try h.reload()
+        write(h, 100..<150)
+        try withInput.write(toFile: h.config, atomically: true, encoding: .utf8)
+        try h.reload()
+        #expect(waitAllFound(h))
+        #expect(h.stop().0 == 0)
+        let s = score(h)
+        report("reload with a held copy, input dropped and added again", s)
+        #expect(s.written == 150 && s.lost == 0 && s.repeated == 0, "\(s)")
+    }
+
     static let setpriv = "/usr/bin/setpriv"
 
     /// A log file the daemon may not open (EACCES: mode 000, the daemon run without CAP_DAC_OVERRIDE) is warned

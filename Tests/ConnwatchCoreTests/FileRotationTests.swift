@@ -347,6 +347,22 @@ import Testing
         #expect(tally.repeated.isEmpty)
     }
 
+    /// copytruncate, then the application writes exactly as many bytes as had been read before connwatch looks
+    /// (fixed-width lines): the size is the offset again, yet the file changed. Compared when its modification
+    /// time moves, so the new lines are read without waiting for more (found by reloadKeepsPositionsAndCopies).
+    @Test func truncatedAndRewrittenToTheSameSizeIsNoticed() throws {
+        let f = try t.follower("app.log", rotateWait: 0)
+        let tally = Tally()
+        t.append("app.log", lines(10..<60))
+        pump(f, tally)
+        usleep(20_000)  // a later modification time than the first write's (the kernel's clock tick)
+        truncate(dir + "/app.log", 0)
+        t.append("app.log", lines(60..<110))
+        pumpAsTheDaemonDoes(f, tally) { tally.lostCount(60..<110) == 0 }
+        #expect(tally.lost(10..<110).isEmpty)
+        #expect(tally.repeated.isEmpty)
+    }
+
     /// The same for a file closed to keep descriptors bounded.
     @Test func copytruncateOfAClosedFileIsNoticed() throws {
         let f = try t.follower()

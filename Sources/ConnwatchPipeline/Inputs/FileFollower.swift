@@ -160,6 +160,16 @@ package final class FileFollower {
         for f in opened.values {
             guard let h = f.handle, fstat(h.fd, &st) == 0 else { continue }
             f.size = UInt64(st.st_size)
+            // Written since, yet as long as what was read: truncated and written to the same length again
+            // (copytruncate and fixed-width lines)? Compared only then, not at every pump.
+            let modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+            if modified != f.modified {
+                if f.modified != 0, f.size == f.position, f.position > 0, !f.truncated,
+                   !f.sameContent(fd: h.fd, size: f.size, at: h.reader.committedOffset, checkBirth: false) {
+                    f.truncated = true
+                }
+                f.modified = modified
+            }
         }
         var queue = files.values.filter { hasBacklog($0) }
         for f in queue where f.backlogSince == nil { f.backlogSince = now }

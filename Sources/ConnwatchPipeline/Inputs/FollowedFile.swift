@@ -39,6 +39,8 @@ final class FollowedFile {
     let discovered = FileIdentity.fileClockNow()
     /// When a rescan last failed to find it (closed, not at its last name nor elsewhere in its directory).
     var missingSince: Date?
+    /// Its modification time (ns) when last looked at while open (0: not yet).
+    var modified: Int64 = 0
     /// Its change time (ns) when last looked at while closed: a chmod or chown changes it.
     var changed: Int64 = 0
     /// Its size and change time when opening it failed (permissions): tried again when either changes (it grows,

@@ -404,11 +404,10 @@ extension FileFollower {
                    mine == liveBytes(live, endingAt: end, count: mine.count) {
                     return .heldBy(live)
                 }
-                // The followed file no longer holds them (truncated, not noticed yet): matched as a truncated one.
-                if end == c.offset, !holdsWhatWasRead(live), FileIdentity.bytes(fd, endingAt: end, count: c.tail.count) == c.tail {
-                    return .copy(c)
-                }
-                continue
+                if holdsWhatWasRead(live) { continue }
+                // The followed file no longer holds them (truncated, not noticed yet): compared as a truncated one
+                // below, a copy shorter than what was read included (lines read between logrotate's copy and its
+                // truncation: the copy was read again from 0, 190 lines in a real logrotate run).
             }
             if size >= c.offset && n == c.head.count {
                 if FileIdentity.bytes(fd, endingAt: c.offset, count: c.tail.count) == c.tail { return .copy(c) }

@@ -33,6 +33,38 @@ extension FileRotationTests {
         #expect(tally.lost(0..<60).isEmpty && tally.lost(1000..<1010).isEmpty)
     }
 
+    /// logrotate copies, the application writes on and connwatch reads those lines too, then logrotate truncates:
+    /// the copy is shorter than what was read of its original. Looked at before that truncation is noticed, it holds
+    /// only bytes already read: read from its end, not again from 0 (a real logrotate run read such a copy's 190
+    /// lines twice: compared with the followed file, which no longer held them, it was taken for a new file).
+    @Test(arguments: ["app.log*", "app.log"])
+    func copyShorterThanWhatWasReadIsSkippedBeforeTheTruncationIsNoticed(glob: String) throws {
+        let f = try t.follower(glob, rotateWait: 0)
+        let tally = Tally()
+        t.append("app.log", lines(0..<50))
+        pump(f, tally)
+        // logrotate's copy, made outside the directory so that the follower does not see it before the truncation.
+        let aside = dir + "/aside"
+        try FileManager.default.createDirectory(atPath: aside, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: dir + "/app.log", toPath: aside + "/app.log.1")
+        t.append("app.log", lines(50..<60))
+        pump(f, tally)
+        truncate(dir + "/app.log", 0)
+        t.append("app.log", lines(1000..<1003))
+        rename(aside + "/app.log.1", dir + "/app.log.1")
+        let fd = open(dir + "/app.log.1", O_RDONLY)
+        defer { close(fd) }
+        var st = stat()
+        #expect(fstat(fd, &st) == 0)
+        let copy = FollowedFile(key: FileKey(st), path: dir + "/app.log.1", offset: 0)
+        let verdict = f.copyCheck(copy, fd: fd, size: UInt64(st.st_size), now: Date())
+        guard case .skip = verdict else { Issue.record("verdict \(verdict), not skip"); return }
+        pumpAsTheDaemonDoes(f, tally) { tally.lostCount(1000..<1003) == 0 }
+        pump(f, tally)
+        #expect(tally.lost(0..<60).isEmpty && tally.lost(1000..<1003).isEmpty)
+        #expect(tally.repeated.isEmpty, "repeated: \(tally.repeated)")
+    }
+
     /// logrotate's rotation chain with copytruncate + delaycompress and a glob matching the rotated names: at each
     /// turn app.log.1 becomes app.log.2 (a rename: known) and app.log is copied to app.log.1 and truncated.
     @Test func copytruncateChainInTheGlobNeverRereads() throws {

@@ -254,6 +254,46 @@ import Testing
         #expect(s.written == 150 && s.lost == 0 && s.repeated == 0, "\(s)")
     }
 
+    /// An input's paths changed away from its files by a reload (and a restart meanwhile) and back by another: the
+    /// files' checkpoints are carried over unchanged while the paths leave them (their lines are not read then), and
+    /// when the paths take them again they are read on from there: nothing read twice, nothing lost. rotate_wait 0:
+    /// a file taken for one rotated away would be read to its end and forgotten at the first turn after the reload,
+    /// then read again from 0 when the paths came back.
+    @Test(.tags(.slow), .notInFastSet)
+    func reloadPathsAwayAndBackKeepsCheckpoints() throws {
+        let h = try harness(["logs/app.log*"], options: "    rotate_wait: 0\n")
+        try FileManager.default.createDirectory(atPath: h.dir + "/logs2", withIntermediateDirectories: true)
+        let back = try String(contentsOfFile: h.config, encoding: .utf8)
+        let away = back.replacingOccurrences(of: "\(h.dir)/logs/app.log*", with: "\(h.dir)/logs2/*.log")
+        #expect(away != back)
+        /// A line in the other input's file, found once the daemon has read since.
+        func mark(_ n: Int) {
+            DaemonHarness.append(Self.line(n), toFile: h.dir + "/logs2/other.log")
+            record(h, n..<(n + 1))
+            #expect(h.waitFor { found(h)[n] != nil })
+        }
+        try h.start()
+        write(h, 0..<50)
+        #expect(waitAllFound(h))
+        try away.write(toFile: h.config, atomically: true, encoding: .utf8)
+        try h.reload()
+        write(h, 50..<100)
+        mark(1000)
+        #expect(found(h)[50] == nil, "app.log was read while the paths left it")
+        #expect(h.stop().0 == 0)
+        try h.start()
+        write(h, 100..<150)
+        mark(1001)
+        try back.write(toFile: h.config, atomically: true, encoding: .utf8)
+        try h.reload()
+        write(h, 150..<200)
+        #expect(waitAllFound(h))
+        #expect(h.stop().0 == 0)
+        let s = score(h)
+        report("paths changed away and back by reloads, a restart while away", s)
+        #expect(s.written == 202 && s.lost == 0 && s.repeated == 0, "\(s)")
+    }
+
     static let setpriv = "/usr/bin/setpriv"
 
     /// A log file the daemon may not open (EACCES: mode 000, the daemon run without CAP_DAC_OVERRIDE) is warned

@@ -516,13 +516,66 @@ import Testing
     @Test func checkpointFormatOneStillLoadsAndFormatTwoRoundTrips() throws {
         let v1 = #"{"path":"/var/log/a.log","device":2049,"inode":77,"offset":120,"fingerprint":"48495420310a"}"#
         let old = try JSONDecoder().decode(FileCheckpoint.self, from: Data(v1.utf8))
-        #expect(old.format == 1 && old.offset == 120 && old.tail.isEmpty && old.birth == nil && !old.longLineTail)
-        let now = FileCheckpoint(path: "/a", device: 1, inode: 2, offset: 3, fingerprint: "00", tail: "ff", birth: 5, longLineTail: true)
-        let json = String(decoding: try JSONEncoder().encode(now), as: UTF8.self)
-        #expect(json.contains(#""format":2"#) && json.contains(#""birth_ns":5"#) && json.contains(#""long_line_tail":true"#))
-        #expect(try JSONDecoder().decode(FileCheckpoint.self, from: Data(json.utf8)) == now)
+        #expect(old.format == 1 && old.offset == 120 && old.tail.isEmpty && old.birth == nil && !old.longLineTail && old.departed == nil)
+        for departed in [true, false] {
+            let now = FileCheckpoint(path: "/a", device: 1, inode: 2, offset: 3, fingerprint: "00", tail: "ff", birth: 5, longLineTail: true,
+                                     departed: departed)
+            let json = String(decoding: try JSONEncoder().encode(now), as: UTF8.self)
+            #expect(json.contains(#""format":2"#) && json.contains(#""birth_ns":5"#) && json.contains(#""long_line_tail":true"#)
+                    && json.contains(#""departed":\#(departed)"#))
+            #expect(try JSONDecoder().decode(FileCheckpoint.self, from: Data(json.utf8)) == now)
+        }
         let future = #"{"format":9,"path":"/a","device":1,"inode":2,"offset":3,"fingerprint":""}"#
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(FileCheckpoint.self, from: Data(future.utf8)) }
+    }
+
+    /// The globs changed away from a file by a reload (a new follower from the old one's checkpoints, other
+    /// patterns) and back by another: its checkpoint is carried over as it is while the globs leave it (the file is
+    /// not read meanwhile, though rotate_wait is 0), and it is read on from there when they take it again. A file
+    /// the old follower had seen depart, and an older checkpoint (no `departed`) under a rotated name, are still
+    /// read to their end as rotated files.
+    @Test func globsChangedAwayAndBackKeepTheCheckpoint() throws {
+        t.append("app.log", lines(0..<10))
+        let tally = Tally()
+        let first = try t.follower("app.log")
+        pump(first, tally)
+        let read = try #require(first.checkpoints.first)
+        #expect(read.departed == false)
+        t.append("app.log", lines(10..<20))
+        let away = try t.follower("other*.log", checkpoints: first.checkpoints, rotateWait: 0)
+        pump(away, tally)
+        pump(away, tally)
+        #expect(tally.lostCount(10..<20) == 10, "read while the globs left it")
+        #expect(away.checkpoints == [read])
+        // Carried over a second reload while away.
+        let again = try t.follower("other*.log", checkpoints: away.checkpoints, rotateWait: 0)
+        pump(again, tally)
+        let back = try t.follower("app.log", checkpoints: again.checkpoints)
+        pump(back, tally)
+        #expect(tally.lost(0..<20).isEmpty)
+        #expect(tally.repeated.isEmpty)
+
+        // Renamed out of the glob: departed, read to its end by the next follower whatever its globs.
+        let r = try t.follower("rot.log")
+        t.append("rot.log", lines(100..<110))
+        pump(r, tally)
+        t.append("rot.log", lines(110..<115))
+        rename(dir + "/rot.log", dir + "/rot.log.1")
+        r.handleEvents()
+        r.needsRescan = true
+        r.rescan()
+        let departed = try #require(r.checkpoints.first { $0.path.hasSuffix("/rot.log.1") })
+        #expect(departed.departed == true)
+        var old = departed
+        old.departed = nil
+        for c in [departed, old] {
+            let next = try t.follower("rot.log", checkpoints: [c], rotateWait: 0)
+            let before = tally.seen
+            pumpAsTheDaemonDoes(next, tally) { tally.lostCount(110..<115) == 0 }
+            #expect(tally.lost(100..<115).isEmpty)
+            tally.seen = before
+        }
+        #expect(tally.repeated.isEmpty)
     }
 
     /// A format-1 checkpoint (first bytes only) resumes the same file where it was.

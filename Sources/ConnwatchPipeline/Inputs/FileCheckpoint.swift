@@ -13,7 +13,12 @@ import Foundation
 ///   that line's tail, skipped, not a line of its own;
 /// - `may_be_copy`: a new file with a rotated name not compared yet with what was read of its original (a
 ///   copytruncate copy held or waiting at the stop): compared at the restart before it is read from 0 (absent:
-///   false; a connwatch that does not know the key reads such a file from 0, as before).
+///   false; a connwatch that does not know the key reads such a file from 0, as before);
+/// - `departed`: the file had left the glob (renamed away, deleted, a copy outside it) and was being read to its
+///   end. A file not departed whose path the input's globs no longer match at the next start or reload was left by
+///   a configuration change, not by a rotation: its checkpoint is kept as it is (the file is not read) until the
+///   globs take it again (absent, in checkpoints written before this key: a rotated name of a glob match counts
+///   as departed).
 ///
 /// Format 1 (no `format` key) had only path, device, inode, offset and fingerprint; it still loads, and such a
 /// checkpoint is matched by device, inode and first bytes as before.
@@ -30,14 +35,17 @@ package struct FileCheckpoint: Codable, Sendable, Equatable {
     package var birth: Int64?
     package var longLineTail: Bool
     package var mayBeCopy: Bool
+    /// nil: not recorded (an older connwatch wrote it).
+    package var departed: Bool?
 
     package init(path: String, device: UInt64, inode: UInt64, offset: UInt64, fingerprint: String,
                 tail: String = "", birth: Int64? = nil, longLineTail: Bool = false, mayBeCopy: Bool = false,
-                format: Int = FileCheckpoint.currentFormat) {
+                departed: Bool? = nil, format: Int = FileCheckpoint.currentFormat) {
         self.format = format
         self.path = path; self.device = device; self.inode = inode; self.offset = offset
         self.fingerprint = fingerprint; self.tail = tail; self.birth = birth; self.longLineTail = longLineTail
         self.mayBeCopy = mayBeCopy
+        self.departed = departed
     }
 
     enum CodingKeys: String, CodingKey {
@@ -45,6 +53,7 @@ package struct FileCheckpoint: Codable, Sendable, Equatable {
         case birth = "birth_ns"
         case longLineTail = "long_line_tail"
         case mayBeCopy = "may_be_copy"
+        case departed
     }
 
     package init(from decoder: any Decoder) throws {
@@ -63,6 +72,7 @@ package struct FileCheckpoint: Codable, Sendable, Equatable {
         birth = try c.decodeIfPresent(Int64.self, forKey: .birth)
         longLineTail = try c.decodeIfPresent(Bool.self, forKey: .longLineTail) ?? false
         mayBeCopy = try c.decodeIfPresent(Bool.self, forKey: .mayBeCopy) ?? false
+        departed = try c.decodeIfPresent(Bool.self, forKey: .departed)
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -77,6 +87,7 @@ package struct FileCheckpoint: Codable, Sendable, Equatable {
         try c.encodeIfPresent(birth, forKey: .birth)
         if longLineTail { try c.encode(true, forKey: .longLineTail) }
         if mayBeCopy { try c.encode(true, forKey: .mayBeCopy) }
+        try c.encodeIfPresent(departed, forKey: .departed)
     }
 }
 

@@ -146,6 +146,10 @@ extension FileFollower {
                 warnIfGoneUnread(f)
                 drop(f)
             }
+            if files[key] == nil, let c = parked.removeValue(forKey: key) {
+                // Taken by the globs again: read on from its checkpoint (compared with the file when opened).
+                files[key] = FollowedFile(c)
+            }
             if let f = files[key] {
                 f.path = found.path
                 f.departedAt = nil

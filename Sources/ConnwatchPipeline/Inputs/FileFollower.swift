@@ -40,6 +40,9 @@ package final class FileFollower {
     package internal(set) var unfinished = false
 
     var files: [FileKey: FollowedFile] = [:]
+    /// Checkpoints of files the globs no longer take because the configuration changed (see `leftByTheGlobs`): not
+    /// followed, saved again as they are, so that globs changed back read on from them instead of from 0.
+    var parked: [FileKey: FileCheckpoint] = [:]
     /// The files holding a descriptor (at most `openFileBound`).
     var opened: [FileKey: FollowedFile] = [:]
     /// Files renamed from a name in the glob to one outside it, from inotify, by their latest name: adopted even
@@ -91,12 +94,13 @@ package final class FileFollower {
         self.partialLineTimeout = partialLineTimeout
         inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard inotify >= 0 else { throw InputError(path: name, message: "inotify_init1: \(String(cString: strerror(errno)))") }
+        self.startAtEnd = startAtEnd && checkpoints.isEmpty
         for c in checkpoints {
             let f = FollowedFile(c)
-            if files[f.key] == nil { files[f.key] = f }
+            guard files[f.key] == nil, parked[f.key] == nil else { continue }
+            if leftByTheGlobs(c) { parked[f.key] = c } else { files[f.key] = f }
         }
         truncatedContents = truncated.compactMap(FollowedFile.ReadContent.init)
-        self.startAtEnd = startAtEnd && checkpoints.isEmpty
         self.seenThrough = seenThrough
         sweepFrom = seenThrough
     }
@@ -116,7 +120,19 @@ package final class FileFollower {
     package var openFiles: Int { opened.count }
 
     package var checkpoints: [FileCheckpoint] {
-        files.values.map { $0.refreshTail(); return $0.checkpoint }
+        files.values.map { $0.refreshTail(); return $0.checkpoint } + parked.values
+    }
+
+    /// A file in the glob at the last stop or reload (not departed) whose path the globs do not match now, still
+    /// there under that path: the configuration changed (an input's paths changed by a reload), the file did not
+    /// move. Not read while the globs leave it; read on from its checkpoint when they take it again. A file
+    /// renamed while connwatch was stopped is not under its path any more and is looked for as before.
+    func leftByTheGlobs(_ c: FileCheckpoint) -> Bool {
+        guard !matchesPattern(c.path), c.departed != true else { return false }
+        // Written by a connwatch that did not record `departed`: a rotated name of a match stands for a departed file.
+        if c.departed == nil && isRotatedName(c.path) { return false }
+        var st = stat()
+        return stat(c.path, &st) == 0 && FileKey(st) == FileKey(device: c.device, inode: c.inode)
     }
 
     /// What to save of the files truncated lately, beside the checkpoints: a copy held or waiting at a stop (saved

@@ -136,7 +136,8 @@ final class FollowedFile {
     var checkpoint: FileCheckpoint {
         FileCheckpoint(path: path, device: key.device, inode: key.inode, offset: committed,
                        fingerprint: FileIdentity.hex(head), tail: tailOffset == committed ? FileIdentity.hex(tail) : "",
-                       birth: birth, longLineTail: handle?.reader.inLongLineTail ?? inLongLineTail, mayBeCopy: mayBeCopy)
+                       birth: birth, longLineTail: handle?.reader.inLongLineTail ?? inLongLineTail, mayBeCopy: mayBeCopy,
+                       departed: departedAt != nil)
     }
 
     /// Bytes handed over for scanning, `buffer` starting at file offset `at`: the last of them are the bytes

@@ -309,6 +309,8 @@ package final class FileFollower {
         f.handle = .init(fd: fd, reader: reader)
         opened[f.key] = f
         f.size = size
+        // Compared with this content just now: a later modification time is a change to compare again.
+        f.modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         f.refreshTail()
         return true
     }

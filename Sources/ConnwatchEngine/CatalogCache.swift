@@ -44,8 +44,6 @@ enum CatalogCache {
 
     /// The running executable's device, inode, size and modification time: what the loader does is compiled in.
     static func executableIdentity() -> String? {
-        var st = stat()
-        guard stat("/proc/self/exe", &st) == 0 else { return nil }
-        return "exe \(st.st_dev) \(st.st_ino) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+        CacheFile.identity(of: "/proc/self/exe").map { "exe " + $0 }
     }
 }

@@ -1,5 +1,6 @@
 import CPCRE2
 import Foundation
+import Synchronization
 
 /// A compile error of one pattern, with PCRE2's offset and message.
 package struct PatternError: Error, Sendable, CustomStringConvertible {
@@ -12,8 +13,14 @@ package struct PatternError: Error, Sendable, CustomStringConvertible {
 /// match data (the mutable part) lives in `PCRE2MatchData`, one per task.
 package final class PCRE2Pattern: @unchecked Sendable {
     let code: OpaquePointer
+    /// JIT code is made at a pattern's first match, not at load: most patterns of a catalog never run in a
+    /// scan (Vectorscan hit nothing of theirs), and JIT-compiling all of them was a large part of a start.
+    /// 0: not tried yet, 1: JIT, 2: interpreter. Set once, under `jitLock`.
+    let jitState = Atomic<UInt8>(0)
+    private let jitLock = Mutex(())
     /// False where the kernel refuses writable+executable memory (MemoryDenyWriteExecute): interpreter then.
-    package let usesJIT: Bool
+    /// Asking makes the JIT code now.
+    package var usesJIT: Bool { jitReady() }
     /// Named groups as (group number, name), in group order.
     package let names: [(index: Int, name: String)]
     package let source: String
@@ -36,7 +43,6 @@ package final class PCRE2Pattern: @unchecked Sendable {
             throw PatternError(offset: errorOffset, message: Self.message(for: errorCode))
         }
         code = compiled
-        usesJIT = !Self.jitDisabled && pcre2_jit_compile_8(compiled, PCRE2_JIT_COMPLETE) == 0
 
         var count: UInt32 = 0, entrySize: UInt32 = 0
         var table: UnsafePointer<UInt8>?
@@ -55,6 +61,27 @@ package final class PCRE2Pattern: @unchecked Sendable {
     }
 
     deinit { pcre2_code_free_8(code) }
+
+    /// Whether JIT code runs this pattern, making it at the first call. Every match path comes here first, so
+    /// no thread reads the compiled code while another adds JIT code to it.
+    @inline(__always)
+    func jitReady() -> Bool {
+        switch jitState.load(ordering: .acquiring) {
+        case 1: true
+        case 2: false
+        default: makeJIT()
+        }
+    }
+
+    func makeJIT() -> Bool {
+        jitLock.withLock { _ in
+            if jitState.load(ordering: .relaxed) == 0 {
+                let ok = !Self.jitDisabled && pcre2_jit_compile_8(code, PCRE2_JIT_COMPLETE) == 0
+                jitState.store(ok ? 1 : 2, ordering: .releasing)
+            }
+            return jitState.load(ordering: .relaxed) == 1
+        }
+    }
 
     static func message(for errorCode: Int32) -> String {
         var buffer = [UInt8](repeating: 0, count: 256)
@@ -92,7 +119,9 @@ package final class PCRE2Pattern: @unchecked Sendable {
     func call(_ subject: UnsafeRawBufferPointer, _ start: Int, _ data: PCRE2MatchData) -> PCRE2Match? {
         // PCRE2 wants a non-null subject even when it is empty.
         let base = subject.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(data.emptySubject)
-        let rc = usesJIT && !data.interpreted
+        // Interpreted data never asks for JIT code (an empty-line probe at load would make it for every pattern).
+        // It is used only while a rule set is built and by `rules lint`, where no other thread compiles it.
+        let rc = !data.interpreted && jitReady()
             ? pcre2_jit_match_8(code, base, subject.count, start, 0, data.data, data.context)
             : pcre2_match_8(code, base, subject.count, start, PCRE2_NO_UTF_CHECK | (data.interpreted ? PCRE2_NO_JIT : 0), data.data, data.context)
         data.stoppedEarly = rc < 0 && rc != PCRE2_ERROR_NOMATCH

@@ -105,7 +105,9 @@ package final class RuleSet: @unchecked Sendable {
                 return nil
             }
         }
+        // Interpreted: an empty subject costs nothing to match, and JIT code is made only for patterns a scan runs.
         let probe = PCRE2MatchData()
+        probe.interpreted = true
         for rule in catalog.rules {
             var patterns: [PCRE2Pattern] = []
             for (i, source) in rule.patterns.enumerated() {
@@ -165,8 +167,11 @@ package final class RuleSet: @unchecked Sendable {
         }
         do {
             var db = try VectorscanDatabase(expressions(), cacheDirectory: cacheDirectory)
-            // A database or plan from the cache is checked against the examples (a foreign plan could blind it).
-            if db.fromCache || plan.fromCache, let problem = Self.check(db, compiled, owners) {
+            // A database or plan from the cache is checked against the examples (a foreign plan could blind it),
+            // once per cached database file (`CheckStamp`).
+            let stamp = db.fromCache ? CheckStamp(cacheDirectory, "rules", db, inputs: Self.checkInputs(compiled)) : nil
+            let checked = stamp?.passed == true
+            if db.fromCache || plan.fromCache, !checked, let problem = Self.check(db, compiled, owners) {
                 cacheLogger.warning("compiled rule cache ignored, recompiling: \(problem)")
                 // The plan may be what is wrong: derived again, not read.
                 if plan.fromCache {
@@ -174,6 +179,8 @@ package final class RuleSet: @unchecked Sendable {
                     choices = sources.map { plan[$0.pattern] }
                 }
                 db = try VectorscanDatabase(expressions(), cacheDirectory: cacheDirectory, readCache: false)
+            } else if let stamp, !checked {
+                stamp.record()
             }
             database = db
         } catch {
@@ -217,12 +224,18 @@ package final class RuleSet: @unchecked Sendable {
         return scratch.hits.foreignIDs > 0 ? "it reports pattern ids that do not exist" : nil
     }
 
+    /// What `check` reads besides the database: each rule's patterns (in id order) and its match examples.
+    static func checkInputs(_ rules: [CompiledRule]) -> [String] {
+        rules.flatMap { r in [r.rule.id, r.rule.caseless ? "caseless" : "case"] + r.patterns.map(\.source) + r.rule.matchExamples.map(\.line) }
+    }
+
     /// The apps' detector databases, cached like the rules' one. Apps have no examples of their own, so a
     /// database loaded from the cache (or compiled from a cached plan) is checked against every rule example: each detector PCRE2 matches on
     /// one must be reported by Vectorscan under its id, else it is compiled afresh.
     static func detectorDatabases(_ catalog: RuleCatalog, _ detectors: [String: [PCRE2Pattern]], _ plan: PrefilterPlan,
                                   cacheDirectory: String?) -> [String: VectorscanDatabase] {
         let lines = catalog.rules.flatMap { r in r.matchExamples.map(\.line) + r.noMatchExamples.map(\.line) }
+        let linesDigest = String(CheckStamp.digest(lines), radix: 16)
         let data = PCRE2MatchData()
         var databases: [String: VectorscanDatabase] = [:]
         for (app, patterns) in detectors where !patterns.isEmpty {
@@ -232,6 +245,8 @@ package final class RuleSet: @unchecked Sendable {
             }
             guard let db = try? VectorscanDatabase(expressions, cacheDirectory: cacheDirectory) else { continue }
             guard db.fromCache || plan.fromCache else { databases[app] = db; continue }
+            let stamp = db.fromCache ? CheckStamp(cacheDirectory, "detectors \(app)", db, inputs: [linesDigest] + catalog.apps[app]!.detect) : nil
+            if stamp?.passed == true { databases[app] = db; continue }
             let scratch = VectorscanScratch(db, patternCount: patterns.count)
             var problem: String?
             for line in lines where problem == nil {
@@ -250,6 +265,7 @@ package final class RuleSet: @unchecked Sendable {
                 databases[app] = try? VectorscanDatabase(derived, cacheDirectory: cacheDirectory, readCache: false)
             } else {
                 databases[app] = db
+                stamp?.record()
             }
         }
         return databases
@@ -341,5 +357,31 @@ package final class RuleSet: @unchecked Sendable {
     /// Patterns in Vectorscan id order, for `rules export --format patterns`.
     package var exportedPatterns: [(rule: Rule, pattern: String, caseless: Bool)] {
         owners.map { o in (rules[o.rule].rule, rules[o.rule].rule.patterns[o.pattern], rules[o.rule].rule.caseless) }
+    }
+}
+
+/// A passed check of a database loaded from the compile cache, remembered beside it: the check's answer depends
+/// only on that database file (its identity: a rewritten or replaced file is another), on what the check reads
+/// (patterns and example lines, `inputs`) and on the executable that checks, and all of them are in the stamp's
+/// key. So each cached database is checked once, not at every start (the checks' thousands of matches were a
+/// large part of a start from the cache); any change checks again.
+struct CheckStamp {
+    let file: CacheFile
+
+    init?(_ cacheDirectory: String?, _ what: String, _ database: VectorscanDatabase, inputs: [String]) {
+        guard let cacheDirectory, let db = database.cacheIdentity, let exe = CatalogCache.executableIdentity() else { return nil }
+        let key = "connwatch-check-stamp 1 \(what)\n\(exe)\ndatabase \(db)\ninputs \(inputs.count) \(String(Self.digest(inputs), radix: 16))\n"
+        file = CacheFile(directory: cacheDirectory, key: Array(key.utf8), name: "checked", suffix: "stamp")
+    }
+
+    var passed: Bool { if case .content = file.load() { true } else { false } }
+
+    func record() { file.store([UInt8]()) }
+
+    /// One digest of several strings, each with its length (so that no two lists run together alike).
+    static func digest(_ strings: [String]) -> UInt64 {
+        var bytes: [UInt8] = []
+        for s in strings { bytes += Array("\(s.utf8.count):".utf8); bytes += s.utf8 }
+        return CacheFile.digest(bytes)
     }
 }

@@ -25,6 +25,9 @@ package final class VectorscanDatabase: @unchecked Sendable {
 
     /// Whether this database came from the compile cache rather than a fresh compile.
     let fromCache: Bool
+    /// The cache file's identity (`CacheFile.identity`) when loaded from it and unchanged while read: what a
+    /// `CheckStamp` names.
+    let cacheIdentity: String?
 
     /// Compiles every expression into one database; expression i reports id i. With a cache directory,
     /// a database compiled earlier for exactly the same expressions is loaded instead (milliseconds
@@ -32,11 +35,13 @@ package final class VectorscanDatabase: @unchecked Sendable {
     /// `readCache: false` compiles afresh and overwrites the cached copy (one that failed a check).
     package init(_ expressions: [Expression], cacheDirectory: String? = nil, readCache: Bool = true) throws(VectorscanError) {
         let cache = cacheDirectory.map { DatabaseCache(directory: $0, expressions: expressions) }
+        let identity = readCache ? cache.flatMap { CacheFile.identity(of: $0.path) } : nil
         switch readCache ? cache?.load() : nil {
         case .database(let db, let flags)? where flags.count == expressions.count:
             database = db
             prefiltered = flags
             fromCache = true
+            cacheIdentity = identity == cache.flatMap { CacheFile.identity(of: $0.path) } ? identity : nil
             return
         case .database(let db, _)?:
             hs_free_database(db)
@@ -46,6 +51,7 @@ package final class VectorscanDatabase: @unchecked Sendable {
         case .missing?, nil: break
         }
         fromCache = false
+        cacheIdentity = nil
         var prefilter = [Bool](repeating: false, count: expressions.count)
         // Ask the parser first, so one unsupported construct does not cost a whole failed compile.
         for (i, e) in expressions.enumerated() where Self.info(e.pattern, flags: Self.baseFlags(e)) != nil {
@@ -184,6 +190,14 @@ struct CacheFile {
     init(directory: String, key: [UInt8], name: String = "rules", suffix: String = "hsdb") {
         self.key = key
         path = (directory as NSString).appendingPathComponent(String(format: "%@-%016llx.%@", name, Self.digest(key[...]), suffix))
+    }
+
+    /// Device, inode, size and modification time of `path` (nil when it cannot be stat'ed): a file replaced or
+    /// rewritten gets another.
+    static func identity(of path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return "\(st.st_dev) \(st.st_ino) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
     }
 
     /// FNV-1a, 64 bits: detects damage, not forgery (ownership and modes keep others out).

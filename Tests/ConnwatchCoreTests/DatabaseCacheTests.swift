@@ -139,3 +139,69 @@ import Testing
         #expect(recorded[PrefilterPlan.version] == digest, "choices changed: bump PrefilterPlan.version and record \(String(digest, radix: 16))")
     }
 }
+
+/// A database from the compile cache is checked against the examples once; the passed check is remembered in a
+/// stamp named by the database file's identity, so a start from the cache skips it, and a file that changed is
+/// checked again.
+@Suite struct CheckStampTests {
+    static func stamps(_ cache: String, _ what: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasPrefix("checked-") && $0.hasSuffix(".stamp") }
+            .filter { name in
+                let data = try Data(contentsOf: URL(fileURLWithPath: cache + "/" + name))
+                return data.starts(with: Array("connwatch-check-stamp 1 \(what)\n".utf8))
+            }
+    }
+
+    static func databaseFile(_ cache: String, _ ruleSet: RuleSet) throws -> String {
+        let expressions = zip(ruleSet.prefilterChoices, ruleSet.owners).map {
+            VectorscanDatabase.Expression(pattern: $0.expression, caseless: ruleSet.rules[$1.rule].rule.caseless)
+        }
+        return DatabaseCache(directory: cache, expressions: expressions).path
+    }
+
+    @Test func aCachedDatabaseIsCheckedOnceAndAgainWhenItsFileChanges() throws {
+        let (catalog, cache) = try PrefilterPlanTests.fixture()
+        let fresh = try RuleSet(catalog, cacheDirectory: cache)
+        #expect(!fresh.fromCache)
+        #expect(try Self.stamps(cache, "rules").isEmpty, "a fresh compile needs no check")
+        let second = try RuleSet(catalog, cacheDirectory: cache)
+        #expect(second.fromCache)
+        let first = try Self.stamps(cache, "rules")
+        #expect(first.count == 1, "checked and stamped")
+        #expect(try !Self.stamps(cache, "detectors office365").isEmpty)
+        let third = try RuleSet(catalog, cacheDirectory: cache)
+        #expect(third.fromCache)
+        #expect(try Self.stamps(cache, "rules") == first, "the stamp is reused, not written again")
+        #expect(try scanBytes(PrefilterPlanTests.text, third) == scanBytes(PrefilterPlanTests.text, fresh))
+
+        // The same bytes in a new file (another identity) are checked again.
+        let path = try Self.databaseFile(cache, third)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        try FileManager.default.removeItem(atPath: path)
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect(chmod(path, 0o600) == 0)
+        let fourth = try RuleSet(catalog, cacheDirectory: cache)
+        #expect(fourth.fromCache)
+        #expect(try Set(Self.stamps(cache, "rules")).isStrictSuperset(of: first), "a new stamp for the new file")
+    }
+
+    /// A blind database put under the right key after a stamp was written is caught: the stamp names the file it
+    /// was written for, not the key.
+    @Test func aBlindDatabaseInPlaceOfAStampedOneIsCaught() throws {
+        let (catalog, cache) = try PrefilterPlanTests.fixture()
+        _ = try RuleSet(catalog, cacheDirectory: cache)
+        let stamped = try RuleSet(catalog, cacheDirectory: cache)
+        #expect(try Self.stamps(cache, "rules").count == 1)
+        let good = zip(stamped.prefilterChoices, stamped.owners).map {
+            VectorscanDatabase.Expression(pattern: $0.expression, caseless: stamped.rules[$1.rule].rule.caseless)
+        }
+        let timeout = stamped.owners.firstIndex { stamped.rules[$0.rule].rule.id == "connector.timeout" }!
+        var blindExpressions = good
+        blindExpressions[timeout].pattern = "zqneverthere"
+        let blind = try VectorscanDatabase(blindExpressions)
+        DatabaseCache(directory: cache, expressions: good).store(blind.database, prefiltered: blind.prefiltered)
+        let reloaded = try RuleSet(catalog, cacheDirectory: cache)
+        #expect(try scanBytes(PrefilterPlanTests.text, reloaded).map(\.rule).contains("connector.timeout"))
+        #expect(!reloaded.fromCache, "recompiled after the failed check")
+    }
+}

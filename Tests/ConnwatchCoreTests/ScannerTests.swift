@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Synchronization
 @testable import ConnwatchModel
 @testable import ConnwatchEngine
 
@@ -244,5 +245,60 @@ import Testing
         let f = try scan(line)
         #expect(f.map(\.rule) == ["connector.box-token"])
         #expect(f.map(\.app) == ["box"])
+    }
+}
+
+/// The line of a hit, found backwards eight bytes at a time: the same start as a byte-by-byte walk for every
+/// position, wherever the newlines fall within or across words.
+@Suite struct LineStartTests {
+    @Test func eightBytesAtATimeFindsTheStartAByteWalkFinds() {
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<300 {
+            let count = Int.random(in: 0...80, using: &generator)
+            // Sparse to dense newlines; 0x0B, 0x8A and 0x0A ^ 0x80 sit next to a newline's bit pattern.
+            let density = [0.0, 0.02, 0.2, 0.7][round % 4]
+            let bytes: [UInt8] = (0..<count).map { _ in
+                Double.random(in: 0..<1, using: &generator) < density ? 0x0A : [0x41, 0x0B, 0x8A, 0x09, 0xFF, 0x00].randomElement(using: &generator)!
+            }
+            bytes.withUnsafeBufferPointer { buf in
+                guard let base = buf.baseAddress else { return }
+                for index in 0..<count {
+                    var walk = index - 1
+                    while walk >= 0 && base[walk] != 0x0A { walk -= 1 }
+                    #expect(Scanner.lineStart(base, before: index) == walk + 1, "\(bytes) at \(index)")
+                }
+            }
+        }
+    }
+}
+
+/// JIT code is made at a pattern's first match, once, whichever thread asks first; loading a rule set makes none.
+@Suite struct LazyJITTests {
+    @Test func manyThreadsMatchingAFreshPatternAgree() throws {
+        let lines = (0..<64).map { i in Array((i % 3 == 0 ? "x AADSTS7000\(i) y" : "no code \(i)").utf8) }
+        for _ in 0..<20 {
+            let pattern = try PCRE2Pattern(#"AADSTS(?<code>\d{5,7})"#)
+            let results = Mutex([[Bool]](repeating: [], count: 8))
+            DispatchQueue.concurrentPerform(iterations: 8) { t in
+                let data = PCRE2MatchData()
+                let found = lines.map { line in line.withUnsafeBytes { pattern.matches($0, data) } }
+                results.withLock { $0[t] = found }
+            }
+            let expected = lines.indices.map { $0 % 3 == 0 }
+            #expect(results.withLock { $0 }.allSatisfy { $0 == expected })
+        }
+    }
+
+    @Test func loadingARuleSetMakesNoJITCodeAndAScanMakesItForWhatHits() throws {
+        let (catalog, cache) = try PrefilterPlanTests.fixture()
+        _ = try RuleSet(catalog, cacheDirectory: cache)
+        _ = try RuleSet(catalog, cacheDirectory: cache) // checks the cached database, stamps it
+        let ruleSet = try RuleSet(catalog, cacheDirectory: cache)
+        let all = ruleSet.rules.flatMap { $0.patterns + $0.requires + $0.excludes + $0.extract } + ruleSet.appDetectors.values.flatMap { $0 }
+        #expect(all.allSatisfy { $0.jitState.load(ordering: .relaxed) == 0 })
+        #expect(try scanBytes(Array("Service timeout occurred\n".utf8), ruleSet).map(\.rule) == ["connector.timeout"])
+        let timeout = ruleSet.rules.first { $0.rule.id == "connector.timeout" }!.patterns[0]
+        #expect(timeout.jitState.load(ordering: .relaxed) != 0)
+        #expect(ruleSet.rules.first { $0.rule.id != "connector.timeout" }!.patterns.allSatisfy { $0.jitState.load(ordering: .relaxed) == 0 })
     }
 }

@@ -27,7 +27,7 @@ package protocol RepeatFolder: AnyObject {
     /// the finding's redacted fields before deduplication (the first of a name is the finding's), `lineBytes`
     /// its redacted line's length.
     func take(rule: String, app: String?, fields: [(name: String, value: String)], lineBytes: Int,
-              build: @escaping () -> Finding) -> Bool
+              build: @escaping @Sendable () -> Finding) -> Bool
 }
 
 /// Per-task scanning state over a shared `RuleSet`: Vectorscan scratch, PCRE2 match data.
@@ -384,7 +384,7 @@ package final class Scanner {
         if let folder, made.count == 1, !capped, !tracing {
             let (compiled, fields, decision) = made[0]
             let line = redactedWholeLine(), ruleSet = ruleSet
-            let build = { Self.makeFinding(ruleSet, compiled, fields, decision, origin, line, truncated) }
+            let build: @Sendable () -> Finding = { Self.makeFinding(ruleSet, compiled, fields, decision, origin, line, truncated) }
             if folder.take(rule: compiled.rule.id, app: decision.app, fields: fields, lineBytes: line.utf8.count, build: build) {
                 return []
             }

@@ -301,13 +301,14 @@ let pinnedAADSTS = "d35d388748789fc721992da9d9a2bcc1"
 }
 
 @Suite struct FoldBeforeBuildTests {
-    /// Counts the findings the delivery was offered before they were built, and those it built.
-    final class CountingFolder: RepeatFolder {
+    /// Counts the findings the delivery was offered before they were built, and those it built (its delivery is
+    /// not overlapped: `build` runs on the calling thread, hence unchecked).
+    final class CountingFolder: RepeatFolder, @unchecked Sendable {
         let delivery: Delivery
         var offered = 0, built = 0
         init(_ delivery: Delivery) { self.delivery = delivery }
         func take(rule: String, app: String?, fields: [(name: String, value: String)], lineBytes: Int,
-                  build: @escaping () -> Finding) -> Bool {
+                  build: @escaping @Sendable () -> Finding) -> Bool {
             offered += 1
             return delivery.take(rule: rule, app: app, fields: fields, lineBytes: lineBytes) { [self] in
                 built += 1
@@ -339,20 +340,21 @@ let pinnedAADSTS = "d35d388748789fc721992da9d9a2bcc1"
                 lines.append(aadsts("password=hunter\(i)2x", 3000 + i))
             }
         }
-        /// `folded`: findings never built.
-        func run(folding: Bool) throws -> (records: [String], folded: Int, throttled: [String: Int]) {
+        /// `folded`: findings never built. `overlapped`: the daemon's delivery (throttle, build and encoding on
+        /// its second thread), the scanner handing over straight to it, windows closed only by the lines' clock.
+        func run(folding: Bool, overlapped: Bool = false) throws -> (records: [String], folded: Int, throttled: [String: Int]) {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-fold-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let delivery = Delivery(outputs: [try FileOutput(.init(path: dir + "/f.json", fsync: .never), lang: .en)],
-                                    throttle: Throttle(.init(window: 30, maxKeys: 5)))
+                                    throttle: Throttle(.init(window: 30, maxKeys: 5)), overlapped: overlapped)
             var now = t0
             delivery.clock = { now }
             let scanner = Scanner(ruleSet)
             let folder = CountingFolder(delivery)
-            if folding { scanner.folder = folder }
+            if folding { scanner.folder = overlapped ? delivery : folder }
             for (i, line) in lines.enumerated() {
                 now = t0 + Double(i) / 2
-                delivery.closeWindows(now: now)
+                if !overlapped { delivery.closeWindows(now: now) }
                 Array((line + "\n").utf8).withUnsafeBytes { raw in
                     scanner.scan(raw, bufferOffset: UInt64(i) * 4096, origin: Origin(input: "file", path: "/var/log/a.log"),
                                  context: nil) { delivery.accept($0) }
@@ -363,12 +365,42 @@ let pinnedAADSTS = "d35d388748789fc721992da9d9a2bcc1"
             let text = try String(contentsOfFile: dir + "/f.json", encoding: .utf8)
             return (text.split(separator: "\n").map(String.init), folder.offered - folder.built, delivery.throttle.throttledByRule)
         }
-        let built = try run(folding: false), folded = try run(folding: true)
+        let built = try run(folding: false), folded = try run(folding: true), overlapped = try run(folding: true, overlapped: true)
         #expect(built.folded == 0)
         #expect(folded.folded >= 40, "repeats were folded before they were built: \(folded.folded)")
         #expect(folded.records == built.records)
         #expect(folded.throttled == built.throttled)
+        #expect(overlapped.records == built.records, "the overlapped delivery writes the same records in the same order")
+        #expect(overlapped.throttled == built.throttled)
         #expect(built.records.contains { $0.contains("\"throttle\":") }, "summaries are among the records")
         #expect(!built.records.contains { $0.contains("hunter") }, "no secret reaches the findings file")
+    }
+
+    /// Reading pauses at the batch limit whether the delivery is overlapped or not: what its thread holds counts
+    /// as pending before it is finished, so a flood of distinct findings stops the input at exactly one batch.
+    @Test(arguments: [false, true]) func aFullBatchPausesReading(overlapped: Bool) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cw-batch-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let delivery = Delivery(outputs: [try FileOutput(.init(path: dir + "/f.json", fsync: .never), lang: .en)],
+                                throttle: Throttle(.init()), overlapped: overlapped)
+        var lines = 0
+        while !delivery.shouldStop && lines < 3 * Delivery.batchLimit {
+            // Every other one built by the scanner (a line `take` does not fold), in the order given.
+            let tenant = "tenant-\(lines)"
+            let f = sampleFinding(tenant: tenant)
+            if lines % 2 == 0 {
+                delivery.accept(f)
+            } else {
+                #expect(delivery.take(rule: f.rule, app: f.app, fields: f.fields, lineBytes: f.line.utf8.count) { f })
+            }
+            lines += 1
+        }
+        #expect(lines == Delivery.batchLimit)
+        #expect(delivery.pending == Delivery.batchLimit)
+        _ = try delivery.flush()
+        #expect(!delivery.shouldStop)
+        let records = try String(contentsOfFile: dir + "/f.json", encoding: .utf8).split(separator: "\n")
+        #expect(records.count == Delivery.batchLimit)
+        #expect(records.last?.contains("tenant-\(Delivery.batchLimit - 1)") == true)
     }
 }

@@ -90,7 +90,9 @@ package final class Pipeline {
         self.store = store
         do { state = try store.load() ?? CheckpointState() } catch { throw DaemonError(error.description) }
         do {
-            delivery = Delivery(outputs: try config.outputs.makeOutputs(lang: config.lang), throttle: throttle, metrics: metrics)
+            // Overlapped: reading and matching on one core, throttle, build and encoding on the other.
+            delivery = Delivery(outputs: try config.outputs.makeOutputs(lang: config.lang), throttle: throttle, metrics: metrics,
+                                overlapped: true)
         } catch { throw DaemonError("output \(error)") }
         if let problem = config.unknownApps(in: ruleSet).first { throw DaemonError(problem) }
         var files: [any Input] = []

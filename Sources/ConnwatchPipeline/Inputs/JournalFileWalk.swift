@@ -50,6 +50,11 @@ package final class JournalFileWalk: JournalEntries {
     var itemCount = 0
     /// Opened at the first compressed value.
     var fallback: JournalReader?
+    /// The mapping below this offset was given back (`releaseBehind`).
+    var released = 0
+    /// How far behind the current entry the mapping is kept, and given back in steps of.
+    static let releaseStep = 8 << 20
+    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     // Object types and flags (journal-def.h).
     static let objectData: UInt8 = 1, objectEntry: UInt8 = 3, objectEntryArray: UInt8 = 6
@@ -141,11 +146,25 @@ package final class JournalFileWalk: JournalEntries {
     package func next() -> Bool {
         guard position + 1 < end else { return false }
         position += 1
+        releaseBehind()
         if load() { return true }
         end = position
         position -= 1
         _ = load()
         return false
+    }
+
+    /// Gives back the pages well behind the current entry (MADV_DONTNEED): a mapped page read once stays in
+    /// the process's RSS until unmapped, which made peak RSS grow with the file (≈ 116 MB on 1M entries) where
+    /// `scan` promises < 64 MB. Entries lie in the file in their order and their data objects mostly just
+    /// before them; a page given back and read again (a field value shared with old entries, a step back) is
+    /// faulted in again from the page cache, same bytes (the mapping is read-only).
+    func releaseBehind() {
+        let offset = Int(entries[position])
+        guard offset - released >= 2 * Self.releaseStep else { return }
+        let upTo = (offset - Self.releaseStep) & ~(Self.pageSize - 1)
+        madvise(UnsafeMutableRawPointer(mutating: base) + released, upTo - released, MADV_DONTNEED)
+        released = upTo
     }
 
     package func next(_ count: Int) -> Int {

@@ -50,7 +50,7 @@ package final class JournalFileWalk: JournalEntries {
     var itemCount = 0
     /// Opened at the first compressed value.
     var fallback: JournalReader?
-    /// The mapping below this offset was given back (`releaseBehind`).
+    /// Where the walk last gave back the mapping behind it (`releaseBehind`).
     var released = 0
     /// How far behind the current entry the mapping is kept, and given back in steps of.
     static let releaseStep = 8 << 20
@@ -154,16 +154,17 @@ package final class JournalFileWalk: JournalEntries {
         return false
     }
 
-    /// Gives back the pages well behind the current entry (MADV_DONTNEED): a mapped page read once stays in
-    /// the process's RSS until unmapped, which made peak RSS grow with the file (≈ 116 MB on 1M entries) where
-    /// `scan` promises < 64 MB. Entries lie in the file in their order and their data objects mostly just
-    /// before them; a page given back and read again (a field value shared with old entries, a step back) is
-    /// faulted in again from the page cache, same bytes (the mapping is read-only).
+    /// Gives back the pages behind the current entry (MADV_DONTNEED) every `releaseStep` of the walk: a mapped
+    /// page read once stays in the process's RSS until unmapped, which made peak RSS grow with the file
+    /// (≈ 116 MB on 1M entries) where `scan` promises < 64 MB. Everything behind is given back each time, not
+    /// only the last step: a repeated value (MESSAGE, unit, pid) is one deduplicated data object anywhere
+    /// earlier in the file, so pages given back are read again. Such a page comes back from the page cache with
+    /// the same bytes (the mapping is read-only); the entries' own pages lie in their order.
     func releaseBehind() {
         let offset = Int(entries[position])
         guard offset - released >= 2 * Self.releaseStep else { return }
         let upTo = (offset - Self.releaseStep) & ~(Self.pageSize - 1)
-        madvise(UnsafeMutableRawPointer(mutating: base) + released, upTo - released, MADV_DONTNEED)
+        madvise(UnsafeMutableRawPointer(mutating: base), upTo, MADV_DONTNEED)
         released = upTo
     }
 

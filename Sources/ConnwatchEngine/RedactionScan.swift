@@ -74,6 +74,18 @@ struct RedactionScan {
 
     let table = ByteClass.pointer
     var lastKey: (key: [UInt8], cls: KeyClass)?
+    /// A secret's name ended its line without a value: the value is what starts the next line (docs/findings.md,
+    /// "Redaction", "A name and its value on separate lines").
+    var pending: Pending?
+
+    enum Pending {
+        /// `password:`, `"client_secret":`, `Authorization:` at the line's end: the next line's first value, when
+        /// that line is indented deeper than the name's (YAML, pretty-printed JSON, a folded header; a line at the
+        /// name's depth is the next record: `Executing with tokens:` then the next log line).
+        case value(KeyClass, indent: Int)
+        /// `password: |` (a YAML block scalar): every next line indented deeper than the key's line.
+        case block(indent: Int)
+    }
 
     init(_ b: UnsafePointer<UInt8>, _ n: Int) {
         self.b = b
@@ -126,6 +138,68 @@ struct RedactionScan {
         return i
     }
 
+    /// Spaces and tabs, not a line's end.
+    func skipBlanks(_ i: Int, max: Int = 64) -> Int {
+        var k = i
+        while k < n && k - i < max && (b[k] == UInt8(ascii: " ") || b[k] == UInt8(ascii: "\t")) { k += 1 }
+        return k
+    }
+
+    /// `i` is at the end of a line (of the buffer, or of a line inside it: a multi-line event, a line with the
+    /// one before it).
+    func endsLine(_ i: Int) -> Bool {
+        i >= n || b[i] == UInt8(ascii: "\n") || b[i] == UInt8(ascii: "\r") && (i + 1 == n || b[i + 1] == UInt8(ascii: "\n"))
+    }
+
+    /// The indentation of the line holding `p` (looked for at most 256 bytes back).
+    func indent(before p: Int) -> Int {
+        var s = p
+        while s > 0 && p - s < 256 && b[s - 1] != UInt8(ascii: "\n") { s -= 1 }
+        return skipBlanks(s, max: 256) - s
+    }
+
+    /// What every line start is looked at for: the value a secret's name on the line before left open
+    /// (`pending`); at the text's start, a line that starts inside a key or token (`lineStartBlob`). Inside a text
+    /// the line before is there to read: a certificate's body lines there stay as they did.
+    mutating func lineStarted(at p: Int) -> Int? {
+        guard let open = pending else { return p == 0 ? lineStartBlob(at: p) : nil }
+        pending = nil
+        let v = skipBlanks(p)
+        guard !endsLine(v) else { return nil }
+        switch open {
+        case .block(let indent):
+            guard v - p > indent else { return nil }
+            var e = v
+            while e < n && b[e] != UInt8(ascii: "\n") { e += 1 }
+            var end = e
+            if end > v && b[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            maskValue(v..<end, .secret)
+            pending = .block(indent: indent)
+            return e
+        case .value(let cls, let indent):
+            guard v - p > indent else { return nil }
+            // The next line is another key (`password:` left empty, then `user: bob`), or YAML's list of them.
+            if isKeyStart(v) { return nil }
+            if cls != .authorization && isProseOrStructure(v) { return nil }
+            if cls == .authorization { return authorizationValue(at: v) }
+            if cls == .cookies { return cookieValue(at: v) }
+            return secretValue(at: v, cls)
+        }
+    }
+
+    /// `name:` or `name=` or `"name":` starts at `v`: a key, not a value.
+    func isKeyStart(_ v: Int) -> Bool {
+        var e = v
+        if has(e, .quote) { e += 1 }
+        let s = e
+        while e < n && e - s < 128 && has(e, .key) { e += 1 }
+        guard e > s else { return false }
+        if has(e, .quote) { e += 1 }
+        e = skipBlanks(e, max: 8)
+        let c = byte(e)
+        return c == UInt8(ascii: "=") || c == UInt8(ascii: ":") && (endsLine(e + 1) || byte(e + 1) == UInt8(ascii: " "))
+    }
+
     /// An earlier redaction's mask: left as it is, so redacting twice changes nothing.
     func isMask(at p: Int) -> Bool { matches(p, "[REDACTED]") }
 
@@ -157,7 +231,7 @@ struct RedactionScan {
     // MARK: the pass
 
     mutating func run() {
-        var i = lineStartBlob() ?? 0
+        var i = lineStarted(at: 0) ?? 0
         while i < n {
             let c = b[i]
             var next: Int?
@@ -181,6 +255,8 @@ struct RedactionScan {
                     next = entraSecret(tilde: i)
                 case UInt8(ascii: " "):
                     next = freeTextSecret(space: i)
+                case UInt8(ascii: "\n"):
+                    next = lineStarted(at: i + 1)
                 default:
                     break
                 }
@@ -275,8 +351,12 @@ struct RedactionScan {
         guard keyStart < keyEnd else { return nil }
         let key = keyStart..<keyEnd
         let cls = mayBeSecret(key) ? classify(key) : .plain
-        v = skipSpaces(v, limit: n)
-        guard v < n else { return nil }
+        v = skipBlanks(v)
+        if endsLine(v) {
+            // The value is on the next line (a YAML or pretty-printed JSON value, a folded header).
+            if cls != .plain && cls != .urlSecret { pending = .value(cls, indent: indent(before: keyStart)) }
+            return nil
+        }
         switch cls {
         case .plain:
             if equals(key, "value") || equals(key, "val"), s < pairedValueBefore {
@@ -284,6 +364,12 @@ struct RedactionScan {
                 return secretValue(at: v, .secret)
             }
             if equals(key, "name") { pairSecretName(at: v) }
+            // sqlldr/exp `userid=scott/tiger@orcl`; FreeRDP's `/p:S3cret`.
+            if equals(key, "userid") { return oracleLogin(at: v) }
+            if key.count == 1 && b[keyStart] == UInt8(ascii: "p") && byte(keyStart - 1) == UInt8(ascii: "/")
+                && isCommand(.freerdp, before: s) {
+                return secretValue(at: v, .secret)
+            }
             return nil
         case .urlSecret:
             // Only in a URL's query or fragment; `code=403` or `"code": "…"` elsewhere is a status.
@@ -321,6 +407,7 @@ struct RedactionScan {
     static let secretStems: [[UInt8]] = [
         "pass", "pw", "pin", "secret", "cred", "sig", "verifier", "assertion", "otp", "auth", "wresult", "saml",
         "sas", "rtfa", "token", "key", "cookie", "sid", "sess", "code", "hmac", "pat", "glide", "gck", "psk", "community",
+        "bearer",
     ].map { Array($0.utf8) }
 
     /// `SecretKeys.classify`, remembering the last key: a line repeating one key thousands of times (hostile or
@@ -508,8 +595,20 @@ struct RedactionScan {
     }
 
     mutating func secretValue(at v: Int, _ cls: KeyClass) -> Int? {
+        // `password: |` or `key: >-`: a YAML block scalar, the value on the lines below.
+        if b[v] == UInt8(ascii: "|") || b[v] == UInt8(ascii: ">") {
+            var e = v + 1
+            while e < n && e - v < 3 && "+-123456789".utf8.contains(b[e]) { e += 1 }
+            if endsLine(skipBlanks(e)) {
+                pending = .block(indent: indent(before: v))
+                return e
+            }
+        }
         switch value(at: v) {
         case .structured:
+            // `"spring.datasource.password": {"value": "…", "origin": …}` (Spring's /actuator/env): the object's
+            // `value` is the secret's.
+            pairedValueBefore = v + 128
             return nil
         case .region(let r, let end, let bare):
             // `auth_header=Bearer xyz`: a bare scheme word is not the secret, the credentials after it are.
@@ -848,15 +947,17 @@ struct RedactionScan {
         if byte(p) == UInt8(ascii: "-") { p += 1 }
         let nameStart = p
         guard isUpper(byte(p)) || isLower(byte(p)) else { return nil }
-        if p == i + 1 && b[p] == UInt8(ascii: "p") && p + 1 < n && !has(p + 1, .space) && isCommand(.mysql, before: i),
+        if p == i + 1 && b[p] == UInt8(ascii: "p") && p + 1 < n && !has(p + 1, .space)
+            && (isCommand(.mysql, before: i) || isCommand(.archiver, before: i)),
            case .region(let r, let end, _) = argument(p + 1) {
-            maskValue(r, .secret) // `mysql -uroot -pS3cret`: the MySQL clients take the password glued to -p
+            maskValue(r, .secret) // `mysql -uroot -pS3cret`, `7z x -pS3cret a.7z`: the password glued to -p
             return end
         }
         while p < n && p - nameStart < 48 && (isAlnum(b[p]) || b[p] == UInt8(ascii: "-")) { p += 1 }
         guard has(p, .space) else { return nil }
         let a = skipSpaces(p, limit: n)
         guard a < n, !"-$(".utf8.contains(b[a]) else { return nil }
+        if nameStart == i + 1, let e = clientFlag(i, letters: nameStart..<p, argument: a) { return e }
         let name = lowercased(nameStart..<p)
         guard case .region(let r, let end, _) = argument(a) else { return nil }
         switch name {
@@ -886,14 +987,68 @@ struct RedactionScan {
         }
     }
 
+    /// Single-dash letter flags whose meaning is the client's (named on the line): net-snmp's `-c COMMUNITY`,
+    /// `-A`/`-X` (SNMPv3 passphrases, `-a`/`-x` are protocols); Samba's `-U user%password`; `ssh-keygen -N`/`-P`;
+    /// `htpasswd -b[c…] [file] user password` (`-n`: no file). Nil when the flag is not one of them.
+    mutating func clientFlag(_ i: Int, letters: Range<Int>, argument a: Int) -> Int? {
+        guard letters.count >= 1, letters.count <= 4, case .region(let r, let end, _) = argument(a) else { return nil }
+        let letter = b[letters.lowerBound]
+        if letters.count == 1 {
+            switch letter {
+            case UInt8(ascii: "c"), UInt8(ascii: "A"), UInt8(ascii: "X"):
+                guard isCommand(.snmp, before: i) else { return nil }
+                maskValue(r, .secret)
+                return end
+            case UInt8(ascii: "U"):
+                guard isCommand(.samba, before: i), let pct = r.first(where: { b[$0] == UInt8(ascii: "%") }) else { return nil }
+                maskValue(pct + 1..<r.upperBound, .secret)
+                return end
+            case UInt8(ascii: "N"), UInt8(ascii: "P"):
+                guard isCommand(.sshKeygen, before: i) else { return nil }
+                maskValue(r, .secret)
+                return end
+            default:
+                break
+            }
+        }
+        guard letters.contains(where: { b[$0] == UInt8(ascii: "b") }), letters.allSatisfy({ isLower(b[$0]) || isUpper(b[$0]) }),
+              isCommand(.htpasswd, before: i) else { return nil }
+        // The password is the second (with -n) or third argument after the flags.
+        var position = a
+        var count = letters.contains(where: { b[$0] == UInt8(ascii: "n") }) ? 2 : 3
+        var last = r
+        var lastEnd = end
+        while true {
+            guard position < n, b[position] != UInt8(ascii: "-"), case .region(let arg, let e, _) = argument(position) else { return nil }
+            (last, lastEnd) = (arg, e)
+            count -= 1
+            if count == 0 { break }
+            position = skipSpaces(e, limit: n)
+        }
+        maskValue(last, .secret)
+        return lastEnd
+    }
+
     /// Clients whose password flag is a letter that means other things elsewhere.
-    enum Command: Int {
+    enum Command: Int, CaseIterable {
         /// `mysql`, `mysqldump`, `mysqladmin`, `mariadb`: `-pSECRET`, glued.
         case mysql
         /// `ldapsearch`, `ldapmodify`, `ldapadd`, …: `-w SECRET`.
         case ldap
         /// `redis-cli -a SECRET`.
         case redis
+        /// net-snmp's tools (`snmpwalk`, `snmpget`, `snmpbulkwalk`, …): `-c COMMUNITY`, `-A`/`-X PASSPHRASE`.
+        case snmp
+        /// `smbclient`, `rpcclient`, `smbcacls`, `smbmap`, `smbget`: `-U user%password`.
+        case samba
+        /// `ssh-keygen -N NEW -P OLD`.
+        case sshKeygen
+        /// `htpasswd -b file user password`.
+        case htpasswd
+        /// `7z`, `7za`, `7zz`, `unrar`: `-pSECRET`, glued.
+        case archiver
+        /// FreeRDP (`xfreerdp`, `wlfreerdp`): `/p:SECRET`.
+        case freerdp
     }
 
     func names(_ command: Command, at k: Int) -> Bool {
@@ -901,12 +1056,19 @@ struct RedactionScan {
         case .mysql: matches(k, "mysql", caseless: true) || matches(k, "mariadb", caseless: true)
         case .ldap: matches(k, "ldap", caseless: true)
         case .redis: matches(k, "redis-cli", caseless: true)
+        case .snmp: matches(k, "snmp", caseless: true)
+        case .samba: matches(k, "smbclient", caseless: true) || matches(k, "rpcclient", caseless: true)
+            || matches(k, "smbcacls", caseless: true) || matches(k, "smbmap", caseless: true) || matches(k, "smbget", caseless: true)
+        case .sshKeygen: matches(k, "ssh-keygen", caseless: true)
+        case .htpasswd: matches(k, "htpasswd", caseless: true)
+        case .archiver: (matches(k, "7z") || matches(k, "unrar", caseless: true)) && (k == 0 || !isAlnum(b[k - 1]))
+        case .freerdp: matches(k, "freerdp", caseless: true)
         }
     }
 
     /// The line names `command` before `i`. Each command is searched for once per line, at the first flag that asks.
     mutating func isCommand(_ command: Command, before i: Int) -> Bool {
-        if commandNamedAt.isEmpty { commandNamedAt = [-1, -1, -1] }
+        if commandNamedAt.isEmpty { commandNamedAt = Array(repeating: -1, count: Command.allCases.count) }
         if commandNamedAt[command.rawValue] < 0 {
             var k = 0
             while k < n && !names(command, at: k) { k += 1 }
@@ -930,6 +1092,73 @@ struct RedactionScan {
         if matches(a, "-string", caseless: true) && has(a + 7, .space) { a = skipSpaces(a + 7, limit: n) }
         guard a < n, !"-$(".utf8.contains(b[a]), case .region(let r, let end, _) = argument(a) else { return nil }
         maskValue(r, .secret)
+        return end
+    }
+
+    /// Oracle's clients take `user/password@connect` as an argument (`sqlplus scott/tiger@//db:1521/ORCL`,
+    /// `rman target sys/pw@db catalog rco/pw@cat`, SQL*Plus's `CONNECT scott/tiger`); Windows' `net use \\h\s
+    /// PASSWORD /user:u` and `net user NAME PASSWORD /add`. At a word that starts one, its next arguments are read.
+    mutating func loginCommand(_ i: Int) -> Int? {
+        // The name's length, by its first letter (most words are none of these and cost one comparison).
+        let length: Int
+        switch b[i] | 0x20 {
+        case UInt8(ascii: "s"): length = matches(i, "sqlplus ", caseless: true) ? 8 : matches(i, "sqlldr ", caseless: true) ? 7 : 0
+        case UInt8(ascii: "e"): length = matches(i, "expdp ", caseless: true) ? 6 : 0
+        case UInt8(ascii: "i"): length = matches(i, "impdp ", caseless: true) ? 6 : 0
+        case UInt8(ascii: "r"): length = matches(i, "rman ", caseless: true) ? 5 : 0
+        case UInt8(ascii: "d"): length = matches(i, "dgmgrl ", caseless: true) ? 7 : 0
+        case UInt8(ascii: "c"): length = matches(i, "connect ", caseless: true) ? 8 : matches(i, "conn ", caseless: true) ? 5 : 0
+        case UInt8(ascii: "n"): length = matches(i, "net ", caseless: true) ? -1 : 0
+        default: length = 0
+        }
+        guard length != 0, i == 0 || !has(i - 1, .key) else { return nil }
+        if length > 0 {
+            // `connect`/`conn` are words of prose too (`conn 10.0.0.0/8`): there only `user/password@connect` counts.
+            let needsConnect = b[i] | 0x20 == UInt8(ascii: "c")
+            var p = i + length
+            var resume: Int?
+            // Flags (`-s`, `-L`), rman's `target`/`catalog`/`auxiliary`, then `user/password`: a few arguments.
+            for _ in 0..<6 {
+                p = skipSpaces(p, limit: n)
+                guard p < n, case .region(_, let end, _) = argument(p) else { break }
+                if let e = oracleLogin(at: p, needsConnect: needsConnect) { resume = e }
+                p = end
+            }
+            return resume
+        }
+        let user = matches(i + 4, "user ", caseless: true)
+        guard user || matches(i + 4, "use ", caseless: true) else { return nil }
+        var p = i + (user ? 9 : 8)
+        var skipped = user ? 1 : 0 // `net user NAME PASSWORD`: the name first
+        for _ in 0..<8 {
+            p = skipSpaces(p, limit: n)
+            guard p < n, case .region(let r, let end, _) = argument(p), !r.isEmpty else { return nil }
+            defer { p = end }
+            let c = b[r.lowerBound]
+            // Options (`/user:…`, `/persistent:no`), shares (`\\host\share`), devices (`Z:`), `*` (prompt).
+            if c == UInt8(ascii: "/") || c == UInt8(ascii: "\\") || c == UInt8(ascii: "*") { continue }
+            if r.count == 2 && b[r.lowerBound + 1] == UInt8(ascii: ":") { continue }
+            if skipped > 0 { skipped -= 1; continue }
+            // Only an argument the command line goes on from with options or ends at: `net use Z: \\fs01\share
+            // System error 5 has occurred` is the command's output on the same line.
+            let next = skipSpaces(end, limit: n)
+            guard next == n || b[next] == UInt8(ascii: "/") else { return nil }
+            maskValue(r, .secret)
+            return end
+        }
+        return nil
+    }
+
+    /// `user/password` or `user/password@connect` at `p` (maybe quoted): the password is masked. The end of the
+    /// argument, or nil when it is no such login (`/ as sysdba`, a path).
+    mutating func oracleLogin(at p: Int, needsConnect: Bool = false) -> Int? {
+        guard case .region(let r, let end, _) = argument(p), r.count >= 3,
+              let slash = r.first(where: { b[$0] == UInt8(ascii: "/") }), slash > r.lowerBound,
+              (r.lowerBound..<slash).allSatisfy({ has($0, .key) || b[$0] == UInt8(ascii: "#") }) else { return nil }
+        var e = slash + 1
+        while e < r.upperBound && b[e] != UInt8(ascii: "@") { e += 1 }
+        guard e > slash + 1, b[slash + 1] != UInt8(ascii: "/"), !needsConnect || e < r.upperBound else { return nil }
+        maskValue(slash + 1..<e, .secret)
         return end
     }
 
@@ -961,6 +1190,7 @@ struct RedactionScan {
         }
         if b[i] == UInt8(ascii: "A") && byte(i + 2) == UInt8(ascii: "I"), let e = awsSecretAfterKeyID(i) { return e }
         if b[i] == UInt8(ascii: "C") || b[i] == UInt8(ascii: "c"), let e = secureString(i) { return e }
+        if let e = loginCommand(i) { return e }
         let w = schemeEnd(i, limit: n)
         if w > i && has(w, .space) && isKnownScheme(i..<w) {
             return schemeCredentials(at: i, force: false)
@@ -1107,8 +1337,26 @@ struct RedactionScan {
         // The end first: a mutating call inside a non-mutating one's arguments copies the whole scan (`paddedKey`).
         let b64urlEnd = end(of: .b64url, from: i)
         if byte(b64urlEnd) == UInt8(ascii: ".") { return jwtTail(i) }
-        if i > 0 && (has(i - 1, .space) || has(i - 1, .quote)) && max(b64End, b64urlEnd) - i >= 62 { return blob(i, lineStart: false) }
+        if i > 0 && (has(i - 1, .space) || has(i - 1, .quote)) && max(b64End, b64urlEnd) - i >= 62 && !namesIdentifier(before: i) {
+            return blob(i, lineStart: false)
+        }
         return nil
+    }
+
+    /// The key in front of `i` names an identifier (`x-amz-id-2: …`, `request_id="…"`, `ETag: "…"`): a long random
+    /// id there stays. Only asked for a long random run after a space or a quote.
+    func namesIdentifier(before i: Int) -> Bool {
+        var j = i - 1
+        var separated = false
+        while j >= 0 && i - j <= 4 && (has(j, .space) || has(j, .quote) || b[j] == UInt8(ascii: ":") || b[j] == UInt8(ascii: "=")) {
+            if b[j] == UInt8(ascii: ":") || b[j] == UInt8(ascii: "=") { separated = true }
+            j -= 1
+        }
+        var s = j + 1
+        while s > 0 && j + 1 - s < 64 && has(s - 1, .key) { s -= 1 }
+        guard separated, s <= j else { return false }
+        let words = SecretKeys.words(UnsafeBufferPointer(start: b + s, count: j + 1 - s))
+        return ["id", "ids", "identifier", "etag", "tag"].contains(words.last?.text ?? "")
     }
 
     /// `count` bytes of base32 in lower case (a-z, 2-7) from `i`, bounded by no other alphanumeric. The last byte
@@ -1160,8 +1408,8 @@ struct RedactionScan {
 
     /// A line that starts with what can only be part of a key or token whose start was on an earlier line
     /// (`blob`). Returns where the scan goes on.
-    mutating func lineStartBlob() -> Int? {
-        var p = skipSpaces(0, limit: n, max: 64)
+    mutating func lineStartBlob(at start: Int) -> Int? {
+        var p = skipBlanks(start)
         if has(p, .quote) { p += 1 }
         guard p < n, isAlnum(b[p]) || b[p] == UInt8(ascii: "+") else { return nil }
         if let e = blob(p, lineStart: true) ?? jwtTail(p) {

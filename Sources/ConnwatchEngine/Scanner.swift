@@ -68,6 +68,8 @@ package final class Scanner {
     var generation: UInt64 = 0
     /// Reused per evaluation: the line's rules in the order of their first hit.
     var ruleOrder: [Int] = []
+    /// The line before the one evaluated, per source, for redaction (a secret's name ending that line).
+    var redactionContext = RedactionContext()
 
     package init(_ ruleSet: RuleSet) {
         self.ruleSet = ruleSet
@@ -98,6 +100,8 @@ package final class Scanner {
     /// `lastEventCut`: with multi-line grouping, the buffer's last event was handed over before it ended.
     package func scan(_ buffer: UnsafeRawBufferPointer, bufferOffset: UInt64, origin: Origin, context: String?,
                      lastLineTruncated: Bool = false, lastEventCut: EventCut? = nil, emit: (Finding) -> Void) {
+        redactionContext.start(buffer, offset: bufferOffset, origin: origin)
+        defer { redactionContext.end() }
         scratch.scan(buffer)
         let hits = scratch.hits
         guard !hits.ids.isEmpty, let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
@@ -119,6 +123,7 @@ package final class Scanner {
             var lineOrigin = origin
             lineOrigin.offset = bufferOffset + UInt64(currentStart)
             let line = UnsafeRawBufferPointer(start: base + currentStart, count: length)
+            redactionContext.lineStart = currentStart
             for finding in evaluate(line: line, hits: lineHits, context: context, origin: lineOrigin,
                                     truncated: truncated, trace: &trace, folder: folder) {
                 emit(finding)
@@ -158,6 +163,7 @@ package final class Scanner {
             let eventCut = cut ?? (end + 1 >= count ? lastEventCut : nil)
                 ?? (start == 0 && events.firstEventContinuesFlushed ? .timeout : nil)
             let truncatedTail = lastLineTruncated && end == count
+            redactionContext.lineStart = start
             if memchr(base + start, 0x0A, end - start) == nil {
                 // One line: exactly the line path.
                 let (length, truncated) = lineLength(base + start, end - start)
@@ -260,7 +266,7 @@ package final class Scanner {
         // Redaction spans are found once per line; the line and every field extracted from it are masked by them.
         var spans: [Range<Int>]?
         func redacted(_ range: Range<Int>) -> String {
-            if spans == nil { spans = ruleSet.redactor.spans(in: line) }
+            if spans == nil { spans = redactionContext.withPreviousLine { ruleSet.redactor.spans(in: line, after: $0) } }
             return Redactor.text(spans!, of: line, range: range)
         }
         func redacted(_ groups: [(String, Range<Int>)]) -> [(name: String, value: String)] {
@@ -338,7 +344,7 @@ package final class Scanner {
             var (matches, capHit, codes) = collect(redactingKeys: false)
             func settle() {
                 guard !codes.isEmpty else { return }
-                if spans == nil { spans = ruleSet.redactor.spans(in: line) }
+                if spans == nil { spans = redactionContext.withPreviousLine { ruleSet.redactor.spans(in: line, after: $0) } }
                 // Redactor.apply's test: the span reaches into the code's range (or strictly around an empty one).
                 if codes.contains(where: { c in spans!.contains { $0.lowerBound < c.upperBound && $0.upperBound > c.lowerBound } }) {
                     (matches, capHit, _) = collect(redactingKeys: true)

@@ -23,6 +23,8 @@ enum SecretKeys {
         "password", "passwd", "pwd", "pw", "pass", "passphrase", "passcode", "pin", "secret", "secrets", "hmac",
         // Personal access tokens (`AZURE_DEVOPS_EXT_PAT`, `gitlab_pat`), Wi-Fi pre-shared keys, SNMP communities.
         "pat", "pats", "psk", "community",
+        // A bearer token by its scheme's name (`curl --oauth2-bearer X`, `"bearer": "…"`).
+        "bearer",
         "credential", "credentials", "cred", "creds", "signature", "sig", "apikey", "verifier", "assertion",
         "otp", "totp", "auth", "wresult", "samlresponse", "privatekey", "sas", "sastoken",
         // Cookie names that are session credentials (Entra ID, SharePoint, ASP.NET, Salesforce…).

@@ -131,6 +131,10 @@ import Testing
         "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9fG.", "AKIAIOSFODNN7EXAMPLE,", "AKIAIOSFODNN7EXAMPLE:wJalr",
         "%2526", "%25", "%253D", "API key 1", "PRIVATE KEY ", " -pX", "mysql -pX ", "dapi0", "oy2", "glrt-", "gl", "CfDJ8",
         "TlRMTVNTUA", "4/0A", "_x_session=", "g_ck=", "pw=", "mqkhz3vjoz6jvhsq", "+ACR", "AzSe",
+        // names whose value is on the next line, command lines read by their arguments, identifiers' long ids
+        "password:\n", "password: |\n  ", "token: >-\n    a\n", "- name: DB_PASSWORD\n", "\"client_secret\":\n",
+        "Key : Authorization\n", "Authorization: Bearer\n ", "net use ", "net user a ", "sqlplus ", "sqlplus a/b",
+        "conn a/", "snmpwalk -c ", "htpasswd -b ", "smbclient -U a%", "7z -p", "x-amz-id-2: ", "userid=a/",
     ]
 
     static func line(_ unit: String, bytes: Int) -> [UInt8] {

@@ -77,6 +77,9 @@ struct RedactionScan {
     /// A secret's name ended its line without a value: the value is what starts the next line (docs/findings.md,
     /// "Redaction", "A name and its value on separate lines").
     var pending: Pending?
+    /// Where the line being redacted starts (0, or after the line before it that `Redactor` reads with it): a line
+    /// that starts inside a key or token is looked for there only.
+    var redactedLineStart = 0
 
     enum Pending {
         /// `password:`, `"client_secret":`, `Authorization:` at the line's end: the next line's first value, when
@@ -162,7 +165,13 @@ struct RedactionScan {
     /// (`pending`); at the text's start, a line that starts inside a key or token (`lineStartBlob`). Inside a text
     /// the line before is there to read: a certificate's body lines there stay as they did.
     mutating func lineStarted(at p: Int) -> Int? {
-        guard let open = pending else { return p == 0 ? lineStartBlob(at: p) : nil }
+        if pending != nil, let e = pendingValue(at: p) { return e }
+        return p == redactedLineStart ? lineStartBlob(at: p) : nil
+    }
+
+    /// The value `pending` left to the line starting at `p`, masked; nil when that line does not hold it.
+    mutating func pendingValue(at p: Int) -> Int? {
+        guard let open = pending else { return nil }
         pending = nil
         let v = skipBlanks(p)
         guard !endsLine(v) else { return nil }
@@ -178,6 +187,12 @@ struct RedactionScan {
             return e
         case .value(let cls, let indent):
             guard v - p > indent else { return nil }
+            var v = v
+            // A YAML list under the name: `tokens:` then `  - abc123` (its item), or `  - name: x` (a key).
+            if b[v] == UInt8(ascii: "-") && byte(v + 1) == UInt8(ascii: " ") {
+                v = skipBlanks(v + 1)
+                guard !endsLine(v) else { return nil }
+            }
             // The next line is another key (`password:` left empty, then `user: bob`), or YAML's list of them.
             if isKeyStart(v) { return nil }
             if cls != .authorization && isProseOrStructure(v) { return nil }
@@ -1139,10 +1154,10 @@ struct RedactionScan {
             if c == UInt8(ascii: "/") || c == UInt8(ascii: "\\") || c == UInt8(ascii: "*") { continue }
             if r.count == 2 && b[r.lowerBound + 1] == UInt8(ascii: ":") { continue }
             if skipped > 0 { skipped -= 1; continue }
-            // Only an argument the command line goes on from with options or ends at: `net use Z: \\fs01\share
+            // Only an argument the command ends at (or goes on from with options): `net use Z: \\fs01\share
             // System error 5 has occurred` is the command's output on the same line.
             let next = skipSpaces(end, limit: n)
-            guard next == n || b[next] == UInt8(ascii: "/") else { return nil }
+            guard next == n || "/|&;".utf8.contains(b[next]) else { return nil }
             maskValue(r, .secret)
             return end
         }

@@ -9,10 +9,14 @@ package struct Redactor: Sendable {
     package init() {}
 
     /// Byte ranges of `line` to replace by the mask: sorted, disjoint, not adjacent.
-    package func spans(in line: UnsafeRawBufferPointer) -> [Range<Int>] {
+    package func spans(in line: UnsafeRawBufferPointer) -> [Range<Int>] { spans(in: line, lineStart: 0) }
+
+    /// `lineStart`: where the line being redacted starts in `line` (after the line before it, read with it).
+    func spans(in line: UnsafeRawBufferPointer, lineStart: Int) -> [Range<Int>] {
         guard let base = line.baseAddress, !line.isEmpty else { return [] }
         let bytes = base.assumingMemoryBound(to: UInt8.self)
         var scan = RedactionScan(bytes, line.count)
+        scan.redactedLineStart = lineStart
         scan.run()
         // Delimiters written as escapes (`\u0022password\u0022:\u0022…`, `%22password%22%3A%22…`, `&quot;…`,
         // `Bearer%20eyJ…`) hide a line's structure from the pass above: read the line once more with them decoded
@@ -20,6 +24,7 @@ package struct Redactor: Sendable {
         if let decoded = DecodedDelimiters(bytes, line.count) {
             decoded.bytes.withUnsafeBufferPointer { d in
                 var second = RedactionScan(d.baseAddress!, d.count)
+                if lineStart > 0 { second.redactedLineStart = decoded.origin.firstIndex { $0 >= lineStart } ?? d.count }
                 second.run()
                 scan.spans += second.spans.map { decoded.origin[$0.lowerBound]..<decoded.origin[$0.upperBound] }
             }
@@ -39,7 +44,7 @@ package struct Redactor: Sendable {
         joined.append(0x0A)
         joined.append(contentsOf: line)
         let offset = previous.count - from + 1
-        return joined.withUnsafeBytes { spans(in: $0) }.compactMap { r in
+        return joined.withUnsafeBytes { spans(in: $0, lineStart: offset) }.compactMap { r in
             r.upperBound <= offset ? nil : max(r.lowerBound - offset, 0)..<r.upperBound - offset
         }
     }

@@ -49,6 +49,14 @@ import Testing
         // What must stay: the next key after an empty secret, prose after a name, a plain name's value.
         Form(source: "an empty password, then another key", previous: "  password:",
              line: "  username: alice", secrets: [], kept: ["username: alice"]),
+        Form(source: "a YAML list of keys under a secret's name", previous: "  credentials:",
+             line: "    - name: primary", secrets: [], kept: ["- name: primary"]),
+        Form(source: "a YAML list item under a secret's name", previous: "  api_tokens:",
+             line: "    - Yaml-List-Token-4321", secrets: ["Yaml-List-Token-4321"], kept: ["- "]),
+        // The line before ends open, but names no secret: a line starting inside a key is still masked.
+        Form(source: "a key's body line after a label", previous: "2026-12-02 10:00:00 DEBUG loaded key material:",
+             line: "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj",
+             secrets: ["MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj"], kept: []),
         Form(source: "prose after a secret's name", previous: "Password:",
              line: "  The password must be changed at next logon", secrets: [], kept: ["The password must be changed at next logon"]),
         Form(source: "a plain env var's value", previous: "    - name: LOG_LEVEL",
